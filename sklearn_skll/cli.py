@@ -1,0 +1,517 @@
+"""The ``sklearn-skll`` command-line tool.
+
+Subcommands:
+
+- ``datasets``: list the bundled datasets with their modalities and sizes.
+- ``select``: score every modality subset of a dataset or of a user table.
+- ``plan``: turn a budget (and per-modality costs) into an acquisition plan.
+- ``benchmark``: run the paper's budget protocol and write tables and plots.
+
+Errors in what the user gives (an unknown column, a missing target, a
+modality that selects nothing) are printed as one line, with exit code 2.
+"""
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import BudgetError, ModalityError
+
+__all__ = ["main"]
+
+_ESTIMATORS = ("logreg", "hgb", "net")
+
+
+class UsageError(Exception):
+    """A user error the CLI reports as one line with exit code 2."""
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="sklearn-skll",
+        description=(
+            "Select the key modalities, then generate the rest: score modality "
+            "subsets, plan data acquisition under a budget, and benchmark the "
+            "SK-LL protocol."
+        ),
+        epilog="Run 'sklearn-skll COMMAND --help' for the options of a command.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "datasets",
+        help="list the bundled datasets, their modalities and sizes",
+        description="List the bundled datasets, their modalities and sizes.",
+    )
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser(
+        "select",
+        help="score every modality subset (utility, C(S), Shapley)",
+        description=(
+            "Score every modality subset: cross-validated utility f_u(S) over "
+            "the constant predictor, cooperation C(S), Shapley values, greedy "
+            "path; print the subset table and write plots."
+        ),
+    )
+    _add_data_args(p)
+    _add_selector_args(p)
+    p.add_argument("--out", type=Path, default=None, help="folder for plots and tables")
+
+    p = sub.add_parser(
+        "plan",
+        help="turn a budget into an acquisition plan",
+        description=(
+            "Score the modalities, then turn a budget into an acquisition plan "
+            "(new rows carrying the key subset) against the uniform baseline."
+        ),
+    )
+    _add_data_args(p)
+    _add_selector_args(p)
+    p.add_argument(
+        "--budget",
+        type=_positive_number,
+        required=True,
+        help="fraction of the training rows (0 < B <= 1) or an absolute count (> 1) "
+        "of modality-observations",
+    )
+    p.add_argument(
+        "--cost",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="cost of one observation of a modality (repeatable; default 1 each)",
+    )
+
+    p = sub.add_parser(
+        "benchmark",
+        help="run the paper's budget protocol (Table 2 layout)",
+        description=(
+            "Run the SK-LL protocol: for each available ratio, budget, strategy "
+            "and seed, simulate the acquisition on complete data, train, and "
+            "score on a held-out test split. Writes results.json, results.csv, "
+            "results.md and PNG plots."
+        ),
+    )
+    p.add_argument("--dataset", default="alzheimers", help="bundled dataset name")
+    p.add_argument(
+        "--available",
+        type=_float_list,
+        default=[0.1, 0.2, 0.3, 0.4],
+        help="comma-separated available ratios (default 0.1,0.2,0.3,0.4)",
+    )
+    p.add_argument(
+        "--budget",
+        type=_float_list,
+        default=[0.1],
+        help="comma-separated budgets as fractions of the training rows (default 0.1)",
+    )
+    p.add_argument(
+        "--strategies",
+        type=_str_list,
+        default=None,
+        help="comma-separated strategies among available_only, uniform, skll, "
+        "skll_no_generation, full (default: all)",
+    )
+    p.add_argument("--seeds", type=_positive_int, default=5, help="number of seeds")
+    p.add_argument("--out", type=Path, default=Path("skll-benchmark"), help="output folder")
+    p.add_argument("--n-jobs", type=int, default=None, help="parallel runs (joblib)")
+    p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _add_data_args(p):
+    g = p.add_argument_group("data (a bundled dataset, or a table of your own)")
+    src = g.add_mutually_exclusive_group(required=True)
+    src.add_argument("--dataset", help="bundled dataset name (see 'sklearn-skll datasets')")
+    src.add_argument("--table", type=Path, help="CSV or Parquet file, one row per sample")
+    g.add_argument(
+        "--modality",
+        action="append",
+        default=[],
+        metavar="NAME=COLUMNS",
+        help="with --table: a modality as comma-separated column names or re:PATTERN "
+        "(repeat for each modality)",
+    )
+    g.add_argument("--target", help="with --table: the label column")
+
+
+def _add_selector_args(p):
+    g = p.add_argument_group("scoring")
+    g.add_argument("--engine", choices=("retrain", "masked"), default="retrain",
+                   help="retrain one model per subset (the paper) or one masked model")
+    g.add_argument("--estimator", choices=_ESTIMATORS, default="logreg",
+                   help="subset model: logistic regression, gradient boosting, or the "
+                   "multimodal net")
+    g.add_argument("--scoring", default="accuracy", help="any scikit-learn scorer name")
+    g.add_argument("--cv", type=_positive_int, default=5, help="cross-validation folds")
+    g.add_argument("--bootstrap", type=int, default=200,
+                   help="bootstrap resamples for intervals (0: none)")
+    g.add_argument("--max-samples", type=_positive_int, default=None,
+                   help="subsample this many rows first")
+    g.add_argument("--n-jobs", type=int, default=None, help="parallel subset jobs")
+    g.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
+                   help="device for --estimator net")
+    g.add_argument("--seed", type=int, default=0, help="random seed")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _positive_number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return int(value) if value > 1 and value.is_integer() else value
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _float_list(text):
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+    if not values or any(not 0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected fractions in (0, 1], got {text!r}")
+    return values
+
+
+def _str_list(text):
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+# ---------------------------------------------------------------- data
+
+
+def _parse_assignments(items, option):
+    pairs = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise UsageError(f"{option} expects NAME=VALUE, got {item!r}")
+        if name.strip() in pairs:
+            raise UsageError(f"{option} {name.strip()!r} is given twice")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def _load_data(args):
+    """Return (X, y, modalities, description) from --dataset or --table."""
+    from . import datasets
+
+    if args.dataset:
+        if args.modality or args.target:
+            raise UsageError("--modality and --target go with --table, not --dataset")
+        try:
+            bunch = datasets.load(args.dataset)
+        except KeyError as exc:
+            raise UsageError(str(exc.args[0]) if exc.args else str(exc)) from exc
+        return bunch.data, bunch.target, bunch.modalities, f"dataset {args.dataset!r}"
+
+    if not args.modality:
+        raise UsageError("--table needs at least two --modality NAME=COLUMNS")
+    if not args.target:
+        raise UsageError("--table needs --target COLUMN")
+    if not args.table.exists():
+        raise UsageError(f"table file not found: {args.table}")
+    specs = _parse_assignments(args.modality, "--modality")
+    modalities = {}
+    for name, value in specs.items():
+        if value.startswith("re:"):
+            modalities[name] = value
+        else:
+            modalities[name] = [c.strip() for c in value.split(",") if c.strip()]
+    bunch = datasets.read_clinical_table(args.table, modalities, args.target)
+    return bunch.data, bunch.target, bunch.modalities, f"table {args.table}"
+
+
+def _make_estimator(name, device, seed):
+    if name == "logreg":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    if name == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(max_iter=100, random_state=seed)
+    from .neural import MultimodalNetClassifier
+
+    return MultimodalNetClassifier(device=device, random_state=seed)
+
+
+def _fit_selector(args, X, y, modalities):
+    from .selection import ModalitySelector
+
+    estimator = _make_estimator(args.estimator, args.device, args.seed)
+    if args.engine == "masked" and args.estimator == "logreg":
+        # A linear model cannot take NaN blocks: impute the mean inside.
+        from sklearn.impute import SimpleImputer
+        from sklearn.pipeline import make_pipeline
+
+        estimator = make_pipeline(SimpleImputer(), *[s for _, s in estimator.steps])
+    selector = ModalitySelector(
+        estimator,
+        modalities=modalities,
+        scoring=args.scoring,
+        utility=args.engine,
+        cv=args.cv,
+        max_samples=args.max_samples,
+        n_bootstrap=args.bootstrap,
+        n_jobs=args.n_jobs,
+        random_state=args.seed,
+        verbose=0 if args.quiet else 1,
+    )
+    return selector.fit(X, y)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _cmd_datasets(args):
+    from .datasets import list_datasets
+
+    table = list_datasets()
+    if args.format == "json":
+        print(table.to_json(orient="records", indent=2))
+    else:
+        print(_render_table(table))
+    return 0
+
+
+def _subset_table(selector):
+    table = selector.utilities_.copy()
+    keep = [c for c in ("modalities", "size", "score", "utility", "utility_std",
+                        "cooperation", "rank") if c in table.columns]
+    return table[keep]
+
+
+def _shapley_table(selector):
+    frame = pd.DataFrame({"shapley": selector.shapley_values_,
+                          "scaled": selector.scaled_shapley_values_})
+    for col in ("shapley_low", "shapley_high"):
+        attr = getattr(selector, col.replace("shapley", "shapley_values") + "_", None)
+        if attr is not None:
+            frame[col] = attr
+    return frame
+
+
+def _cmd_select(args):
+    X, y, modalities, what = _load_data(args)
+    start = time.perf_counter()
+    selector = _fit_selector(args, X, y, modalities)
+    elapsed = time.perf_counter() - start
+    print(f"Modality subsets of {what} ({len(y)} rows, engine={args.engine}, "
+          f"estimator={args.estimator}, scoring={args.scoring}, "
+          f"baseline={selector.baseline_score_:.4f}):\n")
+    print(_render_table(_subset_table(selector), floatfmt=".4f"))
+    print("\nShapley values per modality:\n")
+    print(_render_table(_shapley_table(selector), floatfmt=".4f"))
+    print(f"\nGreedy path (Algorithm 1): {' -> '.join(selector.greedy_path_)}")
+    print(f"Selected key subset: {', '.join(selector.selected_modalities_)}")
+    print(f"[{elapsed:.1f} s]")
+    if args.out is not None:
+        _write_selection(selector, args.out)
+    return 0
+
+
+def _write_selection(selector, out):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    selector.utilities_.to_csv(out / "subsets.csv", index=False)
+    written = [out / "subsets.csv"]
+    for kind in ("shapley", "subsets", "interactions", "greedy"):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        selector.plot(kind=kind, ax=ax)
+        fig.tight_layout()
+        path = out / f"{kind}.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    print("Wrote " + ", ".join(str(p) for p in written))
+
+
+def _cmd_plan(args):
+    costs = {k: _cost(k, v) for k, v in _parse_assignments(args.cost, "--cost").items()}
+    X, y, modalities, what = _load_data(args)
+    unknown = sorted(set(costs) - set(modalities))
+    if unknown:
+        raise UsageError(
+            f"--cost names unknown modalities {unknown}; known: {sorted(modalities)}"
+        )
+    selector = _fit_selector(args, X, y, modalities)
+    plan = selector.plan(args.budget, costs=costs or None)
+    print(f"Acquisition plan for {what} ({len(y)} rows), budget {args.budget}:\n")
+    print(_render_table(plan.to_frame(), floatfmt=".2f"))
+    print()
+    print(plan)
+    return 0
+
+
+def _cost(name, value):
+    try:
+        cost = float(value)
+    except ValueError:
+        raise UsageError(f"--cost {name}: expected a number, got {value!r}") from None
+    if not cost > 0:
+        raise UsageError(f"--cost {name}: costs must be positive, got {value!r}")
+    return cost
+
+
+def _cmd_benchmark(args):
+    from . import datasets
+    from .budget import run_protocol, summarize
+
+    try:
+        bunch = datasets.load(args.dataset)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0]) if exc.args else str(exc)) from exc
+    kwargs = {}
+    if args.strategies is not None:
+        kwargs["strategies"] = tuple(args.strategies)
+    start = time.perf_counter()
+    runs = run_protocol(
+        bunch.data,
+        bunch.target,
+        bunch.modalities,
+        available=tuple(args.available),
+        budgets=tuple(args.budget),
+        seeds=args.seeds,
+        n_jobs=args.n_jobs,
+        device=args.device,
+        verbose=0 if args.quiet else 1,
+        **kwargs,
+    )
+    elapsed = time.perf_counter() - start
+    table = summarize(runs)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(out / "results.csv", index=False)
+    meta = {
+        "dataset": args.dataset,
+        "available": args.available,
+        "budget": args.budget,
+        "seeds": args.seeds,
+        "wall_time_s": round(elapsed, 1),
+        "runs": json.loads(runs.to_json(orient="records")),
+    }
+    (out / "results.json").write_text(json.dumps(meta, indent=2))
+    markdown = _markdown_table(table)
+    (out / "results.md").write_text(
+        f"# SK-LL protocol on `{args.dataset}`\n\n{markdown}\n"
+    )
+    print(f"SK-LL protocol on {args.dataset!r}: {len(runs)} runs in {elapsed:.0f} s\n")
+    print(markdown)
+    from .plotting import plot_benchmark
+
+    written = plot_benchmark(runs, out)
+    print("\nWrote " + ", ".join(str(p) for p in
+                               [out / "results.json", out / "results.csv",
+                                out / "results.md", *written]))
+    return 0
+
+
+# ---------------------------------------------------------------- output
+
+
+def _render_table(frame, floatfmt=".3f"):
+    """Plain-text table, without extra dependencies."""
+    frame = frame.reset_index() if frame.index.name or not isinstance(
+        frame.index, pd.RangeIndex) else frame
+    cells = [[str(c) for c in frame.columns]]
+    for row in frame.itertuples(index=False):
+        cells.append([_fmt(v, floatfmt) for v in row])
+    widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
+    lines = []
+    for i, r in enumerate(cells):
+        lines.append("  ".join(c.rjust(w) if i and _numeric(c) else c.ljust(w)
+                               for c, w in zip(r, widths)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _numeric(text):
+    return bool(re.fullmatch(r"[-+]?[\d.]+(e[-+]?\d+)?%?|nan", text))
+
+
+def _fmt(value, floatfmt):
+    if isinstance(value, (float, np.floating)):
+        return "nan" if np.isnan(value) else format(value, floatfmt)
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return "+".join(str(v) for v in value)
+    return str(value)
+
+
+def _markdown_table(frame):
+    frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
+    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    rows = ["| " + " | ".join(_fmt(v, ".4f") for v in row) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
+
+
+# ---------------------------------------------------------------- entry point
+
+_COMMANDS = {
+    "datasets": _cmd_datasets,
+    "select": _cmd_select,
+    "plan": _cmd_plan,
+    "benchmark": _cmd_benchmark,
+}
+
+
+def main(argv=None):
+    """Run the command line; return the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except (UsageError, ModalityError, BudgetError, FileNotFoundError) as exc:
+        print(f"sklearn-skll {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        # Data problems raised while reading the user's table (bad target,
+        # unreadable file) are user errors too; anything else is a bug.
+        if getattr(args, "table", None) is not None or isinstance(exc, KeyError):
+            print(f"sklearn-skll {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
