@@ -220,6 +220,15 @@ def _parse_assignments(items, option):
     return pairs
 
 
+def _load_bundled(name):
+    from . import datasets
+
+    try:
+        return datasets.load(name)
+    except (KeyError, ValueError) as exc:
+        raise UsageError(str(exc.args[0]) if exc.args else str(exc)) from exc
+
+
 def _load_data(args):
     """Return (X, y, modalities, description) from --dataset or --table."""
     from . import datasets
@@ -227,10 +236,7 @@ def _load_data(args):
     if args.dataset:
         if args.modality or args.target:
             raise UsageError("--modality and --target go with --table, not --dataset")
-        try:
-            bunch = datasets.load(args.dataset)
-        except KeyError as exc:
-            raise UsageError(str(exc.args[0]) if exc.args else str(exc)) from exc
+        bunch = _load_bundled(args.dataset)
         return bunch.data, bunch.target, bunch.modalities, f"dataset {args.dataset!r}"
 
     if not args.modality:
@@ -389,13 +395,9 @@ def _cost(name, value):
 
 
 def _cmd_benchmark(args):
-    from . import datasets
     from .budget import run_protocol, summarize
 
-    try:
-        bunch = datasets.load(args.dataset)
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0]) if exc.args else str(exc)) from exc
+    bunch = _load_bundled(args.dataset)
     kwargs = {}
     if args.strategies is not None:
         kwargs["strategies"] = tuple(args.strategies)

@@ -1,0 +1,269 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_skll import ModalityError, resolve_modalities
+from sklearn_skll.datasets import read_clinical_table, read_mmsa_pickle
+
+
+# --------------------------------------------------------------------------- #
+# MMSA / MulT pickles
+# --------------------------------------------------------------------------- #
+def _split(rng, n, scores, *, label_key="regression_labels", steps=6):
+    """A split in the MMSA layout; every row has zero padding at the end."""
+    text = rng.normal(size=(n, steps, 4))
+    audio = rng.normal(size=(n, steps, 3))
+    vision = rng.normal(size=(n, steps, 2))
+    for arr in (text, audio, vision):
+        arr[:, -2:] = 0.0  # padding
+    labels = np.asarray(scores, dtype=float)
+    if label_key == "labels":  # MulT stores (n, 1, 1)
+        labels = labels.reshape(n, 1, 1)
+    return {
+        "text": text,
+        "audio": audio,
+        "vision": vision,
+        label_key: labels,
+        "id": np.array([f"clip{i}" for i in range(n)]),
+    }
+
+
+@pytest.fixture
+def mmsa_file(tmp_path):
+    rng = np.random.default_rng(0)
+    content = {
+        "train": _split(rng, 6, [-3.4, -0.5, 0.0, 0.5, 2.5, 1.5]),
+        "valid": _split(rng, 2, [-1.2, 0.8]),
+        "test": _split(rng, 3, [3.0, -2.6, 0.2]),
+    }
+    path = tmp_path / "unaligned_50.pkl"
+    with open(path, "wb") as handle:
+        pickle.dump(content, handle)
+    return path, content
+
+
+def test_mmsa_layout_splits_and_targets(mmsa_file):
+    path, content = mmsa_file
+    bunch = read_mmsa_pickle(path)
+    assert bunch.data.shape == (11, 4 + 3 + 2)
+    assert bunch.modalities["audio"] == ["audio_0", "audio_1", "audio_2"]
+    resolve_modalities(bunch.modalities, bunch.data, min_modalities=3)
+    assert list(bunch.split) == ["train"] * 6 + ["valid"] * 2 + ["test"] * 3
+    assert list(bunch.frame["split"]) == list(bunch.split)
+    assert bunch.ids[0] == "clip0"
+    targets = bunch.targets
+    np.testing.assert_array_equal(targets["binary"][:6], [0, 0, 1, 1, 1, 1])
+    np.testing.assert_array_equal(bunch.target, targets["binary"])
+    assert list(bunch.target_names) == ["negative", "non-negative"]
+    # round(clip(s, -3, 3)) + 3 with numpy (half to even) rounding
+    np.testing.assert_array_equal(targets["seven"][:6], [0, 3, 3, 3, 5, 5])
+    assert np.isnan(targets["binary_nonzero"][2])
+    assert "Zadeh" in bunch.DESCR and "mean" in bunch.DESCR
+
+
+def test_mmsa_mean_pooling_ignores_padding(mmsa_file):
+    path, content = mmsa_file
+    bunch = read_mmsa_pickle(path, splits=["valid"])
+    expected = content["valid"]["text"][:, :4].mean(axis=1)
+    np.testing.assert_allclose(bunch.data[bunch.modalities["text"]], expected)
+
+
+def test_mmsa_max_and_last_pooling():
+    seq = np.array(
+        [
+            [[0.0, 0.0], [-1.0, -5.0], [-2.0, -3.0], [0.0, 0.0]],  # padded both ends
+            [[1.0, 2.0], [3.0, -1.0], [0.0, 0.0], [0.0, 0.0]],
+        ]
+    )
+    split = {"text": seq, "labels": np.array([[[1.0]], [[-1.0]]])}
+    pooled_max = read_mmsa_pickle({"test": split}, pooling="max", modalities=["text"])
+    # padding zeros never win against negative values
+    np.testing.assert_array_equal(pooled_max.data.to_numpy(), [[-1, -3], [3, 2]])
+    pooled_last = read_mmsa_pickle({"test": split}, pooling="last", modalities=["text"])
+    np.testing.assert_array_equal(pooled_last.data.to_numpy(), [[-2, -3], [3, -1]])
+
+
+def test_mmsa_lengths_and_all_padding_rows():
+    seq = np.ones((3, 4, 2))
+    seq[1, 2:] = 5.0
+    seq[2] = 0.0  # nothing observed
+    split = {
+        "vision": seq,
+        "vision_lengths": np.array([4, 2, 0]),
+        "regression_labels": np.array([0.5, -0.5, 1.0]),
+    }
+    bunch = read_mmsa_pickle({"train": split}, modalities=["vision"])
+    np.testing.assert_array_equal(bunch.data.to_numpy(), [[1, 1], [1, 1], [0, 0]])
+    as_nan = read_mmsa_pickle({"train": split}, modalities=["vision"], empty="nan")
+    assert np.isnan(as_nan.data.to_numpy()[2]).all()
+    assert np.isfinite(as_nan.data.to_numpy()[:2]).all()
+
+
+def test_mmsa_nonzero_target_drops_zero_scores(mmsa_file):
+    path, _ = mmsa_file
+    bunch = read_mmsa_pickle(path, target="binary_nonzero")
+    assert bunch.data.shape[0] == 10 and len(bunch.split) == 10
+    np.testing.assert_array_equal(bunch.target[:5], [0, 0, 1, 1, 1])
+    assert list(bunch.target_names) == ["negative", "positive"]
+    seven = read_mmsa_pickle(path, target="seven")
+    assert list(seven.target_names) == ["-3", "-2", "-1", "0", "1", "2", "3"]
+    reg = read_mmsa_pickle(path, target="regression")
+    assert reg.target[0] == pytest.approx(-3.4)
+
+
+def test_mmsa_mult_layout_return_X_y_and_positions():
+    rng = np.random.default_rng(1)
+    content = {"train": _split(rng, 4, [1, -1, 2, 0], label_key="labels")}
+    X, y = read_mmsa_pickle(content, return_X_y=True)
+    assert X.shape == (4, 9) and list(y) == [1, 0, 1, 1]
+    bunch = read_mmsa_pickle(content, as_frame=False)
+    assert bunch.modalities["vision"] == [7, 8]
+
+
+@pytest.mark.parametrize(
+    "content, kwargs, error, match",
+    [
+        (
+            {"train": {"text": np.zeros((2, 3, 1))}},
+            {},
+            ValueError,
+            "no sentiment labels",
+        ),
+        (
+            {"train": {"text": np.zeros((2, 3, 1)), "labels": np.zeros(2)}},
+            {},
+            ModalityError,
+            "Modality `audio` is not in split 'train'",
+        ),
+        ({"other": {}}, {}, ValueError, "none of the splits"),
+        (
+            {"train": {"text": np.zeros((2, 3, 1)), "labels": np.zeros(2)}},
+            {"splits": ["test"], "modalities": ["text"]},
+            ValueError,
+            "Split 'test' is not in the pickle",
+        ),
+        (
+            {"train": {"text": np.zeros((3, 3, 1)), "labels": np.zeros(2)}},
+            {"modalities": ["text"]},
+            ValueError,
+            "has 3 rows but there are 2 labels",
+        ),
+    ],
+)
+def test_mmsa_errors(content, kwargs, error, match):
+    with pytest.raises(error, match=match) as info:
+        read_mmsa_pickle(content, **kwargs)
+    assert "\n" not in str(info.value)
+
+
+# --------------------------------------------------------------------------- #
+# Clinical tables
+# --------------------------------------------------------------------------- #
+@pytest.fixture
+def clinical():
+    """ADNI-like: MRI missing for patient 2, PET for patient 3, one partial row."""
+    return pd.DataFrame(
+        {
+            "RID": [11, 12, 13, 14, 15],
+            "mri_hippo": [7.1, 6.2, np.nan, 6.9, 7.4],
+            "mri_ventr": [30.0, 41.0, np.nan, 35.0, 28.0],
+            "pet_fdg": [1.2, 1.1, 1.3, np.nan, np.nan],
+            "csf_abeta": [900, 650, 700, 820, 1000],
+            "age": [71, 78, 66, 80, 74],
+            "sex_male": [True, False, True, True, False],
+            "DX": ["CN", "AD", "MCI", "AD", "CN"],
+        }
+    )
+
+
+MODS = {
+    "mri": "re:^mri_",
+    "pet": ["pet_fdg"],
+    "csf": "csf_abeta",
+    "demographics": ["age", "sex_male"],
+}
+
+
+def test_clinical_from_frame(clinical):
+    bunch = read_clinical_table(clinical, MODS, "DX", index_col="RID")
+    assert bunch.modalities == {
+        "mri": ["mri_hippo", "mri_ventr"],
+        "pet": ["pet_fdg"],
+        "csf": ["csf_abeta"],
+        "demographics": ["age", "sex_male"],
+    }
+    assert list(bunch.data.index) == [11, 12, 13, 14, 15]
+    assert bunch.data.dtypes.eq(float).all()
+    assert list(bunch.target_names) == ["AD", "CN", "MCI"]
+    np.testing.assert_array_equal(bunch.target, [1, 0, 2, 0, 1])
+    assert bunch.observed.loc[13, "mri"] == False  # noqa: E712
+    assert bunch.observed.loc[14, "pet"] == False  # noqa: E712
+    assert bunch.observed.to_numpy().sum() == 20 - 3
+    assert "mri 1, pet 2" in bunch.DESCR
+    resolve_modalities(bunch.modalities, bunch.data, min_modalities=4)
+    assert "RID" not in bunch.data.columns and "DX" not in bunch.data.columns
+    assert list(bunch.frame["DX"]) == list(bunch.target)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet"])
+def test_clinical_from_files_keeps_empty_cells(clinical, tmp_path, suffix):
+    path = tmp_path / f"adni{suffix}"
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+        clinical.to_parquet(path)
+    else:
+        clinical.to_csv(path, index=False)
+    X, y = read_clinical_table(path, MODS, "DX", return_X_y=True)
+    assert X.shape == (5, 6)
+    assert X["mri_hippo"].isna().sum() == 1 and X["pet_fdg"].isna().sum() == 2
+    np.testing.assert_array_equal(y, [1, 0, 2, 0, 1])
+
+
+def test_clinical_missing_target_rows(clinical):
+    clinical.loc[1, "DX"] = np.nan
+    with pytest.raises(ValueError, match=r"Target column `DX` has 1 empty cell"):
+        read_clinical_table(clinical, MODS, "DX")
+    with pytest.warns(UserWarning, match="Dropped 1 row"):
+        bunch = read_clinical_table(clinical, MODS, "DX", missing_target="drop")
+    assert bunch.data.shape[0] == 4 and list(bunch.target_names) == ["AD", "CN", "MCI"]
+
+
+@pytest.mark.parametrize(
+    "mods, target, error, match",
+    [
+        ({"mri": ["mri_hippo", "mri_thick"]}, "DX", ModalityError,
+         r"Modality `mri` names column\(s\) \['mri_thick'\] that are not in the table"),
+        ({"mri": "re:^mri_"}, "diagnosis", ValueError,
+         "Target column `diagnosis` is not in the table"),
+        ({"pet": "re:^amyloid_"}, "DX", ModalityError,
+         "Modality `pet` selects no column of the table"),
+        ({"pet": []}, "DX", ModalityError, "Modality `pet` selects no column"),
+        ({"a": ["age"], "b": "re:^age$"}, "DX", ModalityError,
+         "Column `age` is selected by both modality `a` and modality `b`"),
+        ({"a": "re:^D"}, "DX", ModalityError, "selects the target column `DX`"),
+        ({"a": "re:(["}, "DX", ModalityError, "invalid regular expression"),
+        ({"a": [1, 2]}, "DX", ModalityError, "list of column names"),
+        ({}, "DX", ModalityError, "at least one modality"),
+    ],
+)
+def test_clinical_errors_are_one_self_contained_line(
+    clinical, mods, target, error, match
+):
+    with pytest.raises(error, match=match) as info:
+        read_clinical_table(clinical, mods, target)
+    message = str(info.value)
+    assert "\n" not in message and message.endswith("instead.")
+
+
+def test_clinical_non_numeric_column_and_bad_file(clinical, tmp_path):
+    match = "Column `DX` of modality `labels` is not numeric"
+    with pytest.raises(ModalityError, match=match):
+        read_clinical_table(clinical.assign(y=0), {"labels": ["DX"]}, "y")
+    with pytest.raises(ValueError, match="Cannot tell the format"):
+        read_clinical_table(tmp_path / "table.xlsx", MODS, "DX")
+    path = tmp_path / "adni.csv"
+    clinical.to_csv(path, index=False)
+    with pytest.raises(ValueError, match="Index column `PTID` is not in the table"):
+        read_clinical_table(path, MODS, "DX", index_col="PTID")

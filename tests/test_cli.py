@@ -1,0 +1,135 @@
+"""The command-line tool, run in-process through ``main(argv)``."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_skll.cli import main
+
+
+@pytest.fixture
+def clinical_csv(tmp_path):
+    """A small clinical table written the way a user would: one row a patient."""
+    rng = np.random.RandomState(0)
+    n = 90
+    y = rng.randint(0, 2, n)
+    frame = pd.DataFrame(
+        {
+            "patient": [f"p{i:03d}" for i in range(n)],
+            "mri_hippo": y * 1.5 + rng.randn(n),
+            "mri_ventricle": -y + rng.randn(n),
+            "pet_amyloid": y * 2.0 + rng.randn(n),
+            "age": rng.randint(55, 90, n),
+            "sex_male": rng.randint(0, 2, n),
+            "diagnosis": np.where(y == 1, "AD", "CN"),
+        }
+    )
+    path = tmp_path / "cohort.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _table_args(path):
+    return [
+        "--table", str(path),
+        "--modality", "mri=re:^mri_",
+        "--modality", "pet=pet_amyloid",
+        "--modality", "demo=age,sex_male",
+        "--target", "diagnosis",
+    ]
+
+
+def test_datasets_lists_every_bundled_dataset(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    for name in ("alzheimers", "multiple_features", "breast_cancer"):
+        assert name in out
+    assert "proteins (124)" in out
+
+
+def test_datasets_json_is_parseable(capsys):
+    assert main(["datasets", "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    by_name = {r["name"]: r for r in records}
+    assert by_name["multiple_features"]["n_samples"] == 2000
+    assert by_name["alzheimers"]["n_classes"] == 2
+
+
+def test_select_on_a_user_table(clinical_csv, tmp_path, capsys):
+    out_dir = tmp_path / "plots"
+    code = main(["select", *_table_args(clinical_csv), "--cv", "3",
+                 "--bootstrap", "20", "--quiet", "--out", str(out_dir)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "utility" in out and "cooperation" in out
+    assert "mri+pet+demo" in out or "mri+pet" in out
+    assert "Shapley" in out and "Selected key subset" in out
+    for name in ("shapley.png", "subsets.png", "interactions.png", "greedy.png",
+                 "subsets.csv"):
+        assert (out_dir / name).stat().st_size > 0
+
+
+def test_plan_with_costs_on_a_user_table(clinical_csv, capsys):
+    code = main(["plan", *_table_args(clinical_csv), "--cv", "3", "--bootstrap",
+                 "0", "--quiet", "--budget", "0.3", "--cost", "pet=4",
+                 "--cost", "mri=2"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "uniform" in out and "skll" in out
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--modality", "mri=mri_nope", "--modality", "pet=pet_amyloid",
+          "--target", "diagnosis"], "mri_nope"),
+        (["--modality", "mri=re:^mri_", "--modality", "pet=pet_amyloid",
+          "--target", "outcome"], "outcome"),
+        (["--modality", "mri=re:^zzz", "--modality", "pet=pet_amyloid",
+          "--target", "diagnosis"], "mri"),
+        (["--modality", "mri", "--target", "diagnosis"], "NAME=VALUE"),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_code_2(clinical_csv, capsys, extra,
+                                                   message):
+    code = main(["select", "--table", str(clinical_csv), *extra, "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_file_and_unknown_dataset(tmp_path, capsys):
+    assert main(["select", "--table", str(tmp_path / "nope.csv"), "--modality",
+                 "a=x", "--target", "y"]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert main(["select", "--dataset", "no_such_data"]) == 2
+    assert "no_such_data" in capsys.readouterr().err
+
+
+def test_unknown_cost_modality_is_a_user_error(clinical_csv, capsys):
+    code = main(["plan", *_table_args(clinical_csv), "--budget", "0.1",
+                 "--cost", "ct=3", "--quiet"])
+    assert code == 2
+    assert "ct" in capsys.readouterr().err
+
+
+def test_bad_numbers_are_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--available", "0.1,abc"])
+    assert exc.value.code == 2
+    assert "comma-separated numbers" in capsys.readouterr().err
+
+
+def test_console_script_help_reads_well():
+    out = subprocess.run(
+        [sys.executable, "-m", "sklearn_skll", "--help"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    for command in ("datasets", "select", "plan", "benchmark"):
+        assert command in out
