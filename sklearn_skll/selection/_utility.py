@@ -1,0 +1,426 @@
+"""Utility engines: cross-validated score of a model on each modality subset.
+
+Two engines share one interface, ``engine.evaluate(subsets) -> dict``:
+
+- :class:`RetrainEngine` (the paper): a fresh clone per (subset, fold), fit on
+  that subset's columns and the rows where the subset is observed.
+- :class:`MaskedEngine` (SHAPE/InterSHAP style): one clone per fold, fit on
+  all modalities with modality dropout; a subset is scored by hiding the other
+  modalities of the held-out rows.
+
+Both run their jobs through :class:`sklearn.utils.parallel.Parallel`, so
+``n_jobs`` uses local cores and ``joblib.parallel_config(backend="dask")``
+sends the jobs to a Dask cluster unchanged. Each (subset, fold) also scores
+the best constant predictor, ``DummyClassifier(strategy="prior")``, on the
+same rows; the utility is the difference (Eq. 2).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.parallel import Parallel, delayed
+
+from .._modalities import hide_modalities, restrict_modalities
+from ..exceptions import ModalityError
+
+__all__ = ["RetrainEngine", "MaskedEngine", "SubsetScore", "subset_name"]
+
+#: ``modality_dropout`` given to an estimator that has the parameter at 0 when
+#: it is trained for the masked engine.
+MASKED_DROPOUT = 0.3
+
+
+def subset_name(names):
+    """Display name of a subset: its modality names joined by ``+``."""
+    return "+".join(names)
+
+
+@dataclass
+class SubsetScore:
+    """Cross-validated scores of one subset (means over folds)."""
+
+    score: float
+    baseline: float
+    n_samples: int
+    #: utility (score - baseline) per bootstrap replicate, shape (n_bootstrap,)
+    boot_utility: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @property
+    def utility(self):
+        return self.score - self.baseline
+
+
+def _set_if_present(estimator, **params):
+    own = estimator.get_params(deep=False)
+    estimator.set_params(**{k: v for k, v in params.items() if k in own})
+    return estimator
+
+
+class _CachedResponses:
+    """A fitted estimator whose predictions on one fixed ``X`` are computed once.
+
+    The scorer is called once plainly and once per bootstrap weight vector on
+    the same rows; this wrapper keeps it from predicting each time.
+    """
+
+    _methods = ("predict", "predict_proba", "decision_function", "predict_log_proba")
+
+    def __init__(self, estimator, source=None):
+        self._estimator = estimator
+        self._source = source  # (_StackedResponses, start, stop) or None
+        self._cache = {}
+
+    def __sklearn_tags__(self):
+        return get_tags(self._estimator)
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("_estimator", "_cache", "_source"):
+            raise AttributeError(name)
+        attr = getattr(self._estimator, name)
+        if name not in self._methods:
+            return attr
+
+        def cached(X, *args, **kwargs):
+            if name not in self._cache:
+                if self._source is None:
+                    self._cache[name] = attr(X, *args, **kwargs)
+                else:
+                    stacked, start, stop = self._source
+                    self._cache[name] = stacked.response(name)[start:stop]
+            return self._cache[name]
+
+        cached.__name__ = name  # scorers dispatch on the method's name
+        return cached
+
+
+def _score_rows(scorer, estimator, X, y, weights):
+    """Score, and score under each bootstrap weight vector (rows of weights)."""
+    if len(weights) == 0:
+        return scorer(estimator, X, y), np.empty(0)
+    if isinstance(estimator, _CachedResponses):
+        model = estimator
+    else:
+        model = _CachedResponses(estimator)
+    score = scorer(model, X, y)
+    boot = np.array([scorer(model, X, y, sample_weight=w) for w in weights])
+    return score, boot
+
+
+def _baseline(scorer, y_train, y_test, weights):
+    """Score of the best constant predictor (class prior) on the same rows."""
+    dummy = DummyClassifier(strategy="prior")
+    dummy.fit(np.zeros((y_train.shape[0], 1)), y_train)
+    return _score_rows(scorer, dummy, np.zeros((y_test.shape[0], 1)), y_test, weights)
+
+
+def _fit_score_subset(estimator, X, y, train, test, scorer, weights):
+    """One retrain job: fit on ``X[train]`` (subset columns only), score on test."""
+    model = clone(estimator).fit(X[train], y[train])
+    score, boot = _score_rows(scorer, model, X[test], y[test], weights)
+    base, base_boot = _baseline(scorer, y[train], y[test], weights)
+    return score, base, boot, base_boot
+
+
+def _fold_rows(observed, cols, train, test, name, fold, y):
+    ok = observed[:, cols].all(axis=1)
+    tr, te = train[ok[train]], test[ok[test]]
+    if tr.size == 0 or te.size == 0 or np.unique(y[tr]).size < 2:
+        raise ModalityError(
+            f"Subset `{name}` has too few fully observed rows in CV fold "
+            f"{fold}: a model needs training rows of two classes and some "
+            f"held-out rows. Got {tr.size} training rows "
+            f"({np.unique(y[tr]).size} classes) and {te.size} held-out rows "
+            "instead."
+        )
+    return tr, te
+
+
+class _Engine:
+    def __init__(
+        self,
+        estimator,
+        X,
+        y,
+        modalities_,
+        observed,
+        folds,
+        scorer,
+        boot_weights,
+        *,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.X = X
+        self.y = y
+        self.modalities_ = modalities_
+        self.names = list(modalities_)
+        self.observed = observed
+        self.folds = folds
+        self.scorer = scorer
+        # boot_weights[k]: (n_bootstrap, n_test_k) multinomial counts over the
+        # held-out rows of fold k, shared by every subset (paired bootstrap)
+        self.boot_weights = boot_weights
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.random_state = random_state
+        self.n_fits_ = 0
+
+    def _cols(self, subset):
+        return [self.names.index(n) for n in self.names if n in subset]
+
+    def _ordered(self, subset):
+        return [n for n in self.names if n in subset]
+
+    def _weights(self, k, test, te):
+        w = self.boot_weights[k]
+        if w.shape[0] == 0:
+            return w
+        return w[:, np.isin(test, te)]
+
+    def _run(self, jobs, desc):
+        jobs = list(jobs)
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+            results = list(
+                tqdm(
+                    parallel(jobs),
+                    total=len(jobs),
+                    desc=f"[ModalitySelector] {desc}",
+                )
+            )
+        else:
+            results = Parallel(n_jobs=self.n_jobs)(jobs)
+        return results
+
+    @staticmethod
+    def _aggregate(per_fold, n_samples):
+        scores = np.array([r[0] for r in per_fold])
+        bases = np.array([r[1] for r in per_fold])
+        boot = np.mean([r[2] - r[3] for r in per_fold], axis=0)
+        return SubsetScore(
+            score=float(scores.mean()),
+            baseline=float(bases.mean()),
+            n_samples=int(n_samples),
+            boot_utility=np.asarray(boot, dtype=float).reshape(-1),
+        )
+
+
+class RetrainEngine(_Engine):
+    """One clone per (subset, fold), fit on the subset's columns (the paper)."""
+
+    def evaluate(self, subsets):
+        subsets = [frozenset(s) for s in subsets]
+        jobs, keys, n_rows = [], [], {}
+        for s in subsets:
+            names = self._ordered(s)
+            name = subset_name(names)
+            columns, sub_modalities = restrict_modalities(self.modalities_, names)
+            estimator = _set_if_present(
+                clone(self.estimator), modalities=sub_modalities
+            )
+            X_s = self.X[:, columns]
+            cols = self._cols(s)
+            n_rows[s] = int(self.observed[:, cols].all(axis=1).sum())
+            if n_rows[s] == 0:
+                raise ModalityError(
+                    f"Subset `{name}` is fully observed in no row, so its "
+                    "utility cannot be measured. Got 0 rows with all of "
+                    f"{names} observed instead."
+                )
+            for k, (train, test) in enumerate(self.folds):
+                tr, te = _fold_rows(self.observed, cols, train, test, name, k, self.y)
+                w = self._weights(k, test, te)
+                jobs.append(
+                    delayed(_fit_score_subset)(
+                        estimator, X_s, self.y, tr, te, self.scorer, w
+                    )
+                )
+                keys.append(s)
+        results = self._run(jobs, f"{len(subsets)} subsets x {len(self.folds)} folds")
+        self.n_fits_ += len(jobs)
+        out = {}
+        for s in subsets:
+            per_fold = [r for key, r in zip(keys, results) if key == s]
+            out[s] = self._aggregate(per_fold, n_rows[s])
+        return out
+
+
+def _augment_hidden(X, modalities_, observed, rng, p_mask=0.5):
+    """Hide random modality blocks in a random half of the rows.
+
+    Each picked row keeps a uniformly drawn non-empty proper subset of the
+    modalities (intersected with what it observes; rows that would lose
+    everything are left whole). The number of rows stays the same, so the
+    masked model costs about one ordinary fit.
+    """
+    n, m = observed.shape
+    if m < 2:
+        return X
+    pick = rng.uniform(size=n) < p_mask
+    keep_mask = rng.randint(1, 2**m - 1, size=n)
+    keep = ((keep_mask[:, None] >> np.arange(m)) & 1).astype(bool)
+    keep &= observed
+    hide = pick[:, None] & ~keep & keep.any(axis=1)[:, None]
+    return hide_modalities(X, modalities_, hide)
+
+
+def _fit_masked_fold(estimator, X, y, modalities_, observed, train, seed, augment):
+    rng = check_random_state(seed)
+    X_train = X[train]
+    if augment:
+        X_train = _augment_hidden(X_train, modalities_, observed[train], rng)
+    return clone(estimator).fit(X_train, y[train])
+
+
+class _StackedResponses:
+    """Predictions of one model on all subsets' held-out blocks at once.
+
+    ``view(start, stop)`` behaves like the fitted model for the scorer but
+    returns rows ``start:stop`` of a response computed once on the stacked
+    blocks: one ``predict`` call per fold instead of one per subset.
+    """
+
+    def __init__(self, estimator, X_stack):
+        self._estimator = estimator
+        self._X_stack = X_stack
+        self._cache = {}
+
+    def response(self, name):
+        if name not in self._cache:
+            self._cache[name] = getattr(self._estimator, name)(self._X_stack)
+        return self._cache[name]
+
+    def view(self, start, stop):
+        return _CachedResponses(self._estimator, source=(self, start, stop))
+
+
+def _score_masked_fold(
+    model, X, y, modalities_, observed, test, subsets, scorer, weights, names, y_train
+):
+    blocks, rows = [], []
+    for s in subsets:
+        cols = [k for k, n in enumerate(names) if n in s]
+        ok = observed[test][:, cols].all(axis=1)
+        hidden = np.array([n not in s for n in names])
+        blocks.append(hide_modalities(X[test[ok]], modalities_, hidden))
+        rows.append(ok)
+    stacked = _StackedResponses(model, np.vstack(blocks))
+    out, baselines, start = [], {}, 0
+    for ok, block in zip(rows, blocks):
+        te = test[ok]
+        stop = start + te.size
+        w = weights[:, ok] if weights.shape[0] else weights
+        score, boot = _score_rows(scorer, stacked.view(start, stop), block, y[te], w)
+        key = ok.tobytes()
+        if key not in baselines:  # subsets on the same rows share the baseline
+            baselines[key] = _baseline(scorer, y_train, y[te], w)
+        base, base_boot = baselines[key]
+        out.append((score, base, boot, base_boot, te.size))
+        start = stop
+    return out
+
+
+class MaskedEngine(_Engine):
+    """One model per fold on all modalities; subsets scored by hiding the rest.
+
+    The model is a clone of the estimator fitted on every modality. If the
+    estimator has a ``modality_dropout`` parameter at 0, it is set to
+    :data:`MASKED_DROPOUT` and the rows are left as they are; otherwise half
+    of the training rows get random modality blocks set to NaN. An
+    estimator whose tags say it cannot take NaN is preceded by a
+    ``SimpleImputer(strategy="mean")``, which fills hidden blocks only.
+    """
+
+    def _prepared(self):
+        columns, sub_modalities = restrict_modalities(self.modalities_, self.names)
+        estimator = clone(self.estimator)
+        params = estimator.get_params(deep=False)
+        augment = True
+        if "modality_dropout" in params:
+            augment = False
+            if not params["modality_dropout"]:
+                estimator.set_params(modality_dropout=MASKED_DROPOUT)
+        _set_if_present(estimator, modalities=sub_modalities)
+        if not get_tags(estimator).input_tags.allow_nan:
+            estimator = make_pipeline(
+                SimpleImputer(strategy="mean", keep_empty_features=True), estimator
+            )
+        return columns, sub_modalities, estimator, augment
+
+    def _fit(self):
+        if getattr(self, "models_", None) is not None:
+            return
+        columns, sub_modalities, estimator, augment = self._prepared()
+        # the model sees the modality columns in modality order
+        self._X_model = self.X[:, columns]
+        self._model_modalities = {
+            n: np.asarray(c, dtype=np.intp) for n, c in sub_modalities.items()
+        }
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=len(self.folds))
+        jobs = [
+            delayed(_fit_masked_fold)(
+                estimator,
+                self._X_model,
+                self.y,
+                self._model_modalities,
+                self.observed,
+                train,
+                seed,
+                augment,
+            )
+            for (train, _), seed in zip(self.folds, seeds)
+        ]
+        self.models_ = self._run(jobs, f"masked models x {len(self.folds)} folds")
+        self.n_fits_ += len(jobs)
+
+    def evaluate(self, subsets):
+        subsets = [frozenset(s) for s in subsets]
+        for s in subsets:
+            cols = self._cols(s)
+            if not self.observed[:, cols].all(axis=1).any():
+                raise ModalityError(
+                    f"Subset `{subset_name(self._ordered(s))}` is fully observed "
+                    "in no row, so its utility cannot be measured. Got 0 rows "
+                    "with all of its modalities observed instead."
+                )
+        self._fit()
+        jobs = []
+        for k, ((train, test), model) in enumerate(zip(self.folds, self.models_)):
+            jobs.append(
+                delayed(_score_masked_fold)(
+                    model,
+                    self._X_model,
+                    self.y,
+                    self._model_modalities,
+                    self.observed,
+                    test,
+                    subsets,
+                    self.scorer,
+                    self.boot_weights[k],
+                    self.names,
+                    self.y[train],
+                )
+            )
+        results = Parallel(n_jobs=self.n_jobs)(jobs)
+        out = {}
+        for i, s in enumerate(subsets):
+            per_fold = [fold[i] for fold in results]
+            n_rows = sum(r[4] for r in per_fold)
+            if any(r[4] == 0 for r in per_fold):
+                raise ModalityError(
+                    f"Subset `{subset_name(self._ordered(s))}` has no fully "
+                    "observed held-out row in some CV fold. Got held-out row "
+                    f"counts {[r[4] for r in per_fold]} instead."
+                )
+            out[s] = self._aggregate(per_fold, n_rows)
+        return out

@@ -1,0 +1,380 @@
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_skll.exceptions import CooperationWarning, ModalityError
+from sklearn_skll.selection import ModalitySelector
+
+MODS = {"strong": [0, 1], "weak": [2, 3], "copy": [4, 5], "noise": [6, 7]}
+
+
+def make_data(n=150, seed=0, frame=False):
+    """strong and weak signals, a noisy copy of strong, pure noise."""
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % 2
+    sign = 2 * y - 1
+    strong = sign[:, None] * 1.2 + rng.normal(size=(n, 2))
+    weak = sign[:, None] * 0.4 + rng.normal(size=(n, 2))
+    copy = strong + 0.5 * rng.normal(size=(n, 2))
+    noise = rng.normal(size=(n, 2))
+    X = np.hstack([strong, weak, copy, noise])
+    if frame:
+        cols = [f"{m}_{k}" for m in MODS for k in range(2)]
+        X = pd.DataFrame(X, columns=cols)
+    return X, y
+
+
+def selector(**params):
+    params.setdefault("modalities", MODS)
+    params.setdefault("cv", 3)
+    params.setdefault("random_state", 0)
+    return ModalitySelector(LogisticRegression(), **params)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_cooperation():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CooperationWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CooperationWarning)
+        return selector(n_bootstrap=30).fit(X, y), X, y
+
+
+def test_utility_table_and_game_quantities(fitted):
+    sel, X, y = fitted
+    df = sel.utilities_
+    assert len(df) == 15 and df["size"].tolist() == sorted(df["size"])
+    assert {"subset", "modalities", "size", "score", "utility", "cooperation",
+            "rank", "utility_std", "utility_ci_low", "utility_ci_high"} <= set(df)
+    np.testing.assert_allclose(df["utility"], df["score"] - df["baseline"])
+    assert sel.baseline_score_ == pytest.approx(0.5, abs=0.02)  # balanced classes
+    full = df.loc[df["size"] == 4, "utility"].item()
+    assert sel.shapley_values_.sum() == pytest.approx(full)
+    assert sel.scaled_shapley_values_.sum() == pytest.approx(1.0)
+    phi = sel.shapley_values_
+    assert phi["strong"] > phi["weak"] > abs(phi["noise"])
+    assert abs(phi["noise"]) < 0.03
+    inter = sel.interactions_
+    assert inter.loc["strong", "copy"] < 0  # redundant copy
+    np.testing.assert_allclose(inter.to_numpy(), inter.to_numpy().T)
+    # C(S) of a pair, by Eq. 4
+    solo = df.set_index("subset")["utility"]
+    pair = df.set_index("subset").loc["strong+weak"]
+    expected = (pair["utility"] - solo["strong"] - solo["weak"]) / pair["utility"]
+    assert pair["cooperation"] == pytest.approx(expected)
+    assert sel.n_samples_fit_ == 150 and sel.n_features_in_ == 8
+    assert sel.n_fits_ == 15 * 3
+
+
+def test_selection_by_cooperation_rank(fitted):
+    sel, _, _ = fitted
+    df = sel.utilities_
+    triples = df[df["size"] == 3]
+    best = triples.loc[triples["rank"] == 1, "modalities"].item()
+    assert sel.selected_modalities_ == list(best)
+    assert triples.loc[triples["rank"] == 1, "cooperation"].item() == pytest.approx(
+        triples["cooperation"].max()
+    )
+    assert sorted(triples["rank"]) == [1, 2, 3, 4]
+    assert list(sel.greedy_path_["modality"])[0] == "strong"
+
+
+def test_selection_utility_and_greedy():
+    X, y = make_data()
+    sel = selector(selection="utility", subset_size=2).fit(X, y)
+    pairs = sel.utilities_[sel.utilities_["size"] == 2]
+    top = pairs.sort_values("utility", ascending=False)["modalities"].iloc[0]
+    assert sel.selected_modalities_ == list(top)
+    sel = selector(selection="greedy", max_modalities=2).fit(X, y)
+    assert sel.selected_modalities_ == list(sel.greedy_path_["modality"])
+    assert len(sel.selected_modalities_) <= 2
+
+
+def test_bootstrap_uncertainty_is_reproducible(fitted):
+    sel, X, y = fitted
+    assert (sel.utilities_["utility_std"] > 0).all()
+    assert sel.shapley_std_.index.tolist() == list(MODS)
+    ci = sel.shapley_ci_
+    assert (ci["low"] <= ci["high"]).all()
+    inside = (ci["low"] - 1e-9 <= sel.shapley_values_) & (
+        sel.shapley_values_ <= ci["high"] + 1e-9
+    )
+    assert inside.sum() >= 3
+    again = selector(n_bootstrap=30).fit(X, y)
+    pd.testing.assert_frame_equal(again.utilities_, sel.utilities_)
+
+
+def test_masked_engine_one_model_per_fold():
+    X, y = make_data()
+    sel = selector(utility="masked").fit(X, y)
+    assert sel.n_fits_ == 3
+    phi = sel.shapley_values_
+    assert phi["strong"] > phi["weak"] and abs(phi["noise"]) < 0.03
+    assert sel.shapley_values_.sum() == pytest.approx(
+        sel.utilities_["utility"].iloc[-1]
+    )
+
+
+def test_greedy_search_fits_only_the_path():
+    X, y = make_data()
+    sel = selector(search="greedy", selection="greedy", max_modalities=2).fit(X, y)
+    # 4 singletons, then 3 pairs containing the first pick, 3 folds each
+    assert sel.n_fits_ == (4 + 3) * 3
+    assert len(sel.utilities_) == 7
+    assert sel.shapley_values_.isna().all()
+    assert sel.selected_modalities_[0] == "strong"
+
+
+class RecordingClassifier(ClassifierMixin, BaseEstimator):
+    """Checks it gets a ``modalities`` dict matching the columns it sees."""
+
+    def __init__(self, modalities=None):
+        self.modalities = modalities
+
+    def fit(self, X, y):
+        cols = sorted(c for v in self.modalities.values() for c in v)
+        assert cols == list(range(X.shape[1])), (cols, X.shape)
+        self.inner_ = LogisticRegression().fit(np.nan_to_num(X), y)
+        self.classes_ = self.inner_.classes_
+        return self
+
+    def predict(self, X):
+        return self.inner_.predict(np.nan_to_num(X))
+
+
+class DropoutClassifier(RecordingClassifier):
+    """Has a ``modality_dropout`` parameter; records what it was fit with."""
+
+    seen = []
+
+    def __init__(self, modalities=None, modality_dropout=0.0):
+        self.modalities = modalities
+        self.modality_dropout = modality_dropout
+
+    def fit(self, X, y):
+        DropoutClassifier.seen.append((self.modality_dropout, np.isnan(X).any()))
+        return super().fit(X, y)
+
+
+def test_masked_engine_uses_modality_dropout_or_hides_blocks():
+    X, y = make_data(60)
+    DropoutClassifier.seen.clear()
+    ModalitySelector(
+        DropoutClassifier(), modalities=MODS, cv=2, utility="masked", random_state=0
+    ).fit(X, y)
+    # the parameter is switched on and the rows are left whole
+    assert DropoutClassifier.seen == [(0.3, False), (0.3, False)]
+    DropoutClassifier.seen.clear()
+    ModalitySelector(
+        RecordingClassifier(), modalities=MODS, cv=2, utility="masked", random_state=0
+    ).fit(X, y)
+
+
+def test_augmentation_hides_whole_blocks_in_about_half_the_rows():
+    from sklearn_skll.selection._utility import _augment_hidden
+
+    X, _ = make_data(400)
+    mods = {k: np.asarray(v) for k, v in MODS.items()}
+    observed = np.ones((400, 4), dtype=bool)
+    out = _augment_hidden(X, mods, observed, np.random.RandomState(0))
+    hidden = np.column_stack([np.isnan(out[:, v]).all(axis=1) for v in mods.values()])
+    partly = np.column_stack([np.isnan(out[:, v]).any(axis=1) for v in mods.values()])
+    np.testing.assert_array_equal(hidden, partly)  # whole blocks only
+    assert not hidden.all(axis=1).any()  # some modality always kept
+    assert 0.4 < hidden.any(axis=1).mean() < 0.6
+    kept = ~np.isnan(out)
+    np.testing.assert_array_equal(out[kept], X[kept])  # observed values untouched
+
+
+@pytest.mark.parametrize("utility", ["retrain", "masked"])
+def test_estimator_modalities_param_is_restricted(utility):
+    X, y = make_data(60)
+    sel = ModalitySelector(
+        RecordingClassifier(), modalities=MODS, cv=2, utility=utility, random_state=0
+    ).fit(X, y)
+    assert len(sel.utilities_) == 15
+
+
+def test_rows_with_missing_modalities():
+    X, y = make_data()
+    X[:40, 2:4] = np.nan  # weak missing in 40 rows
+    for utility in ["retrain", "masked"]:
+        sel = selector(utility=utility).fit(X, y)
+        n = sel.utilities_.set_index("subset")["n_samples"]
+        assert n["strong"] == 150 and n["weak"] == 110 and n["strong+weak"] == 110
+
+
+def test_errors_are_clear():
+    X, y = make_data(60)
+    with pytest.raises(ModalityError, match="at least two"):
+        selector(modalities={"only": [0, 1]}).fit(X, y)
+    X_missing = X.copy()
+    X_missing[:, 6:8] = np.nan
+    with pytest.raises(ModalityError, match="`noise` is fully observed in no row"):
+        selector().fit(X_missing, y)
+    y_rare = y.copy()
+    y_rare[:2] = 2
+    with pytest.raises(ValueError, match="fewer than the `cv`=3 folds"):
+        selector().fit(X, y_rare)
+    with pytest.raises(InvalidParameterError, match="'estimator'"):
+        ModalitySelector(object(), modalities=MODS).fit(X, y)
+    with pytest.raises(ValueError, match="selection='greedy'"):
+        selector(search="greedy").fit(X, y)
+    with pytest.raises(ValueError, match="subset_size"):
+        selector(subset_size=5).fit(X, y)
+    X_inf = X.copy()
+    X_inf[0, 0] = np.inf
+    with pytest.raises(ValueError, match="inf"):
+        selector().fit(X_inf, y)
+
+
+def test_transform_and_feature_names():
+    X, y = make_data(90, frame=True)
+    sel = selector().fit(X, y)
+    np.testing.assert_array_equal(sel.transform(X), X.to_numpy())
+    assert list(sel.get_feature_names_out()) == list(X.columns)
+    sel = selector(drop_unselected=True).set_output(transform="pandas").fit(X, y)
+    out = sel.transform(X)
+    expected = [c for c in X.columns if c.rsplit("_", 1)[0] in sel.selected_modalities_]
+    assert list(out.columns) == expected == list(sel.get_feature_names_out())
+    pd.testing.assert_frame_equal(out, X[expected])
+
+
+def test_named_columns_selectors_and_log_loss():
+    X, y = make_data(90, frame=True)
+    mods = {m: [f"{m}_0", f"{m}_1"] for m in MODS}
+    sel = ModalitySelector(
+        LogisticRegression(), modalities=mods, scoring="neg_log_loss", cv=3,
+        random_state=0,
+    ).fit(X, y)
+    assert sel.baseline_score_ == pytest.approx(-np.log(2), abs=0.01)
+    solo = sel.utilities_.set_index("subset")["utility"]
+    assert solo["strong"] > 0.1
+
+
+def test_max_samples_subsamples_rows():
+    X, y = make_data(300)
+    sel = selector(max_samples=60).fit(X, y)
+    assert sel.n_samples_fit_ == 60
+    assert selector(max_samples=0.5).fit(X, y).n_samples_fit_ == 150
+
+
+def test_pipeline_grid_search_clone_pickle():
+    X, y = make_data(90)
+    pipe = make_pipeline(selector(drop_unselected=True, cv=2), LogisticRegression())
+    search = GridSearchCV(pipe, {"modalityselector__subset_size": [1, 2]}, cv=2)
+    search.fit(X, y)
+    assert search.best_score_ > 0.7
+    sel = clone(selector()).fit(X, y)
+    restored = pickle.loads(pickle.dumps(sel))
+    pd.testing.assert_frame_equal(restored.utilities_, sel.utilities_)
+    np.testing.assert_array_equal(restored.transform(X), sel.transform(X))
+
+
+def test_dask_backend_runs_subset_jobs():
+    distributed = pytest.importorskip("dask.distributed")
+    from joblib import parallel_config
+
+    X, y = make_data(60)
+    local = selector(cv=2).fit(X, y)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster, distributed.Client(cluster):
+        with parallel_config(backend="dask"):
+            remote = selector(cv=2).fit(X, y)
+    pd.testing.assert_frame_equal(remote.utilities_, local.utilities_)
+
+
+def test_n_jobs_gives_the_same_result():
+    X, y = make_data(60)
+    one = selector(cv=2, n_jobs=1).fit(X, y)
+    two = selector(cv=2, n_jobs=2).fit(X, y)
+    pd.testing.assert_frame_equal(one.utilities_, two.utilities_)
+
+
+def test_verbose_progress_bar(capsys):
+    X, y = make_data(60)
+    selector(cv=2, verbose=2).fit(X, y)
+    captured = capsys.readouterr()
+    assert "[ModalitySelector]" in captured.err  # tqdm bar
+    assert "[ModalitySelector] 15 subsets" in captured.out
+
+
+def test_plots_return_axes(fitted):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sel, _, _ = fitted
+    for kind in ["shapley", "subsets", "interactions", "greedy"]:
+        ax = sel.plot(kind)
+        assert isinstance(ax, matplotlib.axes.Axes)
+    # error bars from the bootstrap
+    ax = sel.plot("shapley")
+    assert len(ax.patches) == 4
+    assert any(type(c).__name__ == "ErrorbarContainer" for c in ax.containers)
+    with pytest.raises(ValueError, match="kind"):
+        sel.plot("pie")
+    from sklearn_skll.plotting import plot_shapley, plot_subsets
+
+    ax = plot_shapley({"a": 0.2, "b": -0.1})
+    assert len(ax.patches) == 2
+    ax = plot_subsets(sel, by="cooperation", top=5)
+    assert len(ax.patches) == 5
+    plt.close("all")
+
+
+def test_plan_delegates_to_budget(fitted):
+    sel, _, _ = fitted
+    plan = sel.plan(0.1)
+    assert plan.key_subset == tuple(sel.selected_modalities_)
+    assert plan.n_reference == sel.n_samples_fit_
+    costs = {"strong": 10.0, "weak": 1.0, "copy": 1.0, "noise": 1.0}
+    cheap = sel.plan(0.1, costs=costs)
+    assert cheap.key_selection == "utility_per_cost"
+    assert "strong" not in cheap.key_subset
+
+
+def test_one_modality_is_simply_selected():
+    X, y = make_data(60)
+    sel = ModalitySelector(LogisticRegression(), cv=2, random_state=0).fit(X, y)
+    assert sel.selected_modalities_ == ["all"]
+    assert sel.shapley_values_["all"] == pytest.approx(sel.utilities_["utility"].item())
+
+
+@pytest.mark.slow
+def test_default_estimator_is_the_multimodal_net():
+    X, y = make_data(80)
+    mods = {"strong": [0, 1], "weak": [2, 3]}
+    sel = ModalitySelector(modalities=mods, cv=2, random_state=0).fit(X[:, :4], y)
+    assert type(sel.estimator_).__name__ == "MultimodalNetClassifier"
+    assert sel.selected_modalities_ == ["strong"]
+
+
+@parametrize_with_checks(
+    [ModalitySelector(LogisticRegression(), cv=2, random_state=0)],
+    expected_failed_checks=lambda est: {
+        "check_estimators_pickle": (
+            "allow_nan estimators get NaN in single cells; a partly missing "
+            "modality is a ModalityError by design (pickling is tested in "
+            "test_pipeline_grid_search_clone_pickle)"
+        ),
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
