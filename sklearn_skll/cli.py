@@ -16,12 +16,13 @@ import json
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .exceptions import BudgetError, ModalityError
+from .exceptions import BudgetError, CooperationWarning, ModalityError
 
 __all__ = ["main"]
 
@@ -294,7 +295,13 @@ def _fit_selector(args, X, y, modalities):
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
     )
-    return selector.fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CooperationWarning)
+        selector.fit(X, y)
+    for message in {str(w.message) for w in caught
+                    if issubclass(w.category, CooperationWarning)}:
+        print(f"note: {message}", file=sys.stderr)
+    return selector
 
 
 # ---------------------------------------------------------------- commands
@@ -312,19 +319,21 @@ def _cmd_datasets(args):
 
 
 def _subset_table(selector):
-    table = selector.utilities_.copy()
-    keep = [c for c in ("modalities", "size", "score", "utility", "utility_std",
-                        "cooperation", "rank") if c in table.columns]
-    return table[keep]
+    table = selector.utilities_
+    keep = [c for c in ("modalities", "size", "score", "utility", "utility_ci_low",
+                        "utility_ci_high", "cooperation", "cooperation_std", "rank")
+            if c in table.columns]
+    return table[keep].sort_values(["size", "rank"]).reset_index(drop=True)
 
 
 def _shapley_table(selector):
     frame = pd.DataFrame({"shapley": selector.shapley_values_,
                           "scaled": selector.scaled_shapley_values_})
-    for col in ("shapley_low", "shapley_high"):
-        attr = getattr(selector, col.replace("shapley", "shapley_values") + "_", None)
-        if attr is not None:
-            frame[col] = attr
+    if selector.shapley_ci_ is not None:
+        frame["std"] = selector.shapley_std_
+        frame["ci_low"] = selector.shapley_ci_["low"]
+        frame["ci_high"] = selector.shapley_ci_["high"]
+    frame.index.name = "modality"
     return frame
 
 
@@ -339,7 +348,8 @@ def _cmd_select(args):
     print(_render_table(_subset_table(selector), floatfmt=".4f"))
     print("\nShapley values per modality:\n")
     print(_render_table(_shapley_table(selector), floatfmt=".4f"))
-    print(f"\nGreedy path (Algorithm 1): {' -> '.join(selector.greedy_path_)}")
+    path = " -> ".join(selector.greedy_path_["modality"])
+    print(f"\nGreedy path (Algorithm 1): {path}")
     print(f"Selected key subset: {', '.join(selector.selected_modalities_)}")
     print(f"[{elapsed:.1f} s]")
     if args.out is not None:
@@ -375,6 +385,8 @@ def _cmd_plan(args):
         raise UsageError(
             f"--cost names unknown modalities {unknown}; known: {sorted(modalities)}"
         )
+    if costs:  # modalities without a --cost cost 1, as the help says
+        costs = {name: costs.get(name, 1.0) for name in modalities}
     selector = _fit_selector(args, X, y, modalities)
     plan = selector.plan(args.budget, costs=costs or None)
     print(f"Acquisition plan for {what} ({len(y)} rows), budget {args.budget}:\n")
@@ -395,12 +407,29 @@ def _cost(name, value):
 
 
 def _cmd_benchmark(args):
-    from .budget import run_protocol, summarize
+    from sklearn.model_selection import train_test_split
 
+    from .budget import run_protocol, summarize
+    from .plotting import plot_benchmark
+    from .selection import ModalitySelector
+
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError("--device cuda: CUDA is not available on this machine")
     bunch = _load_bundled(args.dataset)
     kwargs = {}
     if args.strategies is not None:
+        from .budget import STRATEGIES
+
+        unknown = sorted(set(args.strategies) - set(STRATEGIES))
+        if unknown:
+            raise UsageError(
+                f"--strategies: unknown {unknown}; choose among {', '.join(STRATEGIES)}"
+            )
         kwargs["strategies"] = tuple(args.strategies)
+    verbose = 0 if args.quiet else 1
     start = time.perf_counter()
     runs = run_protocol(
         bunch.data,
@@ -411,36 +440,64 @@ def _cmd_benchmark(args):
         seeds=args.seeds,
         n_jobs=args.n_jobs,
         device=args.device,
-        verbose=0 if args.quiet else 1,
+        verbose=verbose,
         **kwargs,
     )
     elapsed = time.perf_counter() - start
-    table = summarize(runs)
+
+    # Shapley values of the modalities on the training part of the same split.
+    X_train, _, y_train, _ = train_test_split(
+        bunch.data, bunch.target, test_size=0.3, stratify=bunch.target, random_state=0
+    )
+    selector = ModalitySelector(
+        _make_estimator("logreg", "cpu", 0), modalities=bunch.modalities, cv=5,
+        n_bootstrap=200, random_state=0,
+    ).fit(X_train, y_train)
+
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out / "results.csv", index=False)
+    long = summarize(runs)
+    wide = summarize(runs, layout="wide")
     meta = {
         "dataset": args.dataset,
         "available": args.available,
         "budget": args.budget,
+        "strategies": sorted(set(runs["strategy"])),
         "seeds": args.seeds,
+        "metric": "accuracy",
         "wall_time_s": round(elapsed, 1),
+        "summary": json.loads(long.reset_index().to_json(orient="records")),
+        "shapley_values": selector.shapley_values_.to_dict(),
         "runs": json.loads(runs.to_json(orient="records")),
     }
     (out / "results.json").write_text(json.dumps(meta, indent=2))
-    markdown = _markdown_table(table)
+    long_md = _markdown_table(_mean_std(long))
+    wide_md = _markdown_table(wide)
     (out / "results.md").write_text(
-        f"# SK-LL protocol on `{args.dataset}`\n\n{markdown}\n"
+        f"# SK-LL protocol on `{args.dataset}`\n\n"
+        f"Test accuracy, mean \u00b1 std over {args.seeds} seeds "
+        f"({len(runs)} runs, {elapsed:.0f} s).\n\n{wide_md}\n\n"
+        f"## Per strategy\n\n{long_md}\n"
     )
-    print(f"SK-LL protocol on {args.dataset!r}: {len(runs)} runs in {elapsed:.0f} s\n")
-    print(markdown)
-    from .plotting import plot_benchmark
-
-    written = plot_benchmark(runs, out)
+    written = plot_benchmark(runs, out, selector=selector)
+    print(f"\nSK-LL protocol on {args.dataset!r}: {len(runs)} runs in {elapsed:.0f} s; "
+          f"test accuracy (%), mean \u00b1 std over {args.seeds} seeds\n")
+    print(_render_table(wide))
+    print("\nShapley values (logistic regression utilities on the training part):")
+    print(_render_table(selector.shapley_values_.to_frame(), floatfmt=".4f"))
     print("\nWrote " + ", ".join(str(p) for p in
-                               [out / "results.json", out / "results.csv",
-                                out / "results.md", *written]))
+                               [out / "results.md", out / "results.csv",
+                                out / "results.json", *written]))
     return 0
+
+
+def _mean_std(long):
+    table = long.reset_index()
+    table["accuracy"] = [f"{100 * m:.2f} \u00b1 {100 * s:.2f}"
+                         for m, s in zip(table["mean"], table["std"].fillna(0.0))]
+    return table[["available", "budget", "strategy", "n_train", "key_subset",
+                  "accuracy"]]
 
 
 # ---------------------------------------------------------------- output

@@ -1,13 +1,31 @@
-"""Plots of a fitted :class:`~sklearn_skll.selection.ModalitySelector`.
+"""Plots of a fitted :class:`~sklearn_skll.selection.ModalitySelector` and of
+benchmark runs.
 
-Matplotlib only; every function draws on ``ax`` (a new figure when None)
-and returns the Axes.
+Matplotlib only; every ``plot_*`` function draws on ``ax`` (a new figure when
+None) and returns the Axes.
 """
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_shapley", "plot_subsets", "plot_interactions", "plot_greedy_path"]
+__all__ = [
+    "plot_shapley",
+    "plot_subsets",
+    "plot_interactions",
+    "plot_greedy_path",
+    "plot_protocol",
+    "plot_budget_curve",
+    "plot_benchmark",
+]
+
+#: One colour and marker per strategy, the same in every plot.
+_STRATEGY_STYLE = {
+    "available_only": ("#7f7f7f", "v"),
+    "uniform": ("#1f77b4", "s"),
+    "skll": ("#d62728", "o"),
+    "skll_no_generation": ("#ff7f0e", "D"),
+    "full": ("#2ca02c", "^"),
+}
 
 
 def _axes(ax, figsize=(5, 3.5)):
@@ -162,3 +180,128 @@ def plot_greedy_path(selector_or_path, ax=None):
     ax.set_ylabel("utility f_u(S)")
     ax.set_title("Greedy path (Algorithm 1)")
     return ax
+
+
+def _style(strategy):
+    return _STRATEGY_STYLE.get(strategy, ("#9467bd", "x"))
+
+
+def plot_protocol(runs, ax=None, *, metric="accuracy", budget=None):
+    """Metric against the available ratio, one line per strategy, with +-1 std bands.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        The output of :func:`sklearn_skll.budget.run_protocol` (one row per
+        run).
+    ax : matplotlib Axes, default=None
+    metric : str, default="accuracy"
+    budget : float, default=None
+        The budget to show; the smallest one when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(6, 4))
+    budget = runs["budget"].min() if budget is None else budget
+    sub = runs[np.isclose(runs["budget"], budget)]
+    for strategy, group in sub.groupby("strategy", sort=False):
+        stats = group.groupby("available")[metric].agg(["mean", "std"]).fillna(0.0)
+        color, marker = _style(strategy)
+        x = 100 * stats.index.to_numpy(dtype=float)
+        ax.plot(x, stats["mean"], marker=marker, color=color, label=strategy)
+        ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
+                        color=color, alpha=0.15, linewidth=0)
+    ax.set_xlabel("available complete data (% of training rows)")
+    ax.set_ylabel(f"test {metric}")
+    ax.set_title(f"Budget {100 * budget:g} %: mean \u00b1 std over seeds")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_budget_curve(runs, ax=None, *, metric="accuracy", available=None):
+    """Metric against the number of training rows each strategy ends up with.
+
+    One point per (budget, strategy) at one available ratio: how much accuracy
+    each strategy buys per row, the budget curve of the protocol.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        The output of :func:`sklearn_skll.budget.run_protocol`.
+    ax : matplotlib Axes, default=None
+    metric : str, default="accuracy"
+    available : float, default=None
+        The available ratio to show; the smallest one when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(6, 4))
+    available = runs["available"].min() if available is None else available
+    sub = runs[np.isclose(runs["available"], available)]
+    for strategy, group in sub.groupby("strategy", sort=False):
+        stats = group.groupby("budget").agg(
+            rows=("n_train", "mean"), mean=(metric, "mean"), std=(metric, "std")
+        ).fillna(0.0)
+        color, marker = _style(strategy)
+        ax.errorbar(stats["rows"], stats["mean"], yerr=stats["std"], marker=marker,
+                    color=color, label=strategy, capsize=3)
+        for budget, row in stats.iterrows():
+            if strategy != "available_only":
+                ax.annotate(f"B={100 * budget:g}%", (row["rows"], row["mean"]),
+                            textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.set_xlabel("training rows after acquisition")
+    ax.set_ylabel(f"test {metric}")
+    ax.set_title(f"Available {100 * available:g} %: what the budget buys")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_benchmark(runs, out, *, selector=None, metric="accuracy"):
+    """Write the benchmark's PNG plots to the folder ``out``.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        The output of :func:`sklearn_skll.budget.run_protocol`.
+    out : path-like
+        Existing folder.
+    selector : ModalitySelector, default=None
+        A fitted selector; when given, its Shapley bars are written too.
+    metric : str, default="accuracy"
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        The files written.
+    """
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    written = []
+
+    def save(fig, name):
+        fig.tight_layout()
+        path = out / name
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    plot_protocol(runs, ax, metric=metric)
+    save(fig, "accuracy_vs_available.png")
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    plot_budget_curve(runs, ax, metric=metric)
+    save(fig, "budget_curve.png")
+
+    if selector is not None:
+        fig, ax = plt.subplots(figsize=(6, 3.8))
+        plot_shapley(selector, ax)
+        save(fig, "shapley.png")
+    return written
