@@ -1,1 +1,15 @@
-"""Placeholder; filled by its module."""
+"""Budgets: acquisition plans, the budgeted meta-estimator, the paper's protocol."""
+
+from ._budgeted import BudgetedMultimodalClassifier
+from ._plan import STRATEGIES, AcquisitionPlan, StrategyPlan, make_plan
+from ._protocol import run_protocol, summarize
+
+__all__ = [
+    "AcquisitionPlan",
+    "BudgetedMultimodalClassifier",
+    "STRATEGIES",
+    "StrategyPlan",
+    "make_plan",
+    "run_protocol",
+    "summarize",
+]

@@ -1,0 +1,657 @@
+"""The whole SK-LL method as one classifier: select, plan, impute, classify."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils._tags import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._modalities import hide_modalities, observed_modalities, resolve_modalities
+from ..exceptions import BudgetError, ModalityError
+from ._plan import STRATEGIES, make_plan
+
+__all__ = ["BudgetedMultimodalClassifier"]
+
+_SIMULATION_ONLY = ("uniform", "full")
+_SEED_MAX = np.iinfo(np.int32).max
+
+
+def _default_selector(modalities, device, n_jobs, verbose):
+    """ModalitySelector with fast settings: masked utilities of a small net.
+
+    One small net per fold (``utility="masked"``, ``cv=3``) instead of one
+    per subset and fold: about 2 s on ``alzheimers`` on one CPU core.
+    """
+    from ..neural import MultimodalNetClassifier
+    from ..selection import ModalitySelector
+
+    net = MultimodalNetClassifier(
+        encoder_hidden=32, embed_dim=16, fusion_hidden=32, max_epochs=30,
+        patience=5, batch_size=64, lr=3e-3, device=device,
+    )
+    return ModalitySelector(
+        net, modalities=modalities, utility="masked", cv=3, n_jobs=n_jobs,
+        verbose=max(verbose - 1, 0),
+    )
+
+
+def _default_imputer(modalities, device, verbose):
+    """FlowImputer with 4 coupling layers and 50 epochs (its defaults, 8 and
+    200, take ~110 s on ``alzheimers``; these ~14 s)."""
+    from ..impute import FlowImputer
+
+    return FlowImputer(
+        modalities=modalities, n_flows=4, max_epochs=50, device=device,
+        verbose=max(verbose - 1, 0),
+    )
+
+
+def _default_classifier(modalities, device, verbose):
+    from ..neural import MultimodalNetClassifier
+
+    return MultimodalNetClassifier(
+        modalities=modalities, device=device, verbose=max(verbose - 1, 0)
+    )
+
+
+def _classifier_has(attr):
+    """The classifier (fitted, given, or the default) has ``attr``."""
+
+    def check(self):
+        if hasattr(self, "classifier_"):
+            return hasattr(self.classifier_, attr)
+        return hasattr(self._classifier_template(), attr)
+
+    return check
+
+
+def _stratified_order(y, rng):
+    """Order rows so that every prefix is (nearly) stratified by class.
+
+    The first ``n_classes`` rows hold one row of each class; after them, the
+    rows of class ``c`` are spread evenly (``(rank + u) / n_c`` with ``u``
+    uniform jitter). A prefix is the available part, the rows after it are
+    the pool the budget buys from, in order: the uniform rows are a prefix of
+    the SK-LL rows, which are a prefix of the upper bound's (common random
+    numbers across strategies of one seed).
+    """
+    _, y_enc = np.unique(y, return_inverse=True)
+    keys = np.empty(y_enc.shape[0])
+    first = []
+    for c in range(y_enc.max() + 1):
+        rows = rng.permutation(np.flatnonzero(y_enc == c))
+        keys[rows] = (np.arange(rows.size) + rng.uniform(size=rows.size)) / rows.size
+        first.append(rows[0])
+    first = rng.permutation(np.asarray(first))
+    rest = np.argsort(keys, kind="stable")
+    rest = rest[~np.isin(rest, first)]
+    return np.concatenate([first, rest])
+
+
+class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Select the key modalities, spend a budget on them, generate the rest.
+
+    The SK-LL method of the paper as one classifier: a selector scores the
+    modality subsets and picks the key subset, :func:`make_plan` turns the
+    budget into new rows, an imputer generates the modalities the new rows
+    lack, and a classifier trains on everything.
+
+    It runs in two modes:
+
+    - ``available=None``: the data are taken as they are. Rows lacking
+      modalities (collected under some earlier plan) are completed by the
+      imputer, then the classifier trains on all rows; the same as
+      ``Pipeline([selector, imputer, classifier])``. ``plan_`` is the plan for
+      the *next* acquisition, with ``budget`` a fraction of the rows given.
+    - ``available`` set: a simulation of the paper's protocol (Section 4.1)
+      on complete data, to ask what a budget would buy before spending it. A
+      stratified part of ``available`` rows is the data already collected;
+      the budget buys new rows from the others according to ``strategy``.
+
+    Read more in the paper's Section 4.1 and ``DESIGN.md``.
+
+    Parameters
+    ----------
+    modalities : dict or None
+        Mapping ``name -> column selector`` (as in ``ColumnTransformer``);
+        None is one modality ``"all"`` of every column (then there is no key
+        subset to select: the selector is not fitted). Handed to the parts
+        this estimator builds, and to parts passed whose own ``modalities``
+        is None.
+    budget : float or int, default=0.1
+        New-data budget: a float in (0, 1] is a fraction of the training rows
+        (in modality-observations at the average cost), an int >= 1 a number
+        of cost units. See :func:`make_plan`.
+    available : float or int, default=None
+        None: use the data as they are. A float in (0, 1) or an int >= 1:
+        simulate, with that fraction or number of the training rows as the
+        data already collected (``X`` must then be complete).
+    strategy : {"skll", "skll_no_generation", "uniform", "full", \
+"available_only"}, default="skll"
+        How the budget is spent (simulation) or how incomplete rows are used:
+
+        - ``"available_only"``: no new rows (the paper's lower bound); with
+          ``available=None``, train on the complete rows only;
+        - ``"uniform"``: new complete rows, the budget spread over all
+          modalities (the paper's baseline; simulation only);
+        - ``"skll"``: the selector, fitted on the available rows, picks the
+          key subset; the new rows carry only it; the imputer generates the
+          rest;
+        - ``"skll_no_generation"``: the same rows left incomplete, for a
+          classifier that handles missing modalities itself (no imputer);
+        - ``"full"``: new complete rows as if every modality had its own
+          budget (the paper's upper bound; simulation only).
+    costs : dict of str -> float, default=None
+        Cost of one observation of each modality; None is 1 each. With
+        costs, the key subset is chosen by utility per cost from the
+        selector's ``utilities_`` (see :func:`make_plan`).
+    selector : estimator, default=None
+        Fitted on the available rows; must expose ``selected_modalities_``
+        (and ``utilities_`` for cost-aware plans). None is a
+        :class:`~sklearn_skll.ModalitySelector` with fast settings: masked
+        utilities (one model per fold), ``cv=3``, a small 30-epoch
+        :class:`~sklearn_skll.MultimodalNetClassifier`.
+    imputer : transformer, default=None
+        Fills the missing modality blocks. None is a
+        :class:`~sklearn_skll.FlowImputer` with ``n_flows=4, max_epochs=50``.
+    classifier : classifier, default=None
+        Trained on the completed rows. None is a
+        :class:`~sklearn_skll.MultimodalNetClassifier`.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Handed to every torch part built by default. Parts passed keep their
+        own settings.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split into available rows and pool, and every part whose
+        ``random_state`` is None. Same seed, same result.
+    n_jobs : int, default=None
+        Handed to the default selector (subset jobs in parallel).
+    verbose : int, default=0
+        0 silent, 1 a line per step, 2 the parts' own progress as well.
+
+    Attributes
+    ----------
+    selector_ : estimator
+        The fitted selector; absent when no key subset was needed (one
+        modality, or ``strategy`` in available_only / uniform / full while
+        simulating).
+    imputer_ : transformer
+        The fitted imputer; absent for ``strategy="skll_no_generation"``.
+    classifier_ : classifier
+        The fitted classifier.
+    plan_ : AcquisitionPlan
+        The plan used (simulation) or proposed for the next acquisition.
+    key_subset_ : tuple of str or None
+        The key subset of ``plan_``.
+    available_indices_ : ndarray of int or None
+        Rows of ``X`` taken as already collected (simulation only).
+    new_indices_ : ndarray of int or None
+        Rows of ``X`` bought with the budget (simulation only).
+    n_train_rows_ : int
+        Rows the classifier was trained on.
+    modalities_ : dict of str -> ndarray of int
+        Resolved modalities.
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` has string column names.
+
+    See Also
+    --------
+    make_plan : The budget arithmetic.
+    sklearn_skll.ModalitySelector : Scores modality subsets, picks the key.
+    sklearn_skll.FlowImputer : Generates missing modalities.
+
+    Notes
+    -----
+    Simulation: ``n_reference`` of the plan is the number of rows given to
+    ``fit``. The rows are put in a stratified random order (one row of each
+    class first); the first ``available`` rows are the collected data and
+    the budget buys the next ones, so with one seed the uniform rows are a
+    subset of the SK-LL rows, themselves a subset of the upper bound's.
+    Asking for more rows than remain raises :class:`BudgetError`; nothing is
+    capped silently. Test rows (``predict``) may be complete or lack
+    modalities; incomplete ones are completed by ``imputer_`` first.
+
+    References
+    ----------
+    .. [1] "Select the Key, then Generate the Rest: Improving Multi-Modal
+       Learning with Limited Data Budget" (SK-LL), Section 4.1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.impute import SimpleImputer
+    >>> from sklearn_skll.budget import BudgetedMultimodalClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 6)); y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    >>> mods = {"a": [0, 1], "b": [2, 3], "c": [4, 5]}
+    >>> clf = BudgetedMultimodalClassifier(
+    ...     modalities=mods, available=0.3, budget=0.3, strategy="uniform",
+    ...     imputer=SimpleImputer(), classifier=LogisticRegression(),
+    ...     random_state=0).fit(X, y)
+    >>> clf.n_train_rows_, clf.plan_.n_new_rows("uniform")
+    (80, 20)
+    """
+
+    _parameter_constraints: dict = {
+        "modalities": [dict, None],
+        "budget": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
+        "available": [
+            None,
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+        ],
+        "strategy": [StrOptions(set(STRATEGIES))],
+        "costs": [dict, None],
+        "selector": [HasMethods(["fit"]), None],
+        "imputer": [HasMethods(["fit", "transform"]), None],
+        "classifier": [HasMethods(["fit", "predict"]), None],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        modalities,
+        budget=0.1,
+        available=None,
+        strategy="skll",
+        costs=None,
+        selector=None,
+        imputer=None,
+        classifier=None,
+        device="cpu",
+        random_state=None,
+        n_jobs=None,
+        verbose=0,
+    ):
+        self.modalities = modalities
+        self.budget = budget
+        self.available = available
+        self.strategy = strategy
+        self.costs = costs
+        self.selector = selector
+        self.imputer = imputer
+        self.classifier = classifier
+        self.device = device
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ the parts
+
+    def _classifier_template(self):
+        if self.classifier is not None:
+            return self.classifier
+        return _default_classifier(self.modalities, self.device, self.verbose)
+
+    def _make_part(self, part, default, seed):
+        """Clone a given part (filling its unset modalities and seeds)."""
+        if part is None:
+            estimator = default()
+            overwrite = True
+        else:
+            estimator = clone(part)
+            overwrite = False
+        params = estimator.get_params(deep=True)
+        update = {}
+        for name, value in params.items():
+            leaf = name.rsplit("__", 1)[-1]
+            if leaf == "random_state" and (overwrite or value is None):
+                update[name] = seed
+            elif leaf == "modalities" and value is None and "__" not in name:
+                update[name] = self.modalities
+        if update:
+            estimator.set_params(**update)
+        return estimator
+
+    def _log(self, message):
+        if self.verbose:
+            print(f"[{type(self).__name__}] {message}", flush=True)
+
+    # ----------------------------------------------------------------- fit
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the selector, plan the budget, impute, fit the classifier.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Modality blocks; a missing modality is an all-NaN block. Must be
+            complete when ``available`` is set.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        columns = X.columns if isinstance(X, pd.DataFrame) else None
+        X_arr, y = validate_data(
+            self, X, y, ensure_all_finite="allow-nan", dtype=np.float64,
+            ensure_min_samples=2,
+        )
+        # Resolve on the raw DataFrame, where name selectors work.
+        modalities_ = resolve_modalities(
+            self.modalities, X if columns is not None else X_arr
+        )
+        check_classification_targets(y)
+        self.modalities_ = modalities_
+        self.classes_ = np.unique(y)
+        if self.classes_.size < 2:
+            raise ValueError(
+                "BudgetedMultimodalClassifier needs at least 2 classes in `y`. "
+                f"Got {self.classes_.size} class instead."
+            )
+        observed = observed_modalities(X_arr, modalities_)
+        self._check_device()
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(_SEED_MAX, size=3)
+        names = list(modalities_)
+        frame = _Framer(columns, X.index if columns is not None else None)
+
+        for attr in ("selector_", "imputer_", "available_indices_", "new_indices_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        self.available_indices_ = self.new_indices_ = None
+
+        if self.available is None:
+            X_train, y_train = self._fit_as_is(X_arr, y, observed, names, frame, seeds)
+        else:
+            X_train, y_train = self._fit_simulation(
+                X_arr, y, observed, names, frame, rng, seeds
+            )
+
+        self.classifier_ = self._make_part(
+            self.classifier,
+            lambda: _default_classifier(self.modalities, self.device, self.verbose),
+            int(seeds[2]),
+        )
+        self._log(f"fitting the classifier on {len(y_train)} rows")
+        self.classifier_.fit(X_train, y_train)
+        self.n_train_rows_ = len(y_train)
+        return self
+
+    def _check_device(self):
+        if self.device == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ValueError(
+                    "`device='cuda'` but torch finds no CUDA device; use "
+                    "device='cpu' or 'auto'. Got device='cuda' instead."
+                )
+
+    def _fit_selector(self, X, y, seed):
+        self.selector_ = self._make_part(
+            self.selector,
+            lambda: _default_selector(
+                self.modalities, self.device, self.n_jobs, self.verbose
+            ),
+            seed,
+        )
+        self._log(f"fitting the selector on {len(y)} rows")
+        self.selector_.fit(X, y)
+        if not hasattr(self.selector_, "selected_modalities_"):
+            raise TypeError(
+                "The `selector` must expose `selected_modalities_` once fitted. "
+                f"Got {type(self.selector_).__name__} without it instead."
+            )
+
+    def _make_plan(self, names, n_reference):
+        """The one code path from a budget to rows: :func:`make_plan`."""
+        key, utilities = None, None
+        selector = getattr(self, "selector_", None)
+        if selector is not None:
+            key = list(selector.selected_modalities_)
+            if self.costs is not None and hasattr(selector, "utilities_"):
+                # Unequal costs: the key is chosen by utility per cost.
+                key, utilities = None, selector.utilities_
+        plan = make_plan(
+            names, self.budget, key_subset=key, utilities=utilities,
+            costs=self.costs, n_reference=n_reference,
+        )
+        self.plan_ = plan
+        self.key_subset_ = plan.key_subset
+        return plan
+
+    def _make_imputer(self, seed):
+        return self._make_part(
+            self.imputer,
+            lambda: _default_imputer(self.modalities, self.device, self.verbose),
+            seed,
+        )
+
+    def _fit_as_is(self, X, y, observed, names, frame, seeds):
+        if self.strategy in _SIMULATION_ONLY:
+            raise ValueError(
+                f"`strategy={self.strategy!r}` buys rows from a pool and is only "
+                "defined when simulating; set `available` (a fraction or count of "
+                "rows already collected). Got available=None instead."
+            )
+        X_frame = frame(X)
+        if len(names) >= 2:
+            self._fit_selector(X_frame, y, int(seeds[0]))
+        self._make_plan(names, X.shape[0])
+        complete = observed.all(axis=1)
+        if self.strategy == "available_only":
+            if not complete.any():
+                raise ModalityError(
+                    "`strategy='available_only'` trains on the complete rows, "
+                    "and no row of X has every modality. Got 0 complete rows "
+                    f"of {X.shape[0]} instead."
+                )
+            X_frame = frame(X[complete], complete)
+            y = y[complete]
+        if self.strategy == "skll_no_generation":
+            return X_frame, y
+        self.imputer_ = self._make_imputer(int(seeds[1]))
+        self._log(f"fitting the imputer on {len(y)} rows "
+                  f"({int((~complete).sum())} incomplete)")
+        return frame.like(self.imputer_.fit_transform(X_frame, y), X_frame), y
+
+    def _fit_simulation(self, X, y, observed, names, frame, rng, seeds):
+        n = X.shape[0]
+        if not observed.all():
+            rows = np.flatnonzero(~observed.all(axis=1))
+            raise ModalityError(
+                "Simulating a budget (`available` set) needs complete rows: the "
+                "strategies are compared on the same complete data. Got "
+                f"{rows.size} rows with missing modalities (e.g. row "
+                f"{int(rows[0])}) instead."
+            )
+        if isinstance(self.available, Integral):
+            n_available = int(self.available)
+        else:
+            n_available = int(np.floor(self.available * n + 1e-9))
+        n_classes = self.classes_.size
+        if not n_classes <= n_available < n:
+            raise BudgetError(
+                f"`available` must leave at least one row of each of the "
+                f"{n_classes} classes available and some rows in the pool "
+                f"({n_classes} to {n - 1} rows of {n}). Got {self.available!r} "
+                f"({n_available} rows) instead."
+            )
+        order = _stratified_order(y, rng)
+        available, pool = order[:n_available], order[n_available:]
+        strategy = self.strategy
+        needs_key = strategy in ("skll", "skll_no_generation")
+        if needs_key:
+            if len(names) < 2:
+                raise ModalityError(
+                    f"`strategy={strategy!r}` collects a key subset and generates "
+                    "the rest, which needs at least 2 modalities. Got "
+                    f"{names} instead."
+                )
+            self._fit_selector(frame(X[available], available), y[available],
+                               int(seeds[0]))
+        plan = self._make_plan(names, n)
+        n_new = plan.n_new_rows(strategy)
+        self._log(f"simulating {strategy!r}: {n_available} available rows + "
+                  f"{n_new} new rows\n{plan!r}")
+        if n_new > pool.size:
+            raise BudgetError(
+                f"`strategy={strategy!r}` with `budget={self.budget!r}` buys "
+                f"{n_new} new rows, but only {pool.size} rows remain after the "
+                f"{n_available} available ones; lower `budget` or `available`. "
+                f"Got a request for {n_new} rows from a pool of {pool.size} instead."
+            )
+        new = pool[:n_new]
+        self.available_indices_, self.new_indices_ = available, new
+        rows = np.concatenate([available, new])
+        X_train = X[rows]
+        if needs_key and n_new:
+            hidden = np.zeros((rows.size, len(names)), dtype=bool)
+            lacking = [k for k, name in enumerate(names) if name not in plan.key_subset]
+            hidden[np.ix_(np.arange(n_available, rows.size), lacking)] = True
+            X_train = hide_modalities(X_train, self.modalities_, hidden)
+        X_frame, y_train = frame(X_train, rows), y[rows]
+        if strategy == "skll_no_generation":
+            return X_frame, y_train
+        self.imputer_ = self._make_imputer(int(seeds[1]))
+        self._log(f"fitting the imputer on {rows.size} rows")
+        return frame.like(self.imputer_.fit_transform(X_frame, y_train), X_frame), y_train
+
+    # ------------------------------------------------------------- predict
+
+    def _prepare(self, X):
+        """Validate ``X`` and complete its incomplete rows with the imputer."""
+        check_is_fitted(self)
+        columns = X.columns if isinstance(X, pd.DataFrame) else None
+        index = X.index if columns is not None else None
+        X_arr = validate_data(
+            self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64
+        )
+        observed_modalities(X_arr, self.modalities_, allow_none=False)
+        frame = _Framer(columns, index)
+        X_frame = frame(X_arr)
+        if hasattr(self, "imputer_"):
+            # Only missing blocks change; complete rows go through unchanged.
+            return frame.like(self.imputer_.transform(X_frame), X_frame)
+        return X_frame
+
+    def predict(self, X):
+        """Predict classes; incomplete rows are completed by ``imputer_`` first.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        X = self._prepare(X)
+        return self.classifier_.predict(X)
+
+    @available_if(_classifier_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities of the classifier, after completing rows.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._prepare(X)
+        return self.classifier_.predict_proba(X)
+
+    @available_if(_classifier_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities of the classifier, after completing rows.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        X = self._prepare(X)
+        return self.classifier_.predict_log_proba(X)
+
+    @available_if(_classifier_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the classifier, after completing rows.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        X = self._prepare(X)
+        return self.classifier_.decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = False
+        try:
+            inner = get_tags(self._classifier_template())
+        except ImportError:  # the default parts are not importable
+            return tags
+        tags.non_deterministic = inner.non_deterministic
+        tags.classifier_tags.poor_score = inner.classifier_tags.poor_score
+        tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
+        return tags
+
+
+class _Framer:
+    """Give the parts a DataFrame when ``fit`` got one (name selectors work)."""
+
+    def __init__(self, columns, index):
+        self.columns, self.index = columns, index
+
+    def __call__(self, X, rows=None):
+        if self.columns is None:
+            return X
+        index = None
+        if self.index is not None:
+            index = self.index if rows is None else self.index[rows]
+            if len(index) != X.shape[0]:
+                index = None
+        return pd.DataFrame(X, columns=self.columns, index=index)
+
+    def like(self, X_out, X_in):
+        """An imputer's ndarray output as a DataFrame like its input.
+
+        Imputers keep the columns, so the classifier gets the same column
+        names (and name selectors in ``modalities`` keep working) whether
+        or not the imputer has ``set_output(transform="pandas")``.
+        """
+        if (
+            isinstance(X_in, pd.DataFrame)
+            and not isinstance(X_out, pd.DataFrame)
+            and getattr(X_out, "shape", None) == X_in.shape
+        ):
+            return pd.DataFrame(np.asarray(X_out), columns=X_in.columns,
+                                index=X_in.index)
+        return X_out

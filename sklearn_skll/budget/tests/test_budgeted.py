@@ -1,0 +1,422 @@
+"""Tests for BudgetedMultimodalClassifier, with fast stand-in parts."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_skll.budget import BudgetedMultimodalClassifier
+from sklearn_skll.exceptions import BudgetError, ModalityError
+
+from ._standins import BlockMeanImputer, RecordingClassifier, UtilitySelector
+
+MODS = {"a": [0, 1], "b": [2, 3], "c": [4, 5]}
+
+
+def _data(n=300, seed=0):
+    """Three modalities: a and b informative together, c noise."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 6))
+    y = (X[:, 0] + X[:, 2] + 0.3 * rng.normal(size=n) > 0).astype(int)
+    return X, y
+
+
+def _make(**params):
+    params = {
+        "modalities": MODS,
+        "selector": UtilitySelector(),
+        "imputer": BlockMeanImputer(),
+        "classifier": RecordingClassifier(max_iter=200),
+        "random_state": 0,
+        **params,
+    }
+    return BudgetedMultimodalClassifier(**params)
+
+
+@pytest.mark.parametrize(
+    "strategy, n_new",
+    [("available_only", 0), ("uniform", 10), ("skll", 15),
+     ("skll_no_generation", 15), ("full", 30)],
+)
+def test_simulation_row_counts(strategy, n_new):
+    X, y = _data()
+    clf = _make(available=0.2, budget=0.1, strategy=strategy).fit(X, y)
+    assert clf.available_indices_.size == 60
+    assert clf.new_indices_.size == n_new
+    assert clf.n_train_rows_ == 60 + n_new
+    assert clf.plan_.n_reference == 300
+    assert not set(clf.available_indices_) & set(clf.new_indices_)
+    # The available part is stratified.
+    assert y[clf.available_indices_].mean() == pytest.approx(y.mean(), abs=0.03)
+
+
+def test_same_seed_nests_the_rows_of_the_strategies():
+    X, y = _data()
+    fitted = {
+        s: _make(available=0.2, strategy=s).fit(X, y)
+        for s in ("uniform", "skll", "full")
+    }
+    avail = fitted["uniform"].available_indices_
+    for clf in fitted.values():
+        np.testing.assert_array_equal(clf.available_indices_, avail)
+    assert set(fitted["uniform"].new_indices_) < set(fitted["skll"].new_indices_)
+    assert set(fitted["skll"].new_indices_) < set(fitted["full"].new_indices_)
+    other = _make(available=0.2, strategy="full", random_state=1).fit(X, y)
+    assert set(other.available_indices_) != set(avail)
+
+
+def test_skll_collects_the_key_and_generates_the_rest():
+    X, y = _data()
+    clf = _make(available=0.2, strategy="skll").fit(X, y)
+    # a and b are informative together: the selector's key pair.
+    assert clf.key_subset_ == ("a", "b")
+    assert clf.selector_.n_features_in_ == 6
+    seen = clf.classifier_.fit_X_
+    assert not np.isnan(seen).any()
+    # Available rows untouched; new rows keep a, b and get c generated.
+    np.testing.assert_array_equal(seen[:60], X[clf.available_indices_])
+    new = X[clf.new_indices_]
+    np.testing.assert_array_equal(seen[60:, :4], new[:, :4])
+    assert not np.allclose(seen[60:, 4:], new[:, 4:])
+    np.testing.assert_allclose(seen[60:, 4:], np.tile(clf.imputer_.means_[4:], (15, 1)))
+
+
+def test_skll_no_generation_leaves_rows_incomplete():
+    X, y = _data()
+    clf = _make(available=0.2, strategy="skll_no_generation",
+                classifier=HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
+    assert not hasattr(clf, "imputer_")
+    assert clf.key_subset_ == ("a", "b")
+    rec = _make(available=0.2, strategy="skll_no_generation").fit(X, y)
+    seen = rec.classifier_.fit_X_
+    assert np.isnan(seen[60:, 4:]).all() and not np.isnan(seen[:, :4]).any()
+    assert clf.score(X, y) > 0.7
+
+
+def test_strategies_without_key_skip_the_selector():
+    X, y = _data()
+    clf = _make(available=0.2, strategy="uniform").fit(X, y)
+    assert not hasattr(clf, "selector_")
+    assert clf.key_subset_ is None
+    assert not np.isnan(clf.classifier_.fit_X_).any()
+
+
+def test_asking_more_rows_than_exist_is_an_error():
+    X, y = _data(n=100)
+    with pytest.raises(BudgetError, match="only 10 rows remain"):
+        _make(available=0.9, budget=0.2, strategy="full").fit(X, y)
+    # The same request fits with a smaller availability.
+    _make(available=0.8, budget=0.2, strategy="full").fit(X, y)
+    with pytest.raises(BudgetError, match="available"):
+        _make(available=100, strategy="full").fit(X, y)
+
+
+def test_simulation_needs_complete_rows():
+    X, y = _data()
+    X[3, 4:] = np.nan
+    with pytest.raises(ModalityError, match="complete rows"):
+        _make(available=0.2).fit(X, y)
+
+
+def test_as_is_imputes_incomplete_rows_and_plans_the_next_budget():
+    X, y = _data()
+    X_missing = X.copy()
+    X_missing[::3, 4:] = np.nan
+    clf = _make(budget=0.1).fit(X_missing, y)
+    assert clf.available_indices_ is None
+    seen = clf.classifier_.fit_X_
+    assert not np.isnan(seen).any()
+    observed = ~np.isnan(X_missing)
+    np.testing.assert_array_equal(seen[observed], X_missing[observed])
+    assert clf.plan_.n_reference == 300
+    assert clf.plan_.n_new_rows("skll") == 15
+    assert clf.key_subset_ == ("a", "b")
+
+    only = _make(strategy="available_only").fit(X_missing, y)
+    assert only.n_train_rows_ == 200
+    with pytest.raises(ValueError, match="only defined when simulating"):
+        _make(strategy="uniform").fit(X_missing, y)
+
+
+def test_predict_on_incomplete_rows_uses_the_imputer():
+    X, y = _data()
+    clf = _make(available=0.3, strategy="skll").fit(X, y)
+    X_test, y_test = _data(n=100, seed=1)
+    X_half = X_test.copy()
+    X_half[:, 4:] = np.nan
+    expected = clf.classifier_.predict(clf.imputer_.transform(X_half))
+    np.testing.assert_array_equal(clf.predict(X_half), expected)
+    assert clf.predict_proba(X_half).shape == (100, 2)
+    assert clf.score(X_test, y_test) > 0.8
+    X_none = X_test.copy()
+    X_none[0] = np.nan
+    with pytest.raises(ModalityError, match="every modality missing"):
+        clf.predict(X_none)
+
+
+def test_dataframe_with_name_selectors():
+    X, y = _data()
+    columns = ["a1", "a2", "b1", "b2", "c1", "c2"]
+    df = pd.DataFrame(X, columns=columns, index=np.arange(1000, 1300))
+    mods = {"a": ["a1", "a2"], "b": ["b1", "b2"], "c": ["c1", "c2"]}
+    clf = _make(modalities=mods, available=0.2, strategy="skll").fit(df, y)
+    assert clf.key_subset_ == ("a", "b")
+    assert list(clf.feature_names_in_) == columns
+    # The imputer returns an ndarray; the classifier still gets the columns.
+    assert clf.classifier_.fit_type_ is pd.DataFrame
+    from_array = _make(available=0.2, strategy="skll").fit(X, y)
+    np.testing.assert_array_equal(clf.predict(df), from_array.predict(X))
+
+
+def test_parts_are_clones_and_unset_seeds_are_filled():
+    X, y = _data()
+    selector = UtilitySelector()
+    clf = _make(available=0.2, strategy="skll", selector=selector).fit(X, y)
+    assert clf.selector_ is not selector and not hasattr(selector, "utilities_")
+    assert clf.selector_.modalities == MODS  # filled: it was None
+    assert clf.selector_.random_state is not None
+    kept = UtilitySelector(modalities={"a": [0, 1], "b": [2, 3]}, random_state=7)
+    clf = _make(available=0.2, strategy="skll", selector=kept).fit(X, y)
+    assert clf.selector_.random_state == 7
+    assert list(clf.selector_.modalities_) == ["a", "b"]
+
+
+def test_costs_choose_the_key_by_utility_per_cost():
+    X, y = _data()
+    clf = _make(available=0.3, strategy="skll",
+                costs={"a": 1.0, "b": 1.0, "c": 1.0}).fit(X, y)
+    assert clf.plan_.key_selection == "utility_per_cost"
+    assert clf.key_subset_ == ("a", "b")
+    # b is expensive: 0.1 * 300 * mean cost 7 = 210 cost units.
+    costly = _make(available=0.3, strategy="skll",
+                   costs={"a": 1.0, "b": 19.0, "c": 1.0}).fit(X, y)
+    assert costly.key_subset_ == ("a", "c")
+    assert costly.new_indices_.size == 105
+    assert costly.plan_.n_new_rows("uniform") == 10
+
+
+def test_same_random_state_same_result():
+    X, y = _data()
+    X_test, _ = _data(n=50, seed=2)
+    a = _make(available=0.2, strategy="skll", random_state=3).fit(X, y)
+    b = _make(available=0.2, strategy="skll", random_state=3).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))
+    np.testing.assert_array_equal(a.new_indices_, b.new_indices_)
+
+
+def test_grid_search_over_budgets_and_strategies_is_reproducible():
+    X, y = _data()
+    grid = {"budget": [0.1, 0.3], "strategy": ["uniform", "skll"]}
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    searches = [
+        GridSearchCV(_make(available=0.2), grid, cv=cv).fit(X, y) for _ in range(2)
+    ]
+    scores = [s.cv_results_["mean_test_score"] for s in searches]
+    np.testing.assert_array_equal(scores[0], scores[1])
+    assert len(scores[0]) == 4
+    assert searches[0].best_params_["strategy"] in grid["strategy"]
+    assert searches[0].best_estimator_.plan_.budget in grid["budget"]
+    a = cross_val_score(_make(available=0.2, strategy="full"), X, y, cv=cv)
+    b = cross_val_score(_make(available=0.2, strategy="full"), X, y, cv=cv)
+    np.testing.assert_array_equal(a, b)
+    assert a.mean() > 0.7
+
+
+def test_delegated_methods_follow_the_classifier():
+    from sklearn.svm import LinearSVC
+
+    clf = _make(classifier=LinearSVC())
+    assert not hasattr(clf, "predict_proba")
+    X, y = _data()
+    clf.fit(X, y)
+    assert hasattr(clf, "decision_function") and not hasattr(clf, "predict_proba")
+    assert clf.decision_function(X).shape == (300,)
+    assert hasattr(_make(), "predict_proba")
+
+
+def test_pickle_round_trip():
+    X, y = _data()
+    clf = _make(available=0.2).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict(X), clf.predict(X))
+    assert again.plan_ == clf.plan_
+
+
+def test_verbose_prints_prefixed_lines(capsys):
+    X, y = _data()
+    _make(available=0.2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "[BudgetedMultimodalClassifier] simulating 'skll'" in out
+    assert "AcquisitionPlan(" in out
+
+
+def test_bad_parameters():
+    X, y = _data()
+    with pytest.raises(ValueError, match="budget"):
+        _make(budget=0.0).fit(X, y)
+    with pytest.raises(ValueError, match="strategy"):
+        _make(strategy="random").fit(X, y)
+    with pytest.raises(BudgetError, match="costs"):
+        _make(costs={"a": 1, "b": -1, "c": 1}).fit(X, y)
+    with pytest.raises(ModalityError, match="at least 2 modalities"):
+        _make(modalities=None, available=0.2, strategy="skll").fit(X, y)
+
+
+def test_cuda_without_cuda_is_a_clear_error():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    X, y = _data()
+    with pytest.raises(ValueError, match="no CUDA device"):
+        _make(device="cuda").fit(X, y)
+
+
+def test_clone_keeps_parameters():
+    clf = _make(available=0.3, budget=5, costs={"a": 1, "b": 2, "c": 3})
+    assert clone(clf).get_params()["costs"] == {"a": 1, "b": 2, "c": 3}
+
+
+# ----------------------------------------------------------- sklearn checks
+# With modalities=None (one modality "all" of every column) there is no key
+# subset, so the selector is not fitted; the checks run the available=None
+# path with a fast logistic regression and the block-mean stand-in imputer.
+
+
+def _check_instances():
+    return [
+        BudgetedMultimodalClassifier(
+            modalities=None,
+            imputer=BlockMeanImputer(),
+            classifier=LogisticRegression(max_iter=200),
+            random_state=0,
+        )
+    ]
+
+
+_PARTIAL_NAN = (
+    "the check sets single cells to NaN; in the modalities data model a "
+    "modality is missing only when all its columns are NaN, and a partly "
+    "missing modality is a ModalityError by design"
+)
+
+
+@parametrize_with_checks(
+    _check_instances(),
+    expected_failed_checks=lambda est: {
+        "check_estimators_pickle": _PARTIAL_NAN,
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# ------------------------------------------------------- with the real parts
+
+
+def _frame_data(n=160, seed=0):
+    X, y = _data(n=n, seed=seed)
+    columns = ["a1", "a2", "b1", "b2", "c1", "c2"]
+    mods = {"a": ["a1", "a2"], "b": ["b1", "b2"], "c": ["c1", "c2"]}
+    return pd.DataFrame(X, columns=columns), y, mods
+
+
+def test_default_parts_get_device_and_modalities():
+    pytest.importorskip("torch")
+    from sklearn_skll.budget import _budgeted
+    from sklearn_skll.impute import FlowImputer
+    from sklearn_skll.neural import MultimodalNetClassifier
+    from sklearn_skll.selection import ModalitySelector
+
+    _, _, mods = _frame_data()
+    selector = _budgeted._default_selector(mods, "auto", 2, 0)
+    imputer = _budgeted._default_imputer(mods, "auto", 0)
+    classifier = _budgeted._default_classifier(mods, "auto", 0)
+    assert isinstance(selector, ModalitySelector)
+    assert isinstance(imputer, FlowImputer)
+    assert isinstance(classifier, MultimodalNetClassifier)
+    for part in (selector.estimator, imputer, classifier):
+        assert part.device == "auto"
+    assert selector.n_jobs == 2 and selector.utility == "masked"
+    assert imputer.modalities == mods and classifier.modalities == mods
+
+
+@pytest.mark.slow
+def test_fit_with_the_default_parts():
+    pytest.importorskip("torch")
+    from sklearn_skll.impute import FlowImputer
+
+    X, y, mods = _frame_data()
+    clf = BudgetedMultimodalClassifier(
+        modalities=mods, available=0.4, budget=0.2, strategy="skll",
+        device="cpu", random_state=0,
+    ).fit(X, y)
+    for part in (clf.selector_.estimator, clf.imputer_, clf.classifier_):
+        assert part.device == "cpu"
+        assert part.random_state is not None
+    assert len(clf.key_subset_) == 2
+    X_test, y_test, _ = _frame_data(n=80, seed=1)
+    X_test.loc[::2, ["c1", "c2"]] = np.nan
+    assert clf.predict_proba(X_test).shape == (80, 2)
+    assert clf.score(X_test, y_test) > 0.6
+    # A part passed keeps its own settings.
+    mine = FlowImputer(modalities=mods, max_epochs=3, n_flows=2, device="auto")
+    clf = BudgetedMultimodalClassifier(
+        modalities=mods, available=0.4, strategy="uniform", imputer=mine,
+        classifier=LogisticRegression(), device="cpu", random_state=0,
+    ).fit(X, y)
+    assert clf.imputer_.device == "auto" and clf.imputer_.max_epochs == 3
+
+
+def test_pipeline_of_the_real_parts_on_a_dataframe():
+    pytest.importorskip("torch")
+    from sklearn.pipeline import Pipeline
+
+    from sklearn_skll.impute import FlowImputer
+    from sklearn_skll.neural import MultimodalNetClassifier
+    from sklearn_skll.selection import ModalitySelector
+
+    X, y, mods = _frame_data()
+    X = X.copy()
+    X.loc[X.index[::3], ["c1", "c2"]] = np.nan
+    pipe = Pipeline([
+        ("select", ModalitySelector(LogisticRegression(), modalities=mods, cv=3,
+                                    random_state=0)),
+        ("impute", FlowImputer(modalities=mods, max_epochs=3, n_flows=2,
+                               random_state=0)),
+        ("clf", MultimodalNetClassifier(modalities=mods, max_epochs=10,
+                                        random_state=0)),
+    ]).set_output(transform="pandas")
+    pipe.fit(X, y)
+    filled = pipe[:-1].transform(X)
+    assert isinstance(filled, pd.DataFrame) and list(filled.columns) == list(X.columns)
+    observed = ~np.isnan(X.to_numpy())
+    np.testing.assert_array_equal(filled.to_numpy()[observed], X.to_numpy()[observed])
+    assert not filled.isna().any().any()
+    assert pipe.score(X, y) > 0.6
+    # The meta-estimator with available=None and the same parts, same data.
+    meta = BudgetedMultimodalClassifier(
+        modalities=mods, selector=pipe.named_steps["select"],
+        imputer=pipe.named_steps["impute"], classifier=pipe.named_steps["clf"],
+        random_state=0,
+    ).fit(X, y)
+    assert meta.key_subset_ == tuple(pipe.named_steps["select"].selected_modalities_)
+    np.testing.assert_allclose(
+        meta.imputer_.transform(X), pipe.named_steps["impute"].transform(X)
+    )
+
+
+def test_full_equals_available_only_with_the_budget_added():
+    # Common random numbers: with one seed, the upper bound at (available a,
+    # budget b) trains on exactly the rows available_only has at a + b.
+    X, y = _data()
+    full = _make(available=0.2, budget=0.1, strategy="full").fit(X, y)
+    more = _make(available=0.3, strategy="available_only").fit(X, y)
+    rows = np.concatenate([full.available_indices_, full.new_indices_])
+    np.testing.assert_array_equal(rows, more.available_indices_)
+    np.testing.assert_array_equal(full.predict_proba(X), more.predict_proba(X))
