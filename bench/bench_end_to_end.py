@@ -19,14 +19,14 @@ from pathlib import Path
 def _one_fit_seconds():
     from sklearn.model_selection import train_test_split
 
-    from sklearn_skll.budget._protocol import _default_classifier
+    from sklearn_skll.budget import fast_parts
     from sklearn_skll.datasets import load
 
     data = load("alzheimers")
     X_train, _, y_train, _ = train_test_split(
         data.data, data.target, test_size=0.3, stratify=data.target, random_state=0
     )
-    clf = _default_classifier(data.modalities, device="cpu", random_state=0)
+    clf = fast_parts(data.modalities)["classifier"].set_params(random_state=0)
     start = time.perf_counter()
     clf.fit(X_train, y_train)
     return time.perf_counter() - start

@@ -39,22 +39,9 @@ FAST = {
 
 def fast_parts(modalities, device="cpu"):
     """The parts used in the measurements (see ``FAST``)."""
-    from sklearn_skll.impute import FlowImputer
-    from sklearn_skll.neural import MultimodalNetClassifier
-    from sklearn_skll.selection import ModalitySelector
+    from sklearn_skll.budget import fast_parts as parts
 
-    net = MultimodalNetClassifier(
-        encoder_hidden=32, embed_dim=16, fusion_hidden=32, max_epochs=30,
-        patience=5, batch_size=64, lr=3e-3, device=device,
-    )
-    return {
-        "selector": ModalitySelector(net, modalities=modalities, utility="masked",
-                                     cv=3),
-        "imputer": FlowImputer(modalities=modalities, device=device,
-                               **FAST["imputer"]),
-        "classifier": MultimodalNetClassifier(modalities=modalities, device=device,
-                                              **FAST["classifier"]),
-    }
+    return parts(modalities, device=device)
 
 
 def plans():

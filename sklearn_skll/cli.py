@@ -130,6 +130,12 @@ def _build_parser():
     p.add_argument("--out", type=Path, default=Path("skll-benchmark"), help="output folder")
     p.add_argument("--n-jobs", type=int, default=None, help="parallel runs (joblib)")
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
+    p.add_argument(
+        "--defaults",
+        action="store_true",
+        help="train the estimators' default (larger, slower) parts instead of the "
+        "small fast ones (sklearn_skll.budget.fast_parts)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -409,7 +415,7 @@ def _cost(name, value):
 def _cmd_benchmark(args):
     from sklearn.model_selection import train_test_split
 
-    from .budget import run_protocol, summarize
+    from .budget import fast_parts, run_protocol, summarize
     from .plotting import plot_benchmark
     from .selection import ModalitySelector
 
@@ -440,6 +446,8 @@ def _cmd_benchmark(args):
         seeds=args.seeds,
         n_jobs=args.n_jobs,
         device=args.device,
+        estimator_params=(None if args.defaults
+                          else fast_parts(bunch.modalities, device=args.device)),
         verbose=verbose,
         **kwargs,
     )

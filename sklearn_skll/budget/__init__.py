@@ -2,13 +2,14 @@
 
 from ._budgeted import BudgetedMultimodalClassifier
 from ._plan import STRATEGIES, AcquisitionPlan, StrategyPlan, make_plan
-from ._protocol import run_protocol, summarize
+from ._protocol import fast_parts, run_protocol, summarize
 
 __all__ = [
     "AcquisitionPlan",
     "BudgetedMultimodalClassifier",
     "STRATEGIES",
     "StrategyPlan",
+    "fast_parts",
     "make_plan",
     "run_protocol",
     "summarize",

@@ -18,13 +18,53 @@ from sklearn.utils.parallel import Parallel, delayed
 from ._budgeted import BudgetedMultimodalClassifier
 from ._plan import STRATEGIES
 
-__all__ = ["run_protocol", "summarize"]
+__all__ = ["fast_parts", "run_protocol", "summarize"]
 
 #: Columns of the frame :func:`run_protocol` returns.
 RUN_COLUMNS = [
     "seed", "available", "budget", "strategy", "n_available", "n_new",
     "n_train", "key_subset", "accuracy", "f1_macro", "fit_time",
 ]
+
+
+def fast_parts(modalities, *, device="cpu"):
+    """Small, fast parts for :class:`BudgetedMultimodalClassifier` benchmarks.
+
+    The settings the command line's ``benchmark`` uses by default, so that the
+    paper's protocol (100 fits) runs in minutes on a laptop CPU:
+
+    - selector: the masked utility engine with a small net, 3 folds;
+    - imputer: :class:`~sklearn_skll.FlowImputer` with 2 coupling layers,
+      32 hidden units and at most 20 epochs;
+    - classifier: :class:`~sklearn_skll.MultimodalNetClassifier` with 32
+      hidden units, 16-d embeddings and at most 30 epochs (patience 5,
+      lr 3e-3, batch 64).
+
+    Parameters
+    ----------
+    modalities : dict
+        ``name -> column selector``.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+
+    Returns
+    -------
+    params : dict
+        ``selector``, ``imputer`` and ``classifier``, to pass as
+        ``estimator_params`` of :func:`run_protocol`.
+    """
+    from ..impute import FlowImputer
+    from ..neural import MultimodalNetClassifier
+    from ..selection import ModalitySelector
+
+    net = dict(encoder_hidden=32, embed_dim=16, fusion_hidden=32, max_epochs=30,
+               patience=5, batch_size=64, lr=3e-3, device=device)
+    return {
+        "selector": ModalitySelector(MultimodalNetClassifier(**net),
+                                     modalities=modalities, utility="masked", cv=3),
+        "imputer": FlowImputer(modalities=modalities, n_flows=2, hidden_dim=32,
+                               max_epochs=20, device=device),
+        "classifier": MultimodalNetClassifier(modalities=modalities, **net),
+    }
 
 
 def _one_run(X_train, y_train, X_test, y_test, modalities, available, budget,

@@ -1,1 +1,5 @@
-"""Placeholder; filled by its module."""
+"""Multimodal neural classifiers trained through skorch."""
+
+from ._net import MultimodalNetClassifier
+
+__all__ = ["MultimodalNetClassifier"]

@@ -1,0 +1,136 @@
+"""Wall time per epoch: MultimodalNetClassifier versus scikit-learn's MLPClassifier.
+
+Both models see the same data, the same batch size, the same hidden widths
+(``MLPClassifier(hidden_layer_sizes=(encoder_hidden, fusion_hidden))``: the
+first layer does the same number of multiply-adds as the per-modality
+encoders together), and both score a 10 % validation split every epoch. Early
+stopping is disabled on both sides so that every epoch runs. The ratio is
+net seconds per epoch / MLP seconds per epoch, measured in one run, on one
+thread. Seconds per epoch = (fit wall time with E epochs - with 1 epoch) /
+(E - 1), so the one-off setup (validation, standardization, skorch and torch
+initialization) is left out of it and reported beside it as the wall time
+of a 1-epoch fit. Each side keeps its best of a few alternated repeats, so
+that a busy machine slows both alike.
+
+Usage: ``python bench/bench_neural.py [--quick]``.
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from sklearn_skll.neural import MultimodalNetClassifier
+
+# multiple_features: six views of handwritten digits, 2000 rows, 10 classes.
+VIEWS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
+
+
+def make_data(n_samples, seed=0):
+    """Synthetic data shaped like multiple_features (649 columns, 6 views)."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(10, size=n_samples)
+    centers = rng.normal(size=(10, sum(VIEWS.values())))
+    X = centers[y] * 0.5 + rng.normal(size=(n_samples, centers.shape[1]))
+    modalities, start = {}, 0
+    for name, size in VIEWS.items():
+        modalities[name] = list(range(start, start + size))
+        start += size
+    return X, y, modalities
+
+
+def _fit_seconds(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        model.fit(X, y)
+    return time.perf_counter() - start
+
+
+def _time_net(X, y, modalities, epochs, **params):
+    """Seconds per epoch: (fit with `epochs` - fit with 1 epoch) / (epochs - 1)."""
+    times = []
+    for e in (1, epochs):
+        net = MultimodalNetClassifier(
+            modalities=modalities, max_epochs=e, patience=e, random_state=0,
+            **params,
+        )
+        times.append(_fit_seconds(net, X, y))
+        assert net.n_iter_ == e
+    return (times[1] - times[0]) / (epochs - 1), times[0]
+
+
+def _time_mlp(X, y, epochs, hidden, batch_size):
+    """Seconds per epoch, measured like `_time_net`."""
+    times = []
+    for e in (1, epochs):
+        mlp = MLPClassifier(
+            hidden_layer_sizes=hidden, batch_size=batch_size, learning_rate_init=1e-3,
+            max_iter=e, early_stopping=True, validation_fraction=0.1,
+            n_iter_no_change=e + 1, tol=0, random_state=0,
+        )
+        times.append(_fit_seconds(mlp, X, y))
+        assert mlp.n_iter_ == e
+    return (times[1] - times[0]) / (epochs - 1), times[0]
+
+
+def run(quick=False):
+    """Return rows ``{"benchmark", "case", "metric", "value", "ratio"}``."""
+    torch.set_num_threads(1)
+    sizes = [2000] if quick else [2000, 20000]
+    epochs = 10
+    repeats = 3
+    rows = []
+    X, y, views = make_data(200)
+    for fusion in ("concat", "attention", "moe"):  # warm up torch and skorch
+        _time_net(X, y, views, 2, fusion=fusion)
+    for n in sizes:
+        X, y, views = make_data(n)
+        for label, modalities, fusion in [
+            ("6 views, concat", views, "concat"),
+            ("6 views, attention", views, "attention"),
+            ("6 views, moe", views, "moe"),
+            ("1 modality, concat", None, "concat"),
+        ]:
+            if quick and fusion != "concat":
+                continue
+            params = dict(encoder_hidden=64, fusion_hidden=64, batch_size=128)
+            # Alternate the two and keep each one's best of `repeats`, so that
+            # a busy machine slows both sides alike.
+            mlp, net = (np.inf, np.inf), (np.inf, np.inf)
+            for _ in range(repeats):
+                mlp = min(mlp, _time_mlp(X, y, epochs, (64, 64), 128))
+                net = min(
+                    net, _time_net(X, y, modalities, epochs, fusion=fusion, **params)
+                )
+            rows.append({
+                "benchmark": "neural_epoch_time",
+                "case": f"{n}x{X.shape[1]}, {label}",
+                "metric": "seconds per epoch (net / MLPClassifier)",
+                "value": net[0],
+                "baseline": mlp[0],
+                "ratio": net[0] / mlp[0],
+                "one_epoch_fit_s": net[1],
+                "one_epoch_fit_s_mlp": mlp[1],
+            })
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small case")
+    args = parser.parse_args()
+    print(f"{'case':34s} {'net s/epoch':>11s} {'MLP s/epoch':>11s} {'ratio':>6s}"
+          f" {'net 1-epoch fit':>15s} {'MLP 1-epoch fit':>15s}")
+    for row in run(args.quick):
+        print(f"{row['case']:34s} {row['value']:11.4f} {row['baseline']:11.4f} "
+              f"{row['ratio']:6.2f} {row['one_epoch_fit_s']:15.3f} "
+              f"{row['one_epoch_fit_s_mlp']:15.3f}")
+
+
+if __name__ == "__main__":
+    main()

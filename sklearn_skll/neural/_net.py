@@ -1,0 +1,609 @@
+"""MultimodalNetClassifier: a skorch-trained net for rows with missing modalities."""
+
+import io
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+from tqdm.auto import tqdm
+
+from .._modalities import observed_modalities, resolve_modalities
+from ..exceptions import ModalityError
+from ._modules import MultimodalNet
+
+__all__ = ["MultimodalNetClassifier"]
+
+
+class _BatchIterator:
+    """Mini-batches sliced straight from the tensors, no per-sample work.
+
+    skorch builds a ``DataLoader`` by default, which indexes and collates one
+    sample at a time. This iterator takes the same arguments skorch passes to
+    ``iterator_train``/``iterator_valid`` and yields ``(X_batch, y_batch)``
+    with ``X_batch`` a dict of tensors. Shuffling draws from torch's default
+    generator, which the estimator forks and seeds for the duration of fit.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.X = dataset.X
+        self.y = dataset.y
+        self.n = len(dataset)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(self.n / self.batch_size)
+
+    def __iter__(self):
+        order = torch.randperm(self.n) if self.shuffle else None
+        for start in range(0, self.n, self.batch_size):
+            stop = min(start + self.batch_size, self.n)
+            idx = order[start:stop] if order is not None else slice(start, stop)
+            X_batch = {key: value[idx] for key, value in self.X.items()}
+            y_batch = self.y[idx] if self.y is not None else None
+            yield X_batch, y_batch
+
+
+class _EpochProgress(Callback):
+    """A tqdm bar over epochs, for ``verbose=1``."""
+
+    def __init__(self, max_epochs):
+        self.max_epochs = max_epochs
+
+    def on_train_begin(self, net, **kwargs):
+        self.bar_ = tqdm(total=self.max_epochs, desc="[MultimodalNetClassifier] epochs")
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        shown = {k: f"{row[k]:.4f}" for k in ("train_loss", "valid_loss") if k in row}
+        self.bar_.set_postfix(shown, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("bar_", None)
+        return state
+
+
+def _resolve_device(device):
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "`device='cuda'` was requested, but this torch build or machine has "
+            "no CUDA device. Use device='cpu' or device='auto'. Got "
+            f"torch.cuda.is_available() == False (torch {torch.__version__}) "
+            "instead."
+        )
+    return device
+
+
+def _to_cpu(obj):
+    """Copy a torch object to the CPU through a buffer (no second GPU copy)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, map_location="cpu", weights_only=False)
+
+
+def _net_on_cpu(net):
+    """A copy of a fitted skorch net whose module lives on the CPU.
+
+    The original net is left untouched (it may still be used on its GPU). The
+    copy shares every attribute but the module and criterion; the optimizer
+    state is dropped, since the estimator never resumes training.
+    """
+    if net.device == "cpu":
+        return net
+    state = dict(net.__dict__)
+    state.update(
+        module_=_to_cpu(net.module_),
+        criterion_=_to_cpu(net.criterion_),
+        optimizer_=None,
+        device="cpu",
+    )
+    cpu_net = object.__new__(type(net))
+    cpu_net.__dict__.update(state)  # bypasses skorch's __setattr__ bookkeeping
+    return cpu_net
+
+
+class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
+    """Neural classifier with one encoder per modality, trained through skorch.
+
+    Each modality (a group of columns of ``X``) is standardized with
+    statistics of its observed values and encoded by its own two-layer MLP
+    into an embedding. A modality that is missing in a row (all its columns
+    NaN) is replaced by a learned "missing" embedding of that modality. The
+    embeddings are fused (concatenation, a small transformer over modality
+    tokens, or a mixture of experts routed by which modalities are present)
+    and classified. ``modality_dropout`` hides observed modalities at random
+    during training, so that one trained net predicts from any modality
+    subset.
+
+    Training is done by a wrapped :class:`skorch.NeuralNetClassifier`
+    (``net_``): AdamW, cross-entropy, early stopping on a stratified
+    validation split with the best weights restored.
+
+    Parameters
+    ----------
+    modalities : dict or None, default=None
+        Mapping ``name -> column selector`` (see
+        :func:`sklearn_skll.resolve_modalities`). ``None`` means one modality
+        made of every column. Columns outside every modality are ignored.
+    fusion : {"concat", "attention", "moe"}, default="concat"
+        How modality embeddings are combined: ``"concat"`` (late fusion by an
+        MLP over the concatenated embeddings), ``"attention"`` (embeddings
+        plus a learned modality-type embedding as tokens of a transformer
+        encoder, mean-pooled) or ``"moe"`` (a mixture of ``n_experts`` MLP
+        heads; the router sees the presence mask, as in Flex-MoE).
+    encoder_hidden : int, default=64
+        Hidden width of each modality encoder.
+    embed_dim : int, default=32
+        Size of each modality embedding (the token size of ``"attention"``).
+    fusion_hidden : int, default=64
+        Hidden width of the fusion head (feed-forward width of the
+        transformer, hidden width of each expert).
+    dropout : float, default=0.1
+        Dropout rate of the fusion head (and inside the transformer). The
+        encoders have none: on CPU its random draws cost more than the rest
+        of a step, for no measured accuracy gain.
+    modality_dropout : float, default=0.0
+        Probability of hiding each observed modality of a training row in an
+        epoch. A row always keeps at least one observed modality.
+    n_heads : int, default=4
+        Attention heads (``fusion="attention"``); must divide ``embed_dim``.
+    n_layers : int, default=1
+        Transformer layers (``fusion="attention"``).
+    n_experts : int, default=4
+        Experts (``fusion="moe"``).
+    top_k : int, default=2
+        Experts mixed per row (``fusion="moe"``).
+    max_epochs : int, default=100
+        Maximum number of passes over the training data.
+    lr : float, default=1e-3
+        AdamW learning rate.
+    batch_size : int, default=128
+        Mini-batch size.
+    weight_decay : float, default=0.005
+        AdamW (decoupled) weight decay.
+    validation_fraction : float, default=0.1
+        Fraction of the training rows held out, stratified by class, to
+        monitor the validation loss for early stopping. ``0`` trains on every
+        row for ``max_epochs`` epochs. When a class has fewer than two rows
+        the split is not stratified.
+    patience : int, default=10
+        Epochs without improvement of the validation loss before stopping;
+        the weights of the best epoch are restored.
+    all_missing : {"raise", "prior"}, default="raise"
+        What to do with a row where every modality is missing: raise a
+        :class:`~sklearn_skll.ModalityError`, or (``"prior"``) drop it from
+        training and predict the training class frequencies for it.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to train and predict. ``"auto"`` picks CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Decides the weight initialization, the validation split, the batch
+        order and every dropout draw. The global numpy and torch random
+        states are left untouched.
+    verbose : int, default=0
+        0 silent, 1 a progress bar over epochs, 2 skorch's epoch table.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    modalities_ : dict of str -> ndarray of int
+        Resolved column indices of each modality.
+    mean_ : ndarray of shape (n_used_columns,)
+        Mean of the observed values of each modality column.
+    scale_ : ndarray of shape (n_used_columns,)
+        Standard deviation of the observed values (1 where it is 0).
+    class_prior_ : ndarray of shape (n_classes,)
+        Training class frequencies.
+    net_ : skorch.NeuralNetClassifier
+        The fitted skorch net (its ``module_`` is the torch network).
+    history_ : skorch.callbacks.History
+        Per-epoch training record (``train_loss``, ``valid_loss``,
+        ``valid_acc``, ``dur``...).
+    n_iter_ : int
+        Number of epochs run.
+    best_epoch_ : int
+        Epoch (1-based) whose weights were kept.
+    device_ : str
+        Device the net was trained on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : Single-modality MLP.
+
+    Notes
+    -----
+    Missing modalities use one learned embedding per modality, not one per
+    combination of present modalities as in Flex-MoE: there are ``M`` such
+    vectors instead of ``2^M``, each trained by every row that lacks its
+    modality, and the fusion (the router for ``"moe"``, the tokens for
+    ``"attention"``) already sees the whole combination.
+
+    Nothing NaN ever reaches torch: the net receives standardized values with
+    missing blocks set to 0 and a boolean presence mask.
+
+    The validation split is drawn here (stratified by class when every class
+    has two rows or more) and handed to skorch with ``predefined_split``;
+    early stopping is skorch's ``EarlyStopping(load_best=True)``. Batches are
+    sliced straight from tensors instead of going through a ``DataLoader``
+    (which indexes and collates one row at a time). Validation uses the full
+    presence mask even when ``modality_dropout > 0``.
+
+    A model fitted on CUDA is pickled with its network on the CPU, so it
+    unpickles and predicts on a machine without a GPU.
+
+    References
+    ----------
+    Yun et al., "Flex-MoE: Modeling arbitrary modality combination via the
+    flexible mixture-of-experts", NeurIPS 2024.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_skll.neural import MultimodalNetClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 6))
+    >>> y = (X[:, 0] + X[:, 3] > 0).astype(int)
+    >>> X[:50, 3:] = np.nan  # the second modality is missing in 50 rows
+    >>> clf = MultimodalNetClassifier(
+    ...     modalities={"a": [0, 1, 2], "b": [3, 4, 5]}, max_epochs=20,
+    ...     random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "modalities": [dict, None],
+        "fusion": [StrOptions({"concat", "attention", "moe"})],
+        "encoder_hidden": [Interval(Integral, 1, None, closed="left")],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "fusion_hidden": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "modality_dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "n_experts": [Interval(Integral, 1, None, closed="left")],
+        "top_k": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "all_missing": [StrOptions({"raise", "prior"})],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        modalities=None,
+        fusion="concat",
+        encoder_hidden=64,
+        embed_dim=32,
+        fusion_hidden=64,
+        dropout=0.1,
+        modality_dropout=0.0,
+        n_heads=4,
+        n_layers=1,
+        n_experts=4,
+        top_k=2,
+        max_epochs=100,
+        lr=1e-3,
+        batch_size=128,
+        weight_decay=0.005,
+        validation_fraction=0.1,
+        patience=10,
+        all_missing="raise",
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.modalities = modalities
+        self.fusion = fusion
+        self.encoder_hidden = encoder_hidden
+        self.embed_dim = embed_dim
+        self.fusion_hidden = fusion_hidden
+        self.dropout = dropout
+        self.modality_dropout = modality_dropout
+        self.n_heads = n_heads
+        self.n_layers = n_layers
+        self.n_experts = n_experts
+        self.top_k = top_k
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.all_missing = all_missing
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training data; a missing modality is an all-NaN block.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : MultimodalNetClassifier
+            The fitted estimator.
+        """
+        X_raw = X
+        X, y = validate_data(
+            self, X, y, ensure_all_finite="allow-nan", dtype=np.float64
+        )
+        self.modalities_ = resolve_modalities(
+            self.modalities, X_raw if hasattr(X_raw, "columns") else X
+        )
+        check_classification_targets(y)
+        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        n_classes = self.classes_.size
+        if n_classes < 2:
+            raise ValueError(
+                "MultimodalNetClassifier needs samples of at least 2 classes in "
+                f"`y`. Got 1 class ({self.classes_[0]!r}) instead."
+            )
+        if self.fusion == "attention" and self.embed_dim % self.n_heads:
+            raise ValueError(
+                f"`embed_dim` must be divisible by `n_heads` for "
+                f"fusion='attention'. Got embed_dim={self.embed_dim} and "
+                f"n_heads={self.n_heads} instead."
+            )
+        device = _resolve_device(self.device)
+
+        present = observed_modalities(X, self.modalities_)
+        self.class_prior_ = np.bincount(y_encoded, minlength=n_classes) / y.size
+        keep = self._rows_with_a_modality(present)
+        if not keep.all():
+            X, y_encoded, present = X[keep], y_encoded[keep], present[keep]
+        never = ~present.any(axis=0)
+        if never.any():
+            names = [n for n, v in zip(self.modalities_, never) if v]
+            warnings.warn(
+                f"Modalities {names} are never observed in the training data; "
+                "their encoders stay untrained and only their missing "
+                "embedding is learned.",
+                UserWarning,
+            )
+
+        # Modality columns side by side, modality after modality.
+        self._used_columns = np.concatenate(list(self.modalities_.values()))
+        values, missing = self._take_columns(X)
+        counts = np.maximum(X.shape[0] - missing.sum(axis=0), 1)
+        self.mean_ = values.sum(axis=0) / counts
+        values -= self.mean_
+        values[missing] = 0.0
+        std = np.sqrt(np.einsum("ij,ij->j", values, values) / counts)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        values /= self.scale_
+
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        inputs = self._as_tensors(values, present)
+        targets = torch.as_tensor(y_encoded, dtype=torch.long)
+        train_idx, valid_idx = self._split(y_encoded, seed)
+        self.net_ = self._train(inputs, targets, train_idx, valid_idx, seed, device)
+        self.device_ = device
+        self.history_ = self.net_.history
+        self.n_iter_ = len(self.history_)
+        stopper = dict(self.net_.callbacks_).get("early_stopping")
+        # EarlyStopping's own record of the epoch whose weights it restored.
+        self.best_epoch_ = getattr(stopper, "best_epoch_", None) or self.n_iter_
+        return self
+
+    def _rows_with_a_modality(self, present):
+        """Boolean mask of rows to keep; handles rows with no modality at all."""
+        none = ~present.any(axis=1)
+        if none.any() and self.all_missing == "raise":
+            rows = np.flatnonzero(none)
+            raise ModalityError(
+                f"Rows {rows[:10].tolist()}{' ...' if rows.size > 10 else ''} "
+                f"have every modality missing ({list(self.modalities_)}). Drop "
+                "them, or set all_missing='prior' to predict the class prior "
+                f"for them. Got {rows.size} all-NaN rows instead."
+            )
+        if none.all():
+            raise ModalityError(
+                "Every training row has every modality missing; nothing can be "
+                f"learned. Got {none.size} all-NaN rows instead."
+            )
+        return ~none
+
+    def _split(self, y, seed):
+        """Train/validation row indices (validation None when not used)."""
+        n = y.size
+        rows = np.arange(n)
+        n_valid = math.ceil(self.validation_fraction * n)
+        if self.validation_fraction == 0 or n_valid >= n:
+            return rows, None
+        counts = np.bincount(y)
+        n_classes = np.count_nonzero(counts)
+        if counts[counts > 0].min() >= 2 and n_classes <= n_valid <= n - n_classes:
+            splitter = StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
+        else:
+            splitter = ShuffleSplit(1, test_size=n_valid, random_state=seed)
+        train, valid = next(splitter.split(rows.reshape(-1, 1), y))
+        return np.sort(train), np.sort(valid)
+
+    def _take_columns(self, X):
+        """Float64 copy of the modality columns, NaN set to 0; and the NaN mask."""
+        cols = self._used_columns
+        if cols.size == X.shape[1] and np.array_equal(cols, np.arange(cols.size)):
+            values = np.array(X, dtype=np.float64, order="C", copy=True)
+        else:
+            values = X[:, cols].astype(np.float64, copy=False)
+        missing = np.isnan(values)
+        values[missing] = 0.0
+        return values, missing
+
+    @staticmethod
+    def _as_tensors(values, present):
+        return {
+            "x": torch.from_numpy(values.astype(np.float32)),
+            "mask": torch.from_numpy(np.ascontiguousarray(present, dtype=bool)),
+        }
+
+    def _net_inputs(self, X, present):
+        """Dict of tensors for skorch: standardized values with NaN -> 0, mask."""
+        values, missing = self._take_columns(X)
+        values -= self.mean_
+        values /= self.scale_
+        values[missing] = 0.0
+        return self._as_tensors(values, present)
+
+    def _module(self, n_classes):
+        return MultimodalNet(
+            [idx.size for idx in self.modalities_.values()],
+            n_classes,
+            fusion=self.fusion,
+            encoder_hidden=self.encoder_hidden,
+            embed_dim=self.embed_dim,
+            fusion_hidden=self.fusion_hidden,
+            dropout=self.dropout,
+            modality_dropout=self.modality_dropout,
+            n_heads=self.n_heads,
+            n_layers=self.n_layers,
+            n_experts=self.n_experts,
+            top_k=self.top_k,
+        )
+
+    def _train(self, inputs, targets, train_idx, valid_idx, seed, device):
+        def take(idx):
+            return {k: v[idx] for k, v in inputs.items()}, targets[idx]
+
+        callbacks = []
+        if valid_idx is not None:
+            X_valid, y_valid = take(torch.as_tensor(valid_idx))
+            train_split = predefined_split(Dataset(X_valid, y_valid))
+            early_stopping = EarlyStopping(
+                monitor="valid_loss", patience=self.patience, load_best=True
+            )
+            callbacks.append(("early_stopping", early_stopping))
+        else:
+            train_split = None
+        if self.verbose == 1:
+            callbacks.append(("epoch_progress", _EpochProgress(self.max_epochs)))
+        X_train, y_train = take(torch.as_tensor(train_idx))
+        n_classes = self.classes_.size
+
+        cuda_devices = [torch.device(device).index or 0] if device != "cpu" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            net = NeuralNetClassifier(
+                self._module(n_classes),
+                criterion=torch.nn.CrossEntropyLoss,
+                optimizer=torch.optim.AdamW,
+                lr=self.lr,
+                optimizer__weight_decay=self.weight_decay,
+                optimizer__fused=True,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_train=_BatchIterator,
+                iterator_train__shuffle=True,
+                iterator_valid=_BatchIterator,
+                iterator_valid__batch_size=max(self.batch_size, 1024),
+                train_split=train_split,
+                callbacks=callbacks,
+                classes=np.arange(n_classes),
+                device=device,
+                verbose=int(self.verbose >= 2),
+            )
+            net.fit(X_train, y_train)
+        for _, callback in net.callbacks_:
+            if isinstance(callback, EarlyStopping):
+                callback.best_model_weights_ = None  # a copy of the weights
+        return net
+
+    # -------------------------------------------------------------- predict
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Samples; missing modalities are all-NaN blocks.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64
+        )
+        present = observed_modalities(X, self.modalities_)
+        none = ~present.any(axis=1)
+        if none.any() and self.all_missing == "raise":
+            self._rows_with_a_modality(present)
+        proba = np.empty((X.shape[0], self.classes_.size))
+        proba[none] = self.class_prior_
+        if (~none).any():
+            inputs = self._net_inputs(X[~none], present[~none])
+            proba[~none] = self.net_.predict_proba(inputs)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Samples; missing modalities are all-NaN blocks.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    # ---------------------------------------------------------------- misc
+    def __getstate__(self):
+        # A copy: object.__getstate__ may hand out the live __dict__.
+        state = dict(super().__getstate__())
+        if "net_" in state:
+            state["net_"] = _net_on_cpu(state["net_"])
+            state["device_"] = "cpu"
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags

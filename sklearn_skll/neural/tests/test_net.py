@@ -1,0 +1,340 @@
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_skll._modalities import hide_modalities, restrict_modalities
+from sklearn_skll.exceptions import ModalityError
+from sklearn_skll.neural import MultimodalNetClassifier
+from sklearn_skll.neural._modules import MultimodalNet, drop_modalities
+
+MODALITIES = {"a": [0, 1, 2], "b": [3, 4], "c": [5, 6, 7, 8]}
+FAST = dict(max_epochs=15, lr=1e-2, batch_size=32, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: the machine is shared and the nets are tiny."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def make_data(n=240, seed=0, n_classes=3):
+    rng = np.random.RandomState(seed)
+    y = rng.randint(n_classes, size=n)
+    X = rng.normal(size=(n, 9))
+    X[:, 0] += 3 * y  # modality "a" is informative
+    X[:, 5] += 3 * y  # and so is "c"
+    return X, y
+
+
+# --------------------------------------------------------- estimator checks
+@parametrize_with_checks(
+    [MultimodalNetClassifier(max_epochs=15, lr=1e-2, batch_size=32, random_state=0)],
+    expected_failed_checks=lambda est: {
+        "check_estimators_pickle": (
+            "the check puts NaN in random cells; a partly NaN modality is an "
+            "error by the package's data model (only all-NaN blocks are missing)"
+        ),
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# ------------------------------------------------------------------ fusions
+@pytest.mark.parametrize("fusion", ["concat", "attention", "moe"])
+def test_fusions_learn_and_predict_with_missing_modalities(fusion):
+    X, y = make_data()
+    X[:60, 5:] = np.nan  # "c" missing in a quarter of the rows
+    X[60:100, :3] = np.nan  # "a" missing in others
+    clf = MultimodalNetClassifier(modalities=MODALITIES, fusion=fusion, **FAST)
+    clf.fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (240, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.score(X, y) > 0.8
+    assert list(clf.modalities_) == ["a", "b", "c"]
+
+
+def test_modalities_none_is_one_modality():
+    X, y = make_data()
+    clf = MultimodalNetClassifier(**FAST).fit(X, y)
+    assert list(clf.modalities_) == ["all"]
+    np.testing.assert_array_equal(clf.modalities_["all"], np.arange(9))
+    assert clf.score(X, y) > 0.8
+
+
+def test_standardization_uses_observed_values_only():
+    X, y = make_data()
+    X[:100, 5:] = np.nan
+    clf = MultimodalNetClassifier(modalities=MODALITIES, max_epochs=1).fit(X, y)
+    used = np.concatenate(list(clf.modalities_.values()))
+    np.testing.assert_allclose(clf.mean_, np.nanmean(X[:, used], axis=0))
+    np.testing.assert_allclose(clf.scale_, np.nanstd(X[:, used], axis=0))
+
+
+def test_missing_embedding_is_used_for_absent_modality():
+    """A missing modality's values never reach the net: changing them is moot."""
+    X, y = make_data(60)
+    clf = MultimodalNetClassifier(modalities=MODALITIES, max_epochs=2).fit(X, y)
+    X_hidden = hide_modalities(X, clf.modalities_, [False, True, False])
+    inputs = clf._net_inputs(X_hidden, ~np.isnan(X_hidden[:, [0, 3, 5]]))
+    assert not torch.isnan(inputs["x"]).any()
+    assert inputs["mask"][:, 1].sum() == 0
+    module = clf.net_.module_.eval()
+    garbage = inputs["x"].clone()
+    garbage[:, 3:5] = 1e3  # columns of "b" in the net's input layout
+    with torch.no_grad():
+        out = module(inputs["x"], inputs["mask"])
+        out_garbage = module(garbage, inputs["mask"])
+    torch.testing.assert_close(out, out_garbage)
+
+
+def test_drop_modalities_never_hides_every_observed_modality():
+    present = torch.rand((2000, 3), generator=torch.Generator().manual_seed(0)) < 0.7
+    present[:, 0] |= ~present.any(dim=1)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        kept = drop_modalities(present, 0.9)
+    assert kept.any(dim=1).all()
+    assert not (kept & ~present).any()  # only observed modalities are kept
+    assert kept.sum() < 0.5 * present.sum()  # and many were hidden
+
+
+def test_modality_dropout_only_in_training_mode():
+    module = MultimodalNet([2, 2], 2, modality_dropout=0.99)
+    x = torch.randn(50, 4)
+    mask = torch.ones(50, 2, dtype=torch.bool)
+    module.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(module(x, mask), module(x, mask))
+
+
+def test_modality_dropout_makes_masked_subsets_usable():
+    X, y = make_data(300)
+    clf = MultimodalNetClassifier(modalities=MODALITIES, modality_dropout=0.5, **FAST)
+    clf.fit(X, y)
+    only_c = hide_modalities(X, clf.modalities_, [True, True, False])
+    assert clf.score(only_c, y) > 0.6
+
+
+# -------------------------------------------------------------- randomness
+@pytest.mark.parametrize("fusion", ["concat", "attention", "moe"])
+def test_same_seed_same_probabilities_bit_for_bit(fusion):
+    X, y = make_data(120)
+    X[:30, 3:5] = np.nan
+    params = dict(modalities=MODALITIES, fusion=fusion, modality_dropout=0.3,
+                  dropout=0.2, max_epochs=4, random_state=3)
+    p1 = MultimodalNetClassifier(**params).fit(X, y).predict_proba(X)
+    p2 = MultimodalNetClassifier(**params).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(p1, p2)
+    p3 = MultimodalNetClassifier(**{**params, "random_state": 4}).fit(X, y)
+    assert not np.array_equal(p1, p3.predict_proba(X))
+
+
+def test_fit_leaves_global_random_states_alone():
+    X, y = make_data(80)
+    torch_state = torch.random.get_rng_state()
+    np_state = np.random.get_state()
+    clf = MultimodalNetClassifier(modality_dropout=0.3, max_epochs=2, random_state=0)
+    clf.fit(X, y)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    after = np.random.get_state()
+    assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
+    assert after[2:] == np_state[2:]
+
+
+# ---------------------------------------------------- training and history
+def test_early_stopping_restores_best_epoch():
+    X, y = make_data(200)
+    clf = MultimodalNetClassifier(max_epochs=200, patience=3, lr=0.05, random_state=0)
+    clf.fit(X, y)
+    assert clf.n_iter_ < 200
+    losses = [row["valid_loss"] for row in clf.history_]
+    assert clf.best_epoch_ == int(np.argmin(losses)) + 1
+    assert clf.n_iter_ == clf.best_epoch_ + 3
+
+
+def test_validation_split_is_stratified():
+    X, y = make_data(200)
+    clf = MultimodalNetClassifier(max_epochs=1, validation_fraction=0.2, random_state=0)
+    clf.fit(X, y)
+    train, valid = clf._split(np.unique(y, return_inverse=True)[1], 0)
+    assert valid.size == 40 and np.intersect1d(train, valid).size == 0
+    np.testing.assert_allclose(
+        np.bincount(y[valid]) / valid.size, np.bincount(y) / y.size, atol=0.02
+    )
+
+
+def test_no_validation_runs_every_epoch():
+    X, y = make_data(60)
+    clf = MultimodalNetClassifier(max_epochs=3, validation_fraction=0.0).fit(X, y)
+    assert clf.n_iter_ == 3 and "valid_loss" not in clf.history_[-1]
+
+
+def test_fast_configuration_learns_on_300_rows():
+    """The cheap setting other components use (max_epochs=20) is not useless."""
+    X, y = make_data(300)
+    clf = MultimodalNetClassifier(modalities=MODALITIES, max_epochs=20, random_state=0)
+    clf.fit(X, y)
+    assert len(clf.history_) == clf.n_iter_ <= 20
+    assert clf.score(X, y) > 0.8
+
+
+# ----------------------------------------------------------------- inputs
+def test_string_labels_and_pandas_with_named_modalities():
+    X, y = make_data()
+    labels = np.array(["low", "mid", "high"])[y]
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(9)])
+    mods = {"a": ["f0", "f1", "f2"], "rest": ["f5", "f6", "f7", "f8"]}
+    clf = MultimodalNetClassifier(modalities=mods, **FAST).fit(df, labels)
+    assert set(clf.classes_) == {"low", "mid", "high"}
+    np.testing.assert_array_equal(clf.feature_names_in_, df.columns)
+    assert clf.score(df, labels) > 0.8
+    assert set(clf.predict(df)) <= set(clf.classes_)
+
+
+def test_restricted_modalities_work_on_selected_columns():
+    """What ModalitySelector does: clone with a subset, fit on X[:, columns]."""
+    X, y = make_data()
+    base = MultimodalNetClassifier(modalities=MODALITIES, **FAST).fit(X, y)
+    columns, sub = restrict_modalities(base.modalities_, ["c", "a"])
+    clf = clone(base).set_params(modalities=sub).fit(X[:, columns], y)
+    assert list(clf.modalities_) == ["c", "a"]
+    assert clf.score(X[:, columns], y) > 0.8
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(9)])
+    columns, sub = restrict_modalities(base.modalities_, ["a"], df.columns)
+    clf = clone(base).set_params(modalities=sub).fit(df.iloc[:, columns], y)
+    assert clf.n_features_in_ == 3
+
+
+def test_columns_outside_modalities_are_ignored():
+    X, y = make_data(100)
+    clf = MultimodalNetClassifier(modalities={"a": [0, 1]}, max_epochs=2).fit(X, y)
+    X2 = X.copy()
+    X2[:, 5:] = 123.0
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X2))
+
+
+# ------------------------------------------------------------- bad inputs
+def test_wrong_number_of_columns_at_predict():
+    X, y = make_data(60)
+    clf = MultimodalNetClassifier(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="X has 8 features"):
+        clf.predict(X[:, :8])
+
+
+def test_row_with_every_modality_missing():
+    X, y = make_data(120)
+    X_bad = X.copy()
+    X_bad[[4, 7], :] = np.nan
+    with pytest.raises(ModalityError, match=r"Rows \[4, 7\] have every modality"):
+        MultimodalNetClassifier(modalities=MODALITIES, max_epochs=1).fit(X_bad, y)
+    clf = MultimodalNetClassifier(modalities=MODALITIES, max_epochs=1).fit(X, y)
+    with pytest.raises(ModalityError, match="all_missing='prior'"):
+        clf.predict(X_bad)
+    clf = MultimodalNetClassifier(
+        modalities=MODALITIES, max_epochs=1, all_missing="prior"
+    ).fit(X_bad, y)
+    proba = clf.predict_proba(X_bad)
+    np.testing.assert_allclose(proba[4], np.bincount(y) / y.size)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_single_class():
+    X, _ = make_data(30)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        MultimodalNetClassifier().fit(X, np.zeros(30))
+
+
+def test_partly_missing_modality_and_inf():
+    X, y = make_data(60)
+    X_partial = X.copy()
+    X_partial[3, 0] = np.nan
+    with pytest.raises(ModalityError, match="Modality `a` is partly missing"):
+        MultimodalNetClassifier(modalities=MODALITIES, max_epochs=1).fit(X_partial, y)
+    X_inf = X.copy()
+    X_inf[3, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        MultimodalNetClassifier(modalities=MODALITIES, max_epochs=1).fit(X_inf, y)
+
+
+def test_never_observed_modality_warns():
+    X, y = make_data(60)
+    X[:, 3:5] = np.nan
+    with pytest.warns(UserWarning, match=r"Modalities \['b'\] are never observed"):
+        MultimodalNetClassifier(modalities=MODALITIES, max_epochs=1).fit(X, y)
+
+
+def test_attention_heads_must_divide_embedding():
+    X, y = make_data(40)
+    clf = MultimodalNetClassifier(fusion="attention", embed_dim=10, n_heads=4)
+    with pytest.raises(ValueError, match="divisible by `n_heads`"):
+        clf.fit(X, y)
+
+
+def test_cuda_requested_without_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    X, y = make_data(40)
+    with pytest.raises(ValueError, match="no CUDA device"):
+        MultimodalNetClassifier(device="cuda", max_epochs=1).fit(X, y)
+    clf = MultimodalNetClassifier(device="auto", max_epochs=1).fit(X, y)
+    assert clf.device_ == "cpu"
+
+
+# -------------------------------------------------------- persistence
+def test_pickle_and_joblib_round_trip(tmp_path):
+    X, y = make_data(100)
+    clf = MultimodalNetClassifier(modalities=MODALITIES, fusion="moe", max_epochs=3,
+                                  random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), expected)
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "clf.joblib").predict_proba(X), expected
+    )
+    clone(clf)  # unfitted copy with the same parameters
+
+
+def test_cuda_fitted_net_is_pickled_on_cpu():
+    """__getstate__ moves a non-CPU net to the CPU without touching the original.
+
+    A CPU fit stands in for a CUDA one: the net's device is relabelled, which is
+    all the CPU conversion looks at.
+    """
+    X, y = make_data(100)
+    clf = MultimodalNetClassifier(max_epochs=2, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    clf.net_.device = "cuda"
+    clf.device_ = "cuda"
+    state = clf.__getstate__()
+    assert state["net_"] is not clf.net_
+    assert state["net_"].device == "cpu" and state["device_"] == "cpu"
+    assert clf.net_.device == "cuda"  # the live estimator is left alone
+    params = list(state["net_"].module_.parameters())
+    assert all(p.device.type == "cpu" for p in params)
+    buffer = io.BytesIO()
+    pickle.dump(clf, buffer)
+    buffer.seek(0)
+    restored = pickle.load(buffer)
+    assert restored.net_.device == "cpu"
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+
+
+def test_verbose_progress_bar(capsys):
+    X, y = make_data(60)
+    clf = MultimodalNetClassifier(max_epochs=3, verbose=1).fit(X, y)
+    assert "[MultimodalNetClassifier] epochs" in capsys.readouterr().err
+    pickle.loads(pickle.dumps(clf)).predict(X)  # the bar's callback pickles
+    MultimodalNetClassifier(max_epochs=2, verbose=2).fit(X, y)
+    assert "valid_loss" in capsys.readouterr().out
