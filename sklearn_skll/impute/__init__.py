@@ -1,1 +1,5 @@
-"""Placeholder; filled by its module."""
+"""Generate missing modalities: :class:`FlowImputer`."""
+
+from ._flow_imputer import FlowImputer
+
+__all__ = ["FlowImputer"]

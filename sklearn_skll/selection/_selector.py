@@ -96,7 +96,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         ``"masked"`` fits one clone per fold on all modalities with modality
         dropout and scores each subset by hiding the other modalities of the
         held-out rows (one training instead of 2**M - 1). If the estimator
-        has a ``modality_dropout`` parameter at 0 it is set to 0.3; otherwise
+        has a ``modality_dropout`` parameter at 0 it is set to 0.5; otherwise
         half of the training rows get random modality blocks hidden, and an
         estimator that does not accept NaN is preceded by a mean
         ``SimpleImputer`` (it only fills hidden blocks).

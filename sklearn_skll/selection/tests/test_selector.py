@@ -178,7 +178,7 @@ def test_masked_engine_uses_modality_dropout_or_hides_blocks():
         DropoutClassifier(), modalities=MODS, cv=2, utility="masked", random_state=0
     ).fit(X, y)
     # the parameter is switched on and the rows are left whole
-    assert DropoutClassifier.seen == [(0.3, False), (0.3, False)]
+    assert DropoutClassifier.seen == [(0.5, False), (0.5, False)]
     DropoutClassifier.seen.clear()
     ModalitySelector(
         RecordingClassifier(), modalities=MODS, cv=2, utility="masked", random_state=0

@@ -1,0 +1,189 @@
+"""Torch modules of :class:`~sklearn_skll.impute.FlowImputer`.
+
+One :class:`ModalityFlow` per modality: a shallow encoder to the common width
+``d``, a stack of affine coupling layers (the invertible map ``F``) and a
+decoder back to the modality's columns. :class:`ClassGaussianPrior` is the
+class-conditional Gaussian shared by every modality (Eq. 5 of the SK-LL paper,
+the prior of DiCMoR).
+"""
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = [
+    "AffineCoupling",
+    "ClassGaussianPrior",
+    "CouplingFlow",
+    "FlowModule",
+    "ModalityFlow",
+]
+
+#: Shift of the raw scale before the sigmoid, as in Glow and DiCMoR: a fresh
+#: (zero-initialised) layer starts at scale sigmoid(2) ~ 0.88.
+SCALE_SHIFT = 2.0
+
+
+class AffineCoupling(nn.Module):
+    """Affine coupling layer ``z_b = (x_b + t(x_a)) * s(x_a)``.
+
+    ``x_a`` (the conditioning half) passes unchanged; ``x_b`` is shifted and
+    scaled by a small MLP of ``x_a``. The scale is ``sigmoid(raw + 2)``, in
+    ``(0, 1)``, as in DiCMoR's coupling layers, so the layer can never blow
+    up; the learnable prior scale restores any overall contraction. The last
+    linear layer starts at zero, so a fresh layer is a fixed contraction and
+    the whole flow starts near a scaled identity.
+
+    Parameters
+    ----------
+    dim : int
+        Width of the input.
+    hidden_dim : int
+        Width of the coupling MLP.
+    transform_first : bool
+        If True, transform the first ``ceil(dim / 2)`` coordinates, conditioned
+        on the others; else transform the others, conditioned on the first
+        ones. :class:`CouplingFlow` alternates it so every coordinate is
+        transformed.
+    """
+
+    def __init__(self, dim, hidden_dim, transform_first):
+        super().__init__()
+        if dim < 2:
+            raise ValueError(f"A coupling layer needs `dim` >= 2. Got {dim} instead.")
+        half = (dim + 1) // 2
+        self.half = half
+        self.transform_first = transform_first
+        n_t = half if transform_first else dim - half
+        n_c = dim - n_t
+        self.net = nn.Sequential(
+            nn.Linear(n_c, hidden_dim),
+            nn.ReLU(),
+            nn.Linear(hidden_dim, hidden_dim),
+            nn.ReLU(),
+            nn.Linear(hidden_dim, 2 * n_t),
+        )
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def _split(self, x):
+        first, second = x[:, : self.half], x[:, self.half :]
+        return (first, second) if self.transform_first else (second, first)
+
+    def _join(self, transformed, conditioning):
+        if self.transform_first:
+            return torch.cat([transformed, conditioning], dim=1)
+        return torch.cat([conditioning, transformed], dim=1)
+
+    def _shift_scale(self, x_a):
+        shift, raw = self.net(x_a).chunk(2, dim=1)
+        return shift, torch.sigmoid(raw + SCALE_SHIFT)
+
+    def forward(self, x):
+        """Return ``(z, log|det dz/dx|)`` per row."""
+        x_b, x_a = self._split(x)
+        shift, scale = self._shift_scale(x_a)
+        z = self._join((x_b + shift) * scale, x_a)
+        return z, torch.log(scale).sum(dim=1)
+
+    def inverse(self, z):
+        """Invert :meth:`forward`."""
+        z_b, z_a = self._split(z)
+        shift, scale = self._shift_scale(z_a)
+        return self._join(z_b / scale - shift, z_a)
+
+    def transformed_dims(self):
+        """Indices of the coordinates this layer changes."""
+        dim = self.net[0].in_features + self.net[-1].out_features // 2
+        idx = list(range(dim))
+        return idx[: self.half] if self.transform_first else idx[self.half :]
+
+
+class CouplingFlow(nn.Module):
+    """A stack of :class:`AffineCoupling` layers alternating the halves.
+
+    Layer ``k`` transforms the first half when ``k`` is even and the second
+    half when ``k`` is odd, so with two layers or more every coordinate is
+    transformed (DiCMoR's flow only ever transforms one half).
+    """
+
+    def __init__(self, dim, n_flows, hidden_dim):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            AffineCoupling(dim, hidden_dim, transform_first=(k % 2 == 0))
+            for k in range(n_flows)
+        )
+
+    def forward(self, x):
+        logdet = x.new_zeros(x.shape[0])
+        for layer in self.layers:
+            x, ld = layer(x)
+            logdet = logdet + ld
+        return x, logdet
+
+    def inverse(self, z):
+        for layer in reversed(self.layers):
+            z = layer.inverse(z)
+        return z
+
+
+class ClassGaussianPrior(nn.Module):
+    """Diagonal Gaussian ``N(mu_c, diag(sigma_c^2))`` per class, shared by modalities.
+
+    One class (a single Gaussian) when there are no labels.
+    """
+
+    def __init__(self, n_classes, dim):
+        super().__init__()
+        self.mean = nn.Parameter(torch.zeros(n_classes, dim))
+        self.log_std = nn.Parameter(torch.zeros(n_classes, dim))
+
+    def log_prob(self, z, c):
+        """Log-density of each row of ``z`` under the prior of its class ``c``."""
+        mean, log_std = self.mean[c], self.log_std[c]
+        u = (z - mean) * torch.exp(-log_std)
+        return -(0.5 * u**2 + log_std + 0.5 * math.log(2 * math.pi)).sum(dim=1)
+
+
+def _mlp(n_in, hidden_dim, n_out):
+    return nn.Sequential(
+        nn.Linear(n_in, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, n_out)
+    )
+
+
+class ModalityFlow(nn.Module):
+    """Encoder, coupling flow and decoder of one modality.
+
+    ``encode`` maps the modality's (standardized) columns to the common width
+    ``latent_dim``; ``flow`` is the invertible map ``F`` from there to the
+    shared latent space; ``decode`` maps back to the columns.
+    """
+
+    def __init__(self, n_features, latent_dim, n_flows, hidden_dim):
+        super().__init__()
+        self.encoder = _mlp(n_features, hidden_dim, latent_dim)
+        self.flow = CouplingFlow(latent_dim, n_flows, hidden_dim)
+        self.decoder = _mlp(latent_dim, hidden_dim, n_features)
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode(self, h):
+        return self.decoder(h)
+
+
+class FlowModule(nn.Module):
+    """All modalities' :class:`ModalityFlow`, the shared prior and fusion weights.
+
+    ``fusion_logits[i, j]`` is the log-weight of source ``i``'s latent when
+    several observed modalities are fused to generate modality ``j``.
+    """
+
+    def __init__(self, widths, latent_dim, n_flows, hidden_dim, n_classes):
+        super().__init__()
+        self.modalities = nn.ModuleList(
+            ModalityFlow(p, latent_dim, n_flows, hidden_dim) for p in widths
+        )
+        self.prior = ClassGaussianPrior(n_classes, latent_dim)
+        self.fusion_logits = nn.Parameter(torch.zeros(len(widths), len(widths)))

@@ -1,0 +1,336 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.metrics import r2_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_skll.exceptions import ModalityError
+from sklearn_skll.impute import FlowImputer
+from sklearn_skll.impute._flows import AffineCoupling, CouplingFlow
+
+FAST = dict(latent_dim=4, n_flows=2, hidden_dim=8, max_epochs=2, random_state=0)
+MODS = {"a": [0, 1, 2], "b": [3, 4], "c": [5, 6, 7, 8]}
+
+
+def _data(n=200, seed=0):
+    """Three modalities driven by one shared factor, labels from its sign."""
+    rng = np.random.RandomState(seed)
+    t = rng.normal(size=(n, 2))
+    X = np.hstack(
+        [
+            t @ rng.normal(size=(2, 3)),
+            np.tanh(t @ rng.normal(size=(2, 2))),
+            t @ rng.normal(size=(2, 4)),
+        ]
+    )
+    X += 0.05 * rng.normal(size=X.shape)
+    return X, (t[:, 0] > 0).astype(int)
+
+
+def _hide(X, cols, rows):
+    X = X.copy()
+    X[np.ix_(rows, cols)] = np.nan
+    return X
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tests share a small machine: one torch thread, restored afterwards."""
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)
+
+
+@pytest.fixture(scope="module")
+def fitted(one_thread):
+    X, y = _data()
+    imp = FlowImputer(modalities=MODS, max_epochs=60, random_state=0)
+    return imp.fit(X[:150], y[:150]), X[150:]
+
+
+# ------------------------------------------------------------------ flows
+@pytest.mark.parametrize("dim", [2, 5, 6])
+def test_coupling_flow_inverts_and_logdet_matches_jacobian(dim):
+    torch.manual_seed(0)
+    flow = CouplingFlow(dim, n_flows=4, hidden_dim=8).double()
+    for p in flow.parameters():  # leave the zero initialisation
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn(3, dim, dtype=torch.float64)
+    z, logdet = flow(x)
+    torch.testing.assert_close(flow.inverse(z), x)
+    for row in range(3):
+        jac = torch.autograd.functional.jacobian(lambda v: flow(v[None])[0][0], x[row])
+        torch.testing.assert_close(logdet[row], torch.linalg.slogdet(jac)[1])
+
+
+@pytest.mark.parametrize("dim", [2, 5, 6])
+def test_every_dimension_is_transformed(dim):
+    flow = CouplingFlow(dim, n_flows=2, hidden_dim=8).double()
+    covered = set()
+    for layer in flow.layers:
+        covered.update(layer.transformed_dims())
+    assert covered == set(range(dim))
+    # Numerically: with random weights every output moves with another input.
+    for p in flow.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn(dim, dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(lambda v: flow(v[None])[0][0], x)
+    off_diagonal = (jac.abs() > 1e-12) & ~torch.eye(dim, dtype=torch.bool)
+    assert off_diagonal.any(dim=1).all()
+
+
+def test_fresh_coupling_is_fixed_contraction():
+    layer = AffineCoupling(4, 8, transform_first=True)
+    x = torch.randn(5, 4)
+    z, logdet = layer(x)
+    scale = torch.sigmoid(torch.tensor(2.0))
+    torch.testing.assert_close(z[:, :2], x[:, :2] * scale)
+    torch.testing.assert_close(z[:, 2:], x[:, 2:])
+    torch.testing.assert_close(logdet, torch.full((5,), 2 * float(torch.log(scale))))
+
+
+# ----------------------------------------------------------- behaviour
+def test_generates_hidden_modality_accurately(fitted):
+    imp, X = fitted
+    for name, cols in MODS.items():
+        out = imp.transform(_hide(X, cols, np.arange(len(X))))
+        assert r2_score(X[:, cols], out[:, cols]) > 0.6, name
+
+
+def test_observed_values_unchanged_and_complete_rows_pass_through(fitted):
+    imp, X = fitted
+    rng = np.random.RandomState(1)
+    hidden = rng.rand(len(X), 3) < 0.4
+    hidden[np.arange(len(X)), rng.randint(3, size=len(X))] = False
+    hidden[:5] = False  # complete rows
+    X_in = X.copy()
+    for k, cols in enumerate(MODS.values()):
+        X_in[np.ix_(hidden[:, k], cols)] = np.nan
+    X_before = X_in.copy()
+    out = imp.transform(X_in)
+    assert np.array_equal(X_in, X_before, equal_nan=True)  # input untouched
+    observed = ~np.isnan(X_in)
+    assert np.array_equal(out[observed], X_in[observed])
+    assert np.isfinite(out).all()
+    assert np.array_equal(out[:5], X[:5])
+
+
+def test_fusion_weights_are_learned_and_transfer_measured(fitted):
+    imp, _ = fitted
+    m = len(MODS)
+    off = ~np.eye(m, dtype=bool)
+    assert np.isfinite(imp.transfer_mse_[off]).all()
+    assert np.isnan(np.diag(imp.transfer_mse_)).all()
+    learned = torch.exp(imp.module_.fusion_logits.detach()).double().numpy()
+    np.testing.assert_allclose(imp.fusion_weights_[off], learned[off])
+    assert not np.allclose(imp.fusion_weights_[off], 1.0)  # moved from the start
+    assert (imp.latent_residual_std_[off] > 0).all()
+
+
+def test_fusing_two_sources_beats_the_worse_one(fitted):
+    imp, X = fitted
+    target = MODS["a"]
+    fused = imp.transform(_hide(X, target, np.arange(len(X))))
+    singles = []
+    for other in ("b", "c"):
+        X_one = _hide(X, target + MODS[other], np.arange(len(X)))
+        singles.append(r2_score(X[:, target], imp.transform(X_one)[:, target]))
+    assert r2_score(X[:, target], fused[:, target]) > min(singles)
+
+
+def test_transfer_term_is_what_aligns_the_modalities():
+    X, y = _data()
+    scores = {}
+    for weight in (0.0, 1.0):
+        imp = FlowImputer(
+            modalities=MODS, transfer_weight=weight, max_epochs=40, random_state=0
+        )
+        imp.fit(X[:150], y[:150])
+        out = imp.transform(_hide(X[150:], MODS["c"], np.arange(50)))
+        scores[weight] = r2_score(X[150:, 5:], out[:, 5:])
+    assert scores[1.0] > scores[0.0] + 0.3
+
+
+def test_same_seed_same_output_and_no_global_rng_leak():
+    X, y = _data(80)
+    X_miss = _hide(X, MODS["b"], np.arange(0, 80, 3))
+    torch.manual_seed(123)
+    np.random.seed(123)
+    before = torch.rand(1), np.random.rand()
+    torch.manual_seed(123)
+    np.random.seed(123)
+    out1 = FlowImputer(modalities=MODS, **FAST).fit_transform(X_miss, y)
+    after = torch.rand(1), np.random.rand()
+    assert torch.equal(before[0], after[0]) and before[1] == after[1]
+    out2 = FlowImputer(modalities=MODS, **FAST).fit_transform(X_miss, y)
+    assert np.array_equal(out1, out2)
+    out3 = FlowImputer(modalities=MODS, **{**FAST, "random_state": 1}).fit_transform(
+        X_miss, y
+    )
+    assert not np.array_equal(out1, out3)
+
+
+def test_sample_posterior_draws_are_seeded_and_spread(fitted):
+    imp, X = fitted
+    X_miss = _hide(X, MODS["a"], np.arange(len(X)))
+    sampler = clone(imp).set_params(sample_posterior=True)
+    sampler.__dict__.update({k: v for k, v in imp.__dict__.items() if k.endswith("_")})
+    draw1, draw2 = sampler.transform(X_miss), sampler.transform(X_miss)
+    assert np.array_equal(draw1, draw2)
+    sampler.set_params(random_state=5)
+    draw3 = sampler.transform(X_miss)
+    deterministic = imp.transform(X_miss)
+    assert not np.array_equal(draw1, draw3)
+    assert not np.array_equal(draw1, deterministic)
+    assert np.array_equal(draw1[:, 3:], X[:, 3:])
+
+
+def test_unlabelled_and_single_gaussian():
+    X, y = _data(80)
+    imp = FlowImputer(modalities=MODS, **FAST).fit(X)
+    assert imp.classes_ is None
+    assert imp.module_.prior.mean.shape == (1, 4)
+    imp = FlowImputer(modalities=MODS, class_conditional=False, **FAST).fit(X, y)
+    assert imp.classes_ is None
+    imp = FlowImputer(modalities=MODS, **FAST).fit(X, np.where(y, "yes", "no"))
+    assert list(imp.classes_) == ["no", "yes"]
+    assert imp.module_.prior.mean.shape == (2, 4)
+
+
+def test_pandas_output_keeps_columns_and_index():
+    X, y = _data(60)
+    cols = [f"f{i}" for i in range(X.shape[1])]
+    df = pd.DataFrame(_hide(X, [3, 4], [1, 2]), columns=cols, index=np.arange(100, 160))
+    mods = {"a": cols[:3], "b": cols[3:5], "c": cols[5:]}
+    imp = FlowImputer(modalities=mods, **FAST).set_output(transform="pandas")
+    out = imp.fit_transform(df, y)
+    assert list(out.columns) == cols
+    assert out.index.equals(df.index)
+    assert list(imp.get_feature_names_out()) == cols
+    assert out.notna().all().all()
+    assert out.loc[101, "f0"] == df.loc[101, "f0"]
+
+
+def test_clone_and_pickle_roundtrip(fitted):
+    imp, X = fitted
+    X_miss = _hide(X, MODS["c"], np.arange(10))
+    restored = pickle.loads(pickle.dumps(imp))
+    assert np.array_equal(restored.transform(X_miss), imp.transform(X_miss))
+    assert clone(imp).get_params() == imp.get_params()
+
+
+def test_history_and_early_stopping():
+    X, y = _data(120)
+    imp = FlowImputer(
+        modalities=MODS, lr=0.05, patience=2, max_epochs=200, random_state=0
+    )
+    imp.fit(X, y)
+    assert imp.n_epochs_ < 200
+    assert imp.n_epochs_ == len(imp.history_)
+    valid = [h["valid_transfer"] for h in imp.history_]
+    assert valid[imp.best_epoch_ - 1] == min(valid)
+    assert {"nll_bpd", "recon", "transfer", "train_loss"} <= set(imp.history_[0])
+
+
+def test_verbose_prints_epochs(capsys):
+    X, y = _data(40)
+    FlowImputer(modalities=MODS, verbose=2, **FAST).fit(X, y)
+    assert "[FlowImputer] epoch 2" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ bad input
+def test_device_cuda_without_cuda_errors():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available")
+    X, y = _data(40)
+    with pytest.raises(ValueError, match="device='cuda'"):
+        FlowImputer(modalities=MODS, device="cuda", **FAST).fit(X, y)
+    assert (
+        FlowImputer(modalities=MODS, device="auto", **FAST).fit(X, y).device_ == "cpu"
+    )
+
+
+def test_row_with_everything_missing_errors(fitted):
+    imp, X = fitted
+    X_bad = X.copy()
+    X_bad[3] = np.nan
+    with pytest.raises(ModalityError, match=r"Rows \[3\] have every modality missing"):
+        imp.transform(X_bad)
+    with pytest.raises(ModalityError, match="every modality missing"):
+        clone(imp).fit(X_bad)
+
+
+def test_partly_missing_modality_errors(fitted):
+    imp, X = fitted
+    X_bad = X.copy()
+    X_bad[2, 3] = np.nan
+    with pytest.raises(ModalityError, match="Modality `b` is partly missing"):
+        imp.transform(X_bad)
+
+
+def test_modality_never_observed_in_fit_errors():
+    X, y = _data(40)
+    with pytest.raises(ModalityError, match=r"\['c'\] are never observed"):
+        FlowImputer(modalities=MODS, **FAST).fit(_hide(X, MODS["c"], np.arange(40)), y)
+
+
+def test_no_rows_pairing_a_modality_errors():
+    X, y = _data(40)
+    X_bad = _hide(X, MODS["c"], np.arange(20))
+    X_bad = _hide(X_bad, MODS["a"] + MODS["b"], np.arange(20, 40))
+    with pytest.raises(
+        ModalityError, match="Modality `c` is never observed in the same row"
+    ):
+        FlowImputer(modalities=MODS, **FAST).fit(X_bad, y)
+
+
+def test_unpaired_source_cannot_generate_target():
+    X, y = _data(60)
+    # `a` and `c` never share a row in fit (each pairs with `b` only).
+    X_fit = _hide(X, MODS["c"], np.arange(30))
+    X_fit = _hide(X_fit, MODS["a"], np.arange(30, 60))
+    imp = FlowImputer(modalities=MODS, **FAST).fit(X_fit, y)
+    assert np.isnan(imp.transfer_mse_[0, 2])
+    X_new = _hide(X[:2], MODS["b"] + MODS["c"], [0, 1])
+    with pytest.raises(ModalityError, match=r"Modality `b` cannot|Modality `c` cannot"):
+        imp.transform(X_new)
+    # `b` can still be generated from `a` and from `c`.
+    out = imp.transform(_hide(X[:2], MODS["b"], [0, 1]))
+    assert np.isfinite(out).all()
+
+
+def test_single_modality_cannot_generate():
+    X, y = _data(40)
+    imp = FlowImputer(modalities=None, **FAST).fit(X, y)
+    assert np.array_equal(imp.transform(X), X)
+    X_bad = X.copy()
+    X_bad[0] = np.nan
+    with pytest.raises(ModalityError, match="every modality missing"):
+        imp.transform(X_bad)
+
+
+def test_continuous_target_errors_for_class_prior():
+    X, _ = _data(40)
+    with pytest.raises(ValueError, match="continuous"):
+        FlowImputer(modalities=MODS, **FAST).fit(X, np.linspace(0, 1, 40))
+    FlowImputer(modalities=MODS, class_conditional=False, **FAST).fit(
+        X, np.linspace(0, 1, 40)
+    )
+
+
+@parametrize_with_checks(
+    [FlowImputer(modalities=None, **FAST)],
+    expected_failed_checks=lambda est: {
+        "check_estimators_pickle": (
+            "sprinkles single NaN cells; a partly missing modality is an error "
+            "by design (only whole modality blocks may be missing)"
+        ),
+    },
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
