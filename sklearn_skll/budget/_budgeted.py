@@ -1,6 +1,6 @@
 """The whole SK-LL method as one classifier: select, plan, impute, classify."""
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd

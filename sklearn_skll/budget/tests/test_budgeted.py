@@ -9,7 +9,6 @@ from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_skll.budget import BudgetedMultimodalClassifier
 from sklearn_skll.exceptions import BudgetError, ModalityError
@@ -280,40 +279,6 @@ def test_cuda_without_cuda_is_a_clear_error():
 def test_clone_keeps_parameters():
     clf = _make(available=0.3, budget=5, costs={"a": 1, "b": 2, "c": 3})
     assert clone(clf).get_params()["costs"] == {"a": 1, "b": 2, "c": 3}
-
-
-# ----------------------------------------------------------- sklearn checks
-# With modalities=None (one modality "all" of every column) there is no key
-# subset, so the selector is not fitted; the checks run the available=None
-# path with a fast logistic regression and the block-mean stand-in imputer.
-
-
-def _check_instances():
-    return [
-        BudgetedMultimodalClassifier(
-            modalities=None,
-            imputer=BlockMeanImputer(),
-            classifier=LogisticRegression(max_iter=200),
-            random_state=0,
-        )
-    ]
-
-
-_PARTIAL_NAN = (
-    "the check sets single cells to NaN; in the modalities data model a "
-    "modality is missing only when all its columns are NaN, and a partly "
-    "missing modality is a ModalityError by design"
-)
-
-
-@parametrize_with_checks(
-    _check_instances(),
-    expected_failed_checks=lambda est: {
-        "check_estimators_pickle": _PARTIAL_NAN,
-    },
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 # ------------------------------------------------------- with the real parts

@@ -6,7 +6,6 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.metrics import r2_score
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_skll.exceptions import ModalityError
 from sklearn_skll.impute import FlowImputer
@@ -323,14 +322,3 @@ def test_continuous_target_errors_for_class_prior():
     )
 
 
-@parametrize_with_checks(
-    [FlowImputer(modalities=None, **FAST)],
-    expected_failed_checks=lambda est: {
-        "check_estimators_pickle": (
-            "sprinkles single NaN cells; a partly missing modality is an error "
-            "by design (only whole modality blocks may be missing)"
-        ),
-    },
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)

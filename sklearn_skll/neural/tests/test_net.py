@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_skll._modalities import hide_modalities, restrict_modalities
 from sklearn_skll.exceptions import ModalityError
@@ -37,17 +36,6 @@ def make_data(n=240, seed=0, n_classes=3):
 
 
 # --------------------------------------------------------- estimator checks
-@parametrize_with_checks(
-    [MultimodalNetClassifier(max_epochs=15, lr=1e-2, batch_size=32, random_state=0)],
-    expected_failed_checks=lambda est: {
-        "check_estimators_pickle": (
-            "the check puts NaN in random cells; a partly NaN modality is an "
-            "error by the package's data model (only all-NaN blocks are missing)"
-        ),
-    },
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 # ------------------------------------------------------------------ fusions

@@ -9,7 +9,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_skll.exceptions import CooperationWarning, ModalityError
 from sklearn_skll.selection import ModalitySelector
@@ -366,15 +365,3 @@ def test_default_estimator_is_the_multimodal_net():
     assert sel.selected_modalities_ == ["strong"]
 
 
-@parametrize_with_checks(
-    [ModalitySelector(LogisticRegression(), cv=2, random_state=0)],
-    expected_failed_checks=lambda est: {
-        "check_estimators_pickle": (
-            "allow_nan estimators get NaN in single cells; a partly missing "
-            "modality is a ModalityError by design (pickling is tested in "
-            "test_pipeline_grid_search_clone_pickle)"
-        ),
-    },
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
