@@ -415,15 +415,15 @@ def _cost(name, value):
 def _cmd_benchmark(args):
     from sklearn.model_selection import train_test_split
 
+    from ._device import resolve_device
     from .budget import fast_parts, run_protocol, summarize
     from .plotting import plot_benchmark
     from .selection import ModalitySelector
 
-    if args.device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UsageError("--device cuda: CUDA is not available on this machine")
+    try:
+        resolve_device(args.device, param="--device")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     bunch = _load_bundled(args.dataset)
     kwargs = {}
     if args.strategies is not None:
@@ -437,20 +437,29 @@ def _cmd_benchmark(args):
         kwargs["strategies"] = tuple(args.strategies)
     verbose = 0 if args.quiet else 1
     start = time.perf_counter()
-    runs = run_protocol(
-        bunch.data,
-        bunch.target,
-        bunch.modalities,
-        available=tuple(args.available),
-        budgets=tuple(args.budget),
-        seeds=args.seeds,
-        n_jobs=args.n_jobs,
-        device=args.device,
-        estimator_params=(None if args.defaults
-                          else fast_parts(bunch.modalities, device=args.device)),
-        verbose=verbose,
-        **kwargs,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        # Small available sets often leave subsets no better than the constant
+        # predictor; C(S) is then NaN. Count those notes instead of printing
+        # one per run.
+        warnings.simplefilter("always", CooperationWarning)
+        runs = run_protocol(
+            bunch.data,
+            bunch.target,
+            bunch.modalities,
+            available=tuple(args.available),
+            budgets=tuple(args.budget),
+            seeds=args.seeds,
+            n_jobs=args.n_jobs,
+            device=args.device,
+            estimator_params=(None if args.defaults
+                              else fast_parts(bunch.modalities, device=args.device)),
+            verbose=verbose,
+            **kwargs,
+        )
+    n_undefined = sum(issubclass(w.category, CooperationWarning) for w in caught)
+    for w in caught:
+        if not issubclass(w.category, CooperationWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     elapsed = time.perf_counter() - start
 
     # Shapley values of the modalities on the training part of the same split.
@@ -492,6 +501,10 @@ def _cmd_benchmark(args):
     print(f"\nSK-LL protocol on {args.dataset!r}: {len(runs)} runs in {elapsed:.0f} s; "
           f"test accuracy (%), mean \u00b1 std over {args.seeds} seeds\n")
     print(_render_table(wide))
+    if n_undefined:
+        print(f"\nnote: in {n_undefined} selector fits some subsets did no better than "
+              "the constant predictor, so their C(S) is undefined (NaN); small "
+              "available sets make the key subset uncertain.")
     print("\nShapley values (logistic regression utilities on the training part):")
     print(_render_table(selector.shapley_values_.to_frame(), floatfmt=".4f"))
     print("\nWrote " + ", ".join(str(p) for p in

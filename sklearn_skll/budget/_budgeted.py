@@ -18,6 +18,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._device import resolve_device
 from .._modalities import hide_modalities, observed_modalities, resolve_modalities
 from ..exceptions import BudgetError, ModalityError
 from ._plan import STRATEGIES, make_plan
@@ -365,7 +366,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 f"Got {self.classes_.size} class instead."
             )
         observed = observed_modalities(X_arr, modalities_)
-        self._check_device()
+        resolve_device(self.device)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(_SEED_MAX, size=3)
         names = list(modalities_)
@@ -392,16 +393,6 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.classifier_.fit(X_train, y_train)
         self.n_train_rows_ = len(y_train)
         return self
-
-    def _check_device(self):
-        if self.device == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ValueError(
-                    "`device='cuda'` but torch finds no CUDA device; use "
-                    "device='cpu' or 'auto'. Got device='cuda' instead."
-                )
 
     def _fit_selector(self, X, y, seed):
         self.selector_ = self._make_part(

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._device import resolve_device
 from .._modalities import observed_modalities, resolve_modalities
 from ..exceptions import ModalityError
 from ._flows import FlowModule
@@ -25,18 +26,6 @@ __all__ = ["FlowImputer"]
 _LN2 = float(np.log(2.0))
 #: Rows per forward pass at transform time and in evaluation (bounds memory).
 _CHUNK = 8192
-
-
-def _resolve_device(device):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            "`device='cuda'` needs a CUDA-enabled torch and a visible GPU, but "
-            "torch.cuda.is_available() is False. Use device='cpu' or 'auto'. "
-            "Got device='cuda' instead."
-        )
-    return device
 
 
 def _check_fit_observed(X, modalities):
@@ -318,7 +307,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         observed = _check_fit_observed(X, modalities)
         codes, n_classes = self._encode_classes(y, X.shape[0])
 
-        self.device_ = _resolve_device(self.device)
+        self.device_ = resolve_device(self.device)
         device = torch.device(self.device_)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))

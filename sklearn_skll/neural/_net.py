@@ -19,6 +19,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
+from .._device import resolve_device
 from .._modalities import observed_modalities, resolve_modalities
 from ..exceptions import ModalityError
 from ._modules import MultimodalNet
@@ -78,19 +79,6 @@ class _EpochProgress(Callback):
         state = self.__dict__.copy()
         state.pop("bar_", None)
         return state
-
-
-def _resolve_device(device):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            "`device='cuda'` was requested, but this torch build or machine has "
-            "no CUDA device. Use device='cpu' or device='auto'. Got "
-            f"torch.cuda.is_available() == False (torch {torch.__version__}) "
-            "instead."
-        )
-    return device
 
 
 def _to_cpu(obj):
@@ -384,7 +372,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
                 f"fusion='attention'. Got embed_dim={self.embed_dim} and "
                 f"n_heads={self.n_heads} instead."
             )
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
 
         present = observed_modalities(X, self.modalities_)
         self.class_prior_ = np.bincount(y_encoded, minlength=n_classes) / y.size
