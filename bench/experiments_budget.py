@@ -1,6 +1,7 @@
 """The paper's budget experiments (Tables 2 and 3) and example plans.
 
-Runs :func:`sklearn_skll.budget.run_protocol` with fast, explicit settings:
+Runs :func:`sklearn_skll.budget.run_protocol` with the parts of
+:func:`sklearn_skll.budget.fast_parts` (the CLI's defaults):
 
 - Table 2: available 10/20/30/40 %, budget 10 %, strategies available_only /
   uniform / skll / skll_no_generation / full, mean and std over seeds on a
@@ -26,19 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
-FAST = {
-    # One small net per fold for the subset utilities (masked engine).
-    "selector": "masked-net",
-    # A small flow: 2 coupling layers, 32 hidden units, 20 epochs.
-    "imputer": {"n_flows": 2, "hidden_dim": 32, "max_epochs": 20},
-    # A small net: 32 hidden, 16-d embeddings, at most 30 epochs.
-    "classifier": {"encoder_hidden": 32, "embed_dim": 16, "fusion_hidden": 32,
-                   "max_epochs": 30, "patience": 5, "lr": 3e-3, "batch_size": 64},
-}
-
 
 def fast_parts(modalities, device="cpu"):
-    """The parts used in the measurements (see ``FAST``)."""
+    """The parts used in the measurements: :func:`sklearn_skll.budget.fast_parts`."""
     from sklearn_skll.budget import fast_parts as parts
 
     return parts(modalities, device=device)

@@ -36,9 +36,10 @@ def fast_parts(modalities, *, device="cpu"):
     - selector: the masked utility engine with a small net, 3 folds;
     - imputer: :class:`~sklearn_skll.FlowImputer` with 2 coupling layers,
       32 hidden units and at most 20 epochs;
-    - classifier: :class:`~sklearn_skll.MultimodalNetClassifier` with 32
-      hidden units, 16-d embeddings and at most 30 epochs (patience 5,
-      lr 3e-3, batch 64).
+    - classifier: :class:`~sklearn_skll.MultimodalNetClassifier` with its
+      defaults (a fit takes well under a second on a few hundred rows; the
+      smaller net of the selector lost 1 to 3 accuracy points on
+      ``alzheimers`` at 10 to 100 % of the training rows).
 
     Parameters
     ----------
@@ -63,7 +64,7 @@ def fast_parts(modalities, *, device="cpu"):
                                      modalities=modalities, utility="masked", cv=3),
         "imputer": FlowImputer(modalities=modalities, n_flows=2, hidden_dim=32,
                                max_epochs=20, device=device),
-        "classifier": MultimodalNetClassifier(modalities=modalities, **net),
+        "classifier": MultimodalNetClassifier(modalities=modalities, device=device),
     }
 
 
