@@ -44,6 +44,8 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "abort_on_example_error": True,
     "within_subsection_order": "FileNameSortKey",
+    "backreferences_dir": "generated/backreferences",
+    "doc_module": ("sklearn_skll",),
 }
 
 html_theme = "pydata_sphinx_theme" if os.environ.get("SKLL_DOCS_THEME", "1") == "1" else "alabaster"

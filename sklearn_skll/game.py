@@ -132,10 +132,14 @@ def shapley_values(
     random_state=None,
     return_std=False,
 ):
-    """Shapley value of every player (Eq. 1 of the SK-LL paper).
+    r"""Shapley value of every player (Eq. 1 of the SK-LL paper).
 
-    phi_j = sum over S not containing j of |S|! (m - |S| - 1)! / m!
-    (f_u(S + j) - f_u(S)). The values sum to ``f_u(all players)``.
+    .. math::
+
+        \phi_j = \sum_{S \subseteq M \setminus \{j\}}
+        \frac{|S|!\,(m - |S| - 1)!}{m!}\,\bigl(f_u(S \cup \{j\}) - f_u(S)\bigr)
+
+    The values sum to ``f_u(all players)``.
 
     Parameters
     ----------
@@ -335,11 +339,16 @@ def cooperation_scores(utility, subsets=None, *, players=None, tol=1e-12):
 
 
 def interaction_index(utility, players=None):
-    """Pairwise Shapley interaction index as a matrix.
+    r"""Pairwise Shapley interaction index as a matrix.
 
-    I_ij = sum over S in M minus {i, j} of |S|! (m - |S| - 2)! / (m - 1)!
-    (f_u(S + ij) - f_u(S + i) - f_u(S + j) + f_u(S)) (Grabisch & Roubens).
-    Positive means synergy, negative redundancy.
+    .. math::
+
+        I_{ij} = \sum_{S \subseteq M \setminus \{i, j\}}
+        \frac{|S|!\,(m - |S| - 2)!}{(m - 1)!}
+        \bigl(f_u(S \cup \{i, j\}) - f_u(S \cup \{i\}) - f_u(S \cup \{j\})
+        + f_u(S)\bigr)
+
+    (Grabisch & Roubens). Positive means synergy, negative redundancy.
 
     Parameters
     ----------

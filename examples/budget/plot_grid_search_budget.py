@@ -59,7 +59,7 @@ clf = BudgetedMultimodalClassifier(
 # What one budget buys: the plan
 # ------------------------------
 # Budget 10 % of the training rows with four equal-cost modalities: uniform
-# buys 10 / 4 = 2.5 % new complete rows, SK-LL 10 / |S| % rows of the key
+# buys 10 / 4 = 2.5 % new complete rows, SK-LL 10 / ``|S|`` % rows of the key
 # subset S, the upper bound 10 % complete rows.
 clf.set_params(budget=0.1, strategy="skll").fit(X, y)
 print(clf.plan_)

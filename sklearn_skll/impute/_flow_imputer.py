@@ -137,7 +137,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Column indices of each modality.
     classes_ : ndarray or None
         Class labels of the prior's Gaussians, None when a single Gaussian.
-    mean_, scale_ : ndarray of shape (n_features_in_,)
+    mean_, scale_ : ndarray of shape (n_features,)
         Standardization of each column, from its observed values only.
     module_ : torch.nn.Module
         The encoders, flows, decoders and the shared prior.

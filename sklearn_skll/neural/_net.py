@@ -215,7 +215,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         Device the net was trained on.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
