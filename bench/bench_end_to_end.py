@@ -33,13 +33,17 @@ def _one_fit_seconds():
 
 
 def run(quick=False):
+    import contextlib
+    import io
+
     from sklearn_skll.cli import main
 
     seeds = 1 if quick else 5
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        code = main(["benchmark", "--seeds", str(seeds), "--out", str(Path(tmp)),
-                     "--quiet"])
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = main(["benchmark", "--seeds", str(seeds), "--out", str(Path(tmp)),
+                         "--quiet"])
         wall = time.perf_counter() - start
         if code != 0:
             raise RuntimeError(f"sklearn-skll benchmark exited with {code}")
