@@ -469,7 +469,10 @@ def _cmd_benchmark(args):
     selector = ModalitySelector(
         _make_estimator("logreg", "cpu", 0), modalities=bunch.modalities, cv=5,
         n_bootstrap=200, random_state=0,
-    ).fit(X_train, y_train)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CooperationWarning)
+        selector.fit(X_train, y_train)
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -506,7 +509,8 @@ def _cmd_benchmark(args):
               "the constant predictor, so their C(S) is undefined (NaN); small "
               "available sets make the key subset uncertain.")
     print("\nShapley values (logistic regression utilities on the training part):")
-    print(_render_table(selector.shapley_values_.to_frame(), floatfmt=".4f"))
+    print(_render_table(selector.shapley_values_.rename_axis("modality").to_frame(),
+                        floatfmt=".4f"))
     print("\nWrote " + ", ".join(str(p) for p in
                                [out / "results.md", out / "results.csv",
                                 out / "results.json", *written]))
