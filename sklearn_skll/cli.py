@@ -282,13 +282,9 @@ def _make_estimator(name, device, seed):
 def _fit_selector(args, X, y, modalities):
     from .selection import ModalitySelector
 
+    # The masked engine puts a mean imputer in front of estimators that reject
+    # NaN blocks (logreg) itself.
     estimator = _make_estimator(args.estimator, args.device, args.seed)
-    if args.engine == "masked" and args.estimator == "logreg":
-        # A linear model cannot take NaN blocks: impute the mean inside.
-        from sklearn.impute import SimpleImputer
-        from sklearn.pipeline import make_pipeline
-
-        estimator = make_pipeline(SimpleImputer(), *[s for _, s in estimator.steps])
     selector = ModalitySelector(
         estimator,
         modalities=modalities,

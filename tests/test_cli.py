@@ -133,3 +133,13 @@ def test_console_script_help_reads_well():
     ).stdout
     for command in ("datasets", "select", "plan", "benchmark"):
         assert command in out
+
+
+def test_select_with_the_masked_engine(clinical_csv, capsys):
+    code = main(["select", *_table_args(clinical_csv), "--engine", "masked",
+                 "--cv", "3", "--bootstrap", "0", "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "engine=masked" in out
+    # One row per non-empty subset of the three modalities.
+    assert sum(line.startswith(("mri", "pet", "demo")) for line in out.splitlines()) >= 7
