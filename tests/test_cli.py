@@ -143,3 +143,35 @@ def test_select_with_the_masked_engine(clinical_csv, capsys):
     assert "engine=masked" in out
     # One row per non-empty subset of the three modalities.
     assert sum(line.startswith(("mri", "pet", "demo")) for line in out.splitlines()) >= 7
+
+
+def test_benchmark_writes_tables_and_plots(tmp_path, capsys):
+    out_dir = tmp_path / "bench"
+    code = main(["benchmark", "--seeds", "2", "--available", "0.3",
+                 "--strategies", "available_only,uniform,skll", "--out",
+                 str(out_dir), "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "available_only" in out and "skll" in out and "±" in out
+    runs = pd.read_csv(out_dir / "results.csv")
+    # 2 seeds x 3 strategies, each scored on the same fixed test split.
+    assert len(runs) == 6
+    assert set(runs["strategy"]) == {"available_only", "uniform", "skll"}
+    assert runs["accuracy"].between(0, 1).all()
+    # SK-LL rows carry a key subset and buy more rows than uniform.
+    skll = runs[runs["strategy"] == "skll"]["n_train"].to_numpy()
+    uniform = runs[runs["strategy"] == "uniform"]["n_train"].to_numpy()
+    assert (skll >= uniform).all()
+    meta = json.loads((out_dir / "results.json").read_text())
+    assert meta["seeds"] == 2 and len(meta["runs"]) == 6
+    assert set(meta["shapley_values"]) == {"proteins", "csf", "apoe", "demographics"}
+    for name in ("results.md", "accuracy_vs_available.png", "budget_curve.png",
+                 "shapley.png"):
+        assert (out_dir / name).stat().st_size > 0
+
+
+def test_benchmark_rejects_unknown_strategies(tmp_path, capsys):
+    code = main(["benchmark", "--strategies", "skll,greedy", "--out",
+                 str(tmp_path), "--quiet"])
+    assert code == 2
+    assert "greedy" in capsys.readouterr().err
