@@ -131,6 +131,14 @@ def _build_parser():
     p.add_argument("--n-jobs", type=int, default=None, help="parallel runs (joblib)")
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
     p.add_argument(
+        "--classifier",
+        choices=_ESTIMATORS,
+        default="net",
+        help="the classifier trained on the acquired rows: the multimodal net "
+        "(default), gradient boosting (takes missing blocks natively), or a "
+        "mean-imputing logistic regression",
+    )
+    p.add_argument(
         "--defaults",
         action="store_true",
         help="train the estimators' default (larger, slower) parts instead of the "
@@ -447,8 +455,7 @@ def _cmd_benchmark(args):
             seeds=args.seeds,
             n_jobs=args.n_jobs,
             device=args.device,
-            estimator_params=(None if args.defaults
-                              else fast_parts(bunch.modalities, device=args.device)),
+            estimator_params=_benchmark_parts(args, bunch.modalities, fast_parts),
             verbose=verbose,
             **kwargs,
         )
@@ -511,6 +518,19 @@ def _cmd_benchmark(args):
                                [out / "results.md", out / "results.csv",
                                 out / "results.json", *written]))
     return 0
+
+
+def _benchmark_parts(args, modalities, fast_parts):
+    params = {} if args.defaults else fast_parts(modalities, device=args.device)
+    if args.classifier != "net":
+        estimator = _make_estimator(args.classifier, args.device, 0)
+        if args.classifier == "logreg":
+            # Rows left incomplete (skll_no_generation) get column means.
+            from sklearn.impute import SimpleImputer
+
+            estimator.steps.insert(0, ("impute", SimpleImputer()))
+        params["classifier"] = estimator
+    return params or None
 
 
 def _mean_std(long):

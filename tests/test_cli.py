@@ -175,3 +175,15 @@ def test_benchmark_rejects_unknown_strategies(tmp_path, capsys):
                  str(tmp_path), "--quiet"])
     assert code == 2
     assert "greedy" in capsys.readouterr().err
+
+
+def test_benchmark_with_a_mean_imputing_logistic_regression(tmp_path, capsys):
+    # skll_no_generation leaves the new rows incomplete: the logistic
+    # regression must take their NaN blocks (mean imputation inside).
+    code = main(["benchmark", "--seeds", "1", "--available", "0.3", "--strategies",
+                 "skll_no_generation", "--classifier", "logreg", "--out",
+                 str(tmp_path), "--quiet"])
+    assert code == 0
+    runs = pd.read_csv(tmp_path / "results.csv")
+    assert len(runs) == 1 and runs["n_new"].iloc[0] > 0
+    assert runs["accuracy"].iloc[0] > 0.7
