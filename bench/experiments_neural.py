@@ -1,4 +1,4 @@
-"""Accuracy experiments for MultimodalNetClassifier (issue 3's closing note).
+"""Accuracy experiments for MultimodalNetClassifier (fusions, missing rows, masked vs retrained subsets, defaults).
 
 (a) Held-out accuracy of each fusion on ``multiple_features`` and
     ``alzheimers`` next to LogisticRegression and HistGradientBoosting, same
