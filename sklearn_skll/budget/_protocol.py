@@ -200,50 +200,196 @@ def run_protocol(
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
-def summarize(runs, metric="accuracy", *, layout="long"):
-    """Mean and standard deviation of a metric over seeds.
+def summarize(runs, metric="accuracy", *, layout="long", reference=None,
+              confidence=0.95):
+    """Summaries of a metric over seeds: per strategy, or paired to a reference.
+
+    Without ``reference``: mean and standard deviation of each strategy over
+    seeds. With ``reference="uniform"`` (or another strategy): the *paired*
+    comparison the protocol is built for. Every strategy of one seed trains on
+    the same available rows and is scored on the same test rows, so the
+    difference ``metric(strategy) - metric(reference)`` is taken seed by seed
+    and its mean gets a Student-t interval over seeds (``mean +- t * sd /
+    sqrt(n)``, ``n - 1`` degrees of freedom), which is much narrower than the
+    spread of either mean when the seeds move both strategies together.
 
     Parameters
     ----------
     runs : DataFrame
-        The output of :func:`run_protocol`.
+        The output of :func:`run_protocol`: columns ``seed``, ``available``,
+        ``budget``, ``strategy``, ``n_train`` and the metric.
     metric : str, default="accuracy"
         A metric column (``"accuracy"`` or ``"f1_macro"``).
     layout : {"long", "wide"}, default="long"
-        ``"long"``: one row per (available, budget, strategy) with ``mean``,
-        ``std``, ``n_runs``, ``n_train`` and ``key_subset`` (the most frequent
-        key). ``"wide"``: the paper's table, one row per (available, budget),
-        one column per strategy, cells ``"mean ± std"`` in percent.
+        ``"long"``: one row per (available, budget, strategy). ``"wide"``: one
+        row per (available, budget), one column per strategy, cells in
+        percent: ``"mean ± std"``, or with ``reference``
+        ``"+diff [low, high]"`` (percentage points).
+    reference : str, default=None
+        The strategy every other one is compared to, seed by seed (e.g.
+        ``"uniform"``, the paper's baseline).
+    confidence : float, default=0.95
+        Level of the paired interval (with ``reference`` only).
 
     Returns
     -------
     table : DataFrame
+        Without ``reference`` (long layout): ``mean``, ``std``, ``n_runs``,
+        ``n_train`` (mean rows trained on) and ``key_subset`` (the most
+        frequent key). With ``reference`` (long layout), for each strategy
+        other than the reference: ``mean`` and ``reference_mean`` (over the
+        paired seeds), ``mean_diff``, ``diff_std``, ``diff_ci_low``,
+        ``diff_ci_high`` (NaN with a single seed), ``n_seeds``, ``wins``,
+        ``ties``, ``losses`` (seeds where the strategy scores above, equal
+        to, below the reference), ``verdict`` (``"better"`` or ``"worse"``
+        when the interval excludes 0, else ``"no difference"``), ``n_train``
+        and ``reference_n_train`` (mean rows trained on), ``key_subset``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_skll.budget import summarize
+    >>> runs = pd.DataFrame({
+    ...     "seed": [0, 0, 1, 1, 2, 2], "available": 0.1, "budget": 0.1,
+    ...     "strategy": ["uniform", "skll"] * 3, "n_train": [25, 30] * 3,
+    ...     "key_subset": ["", "a"] * 3,
+    ...     "accuracy": [0.70, 0.72, 0.80, 0.83, 0.75, 0.76]})
+    >>> paired = summarize(runs, reference="uniform").reset_index()
+    >>> paired[["strategy", "mean_diff", "diff_ci_low", "diff_ci_high"]].round(3)
+      strategy  mean_diff  diff_ci_low  diff_ci_high
+    0     skll       0.02       -0.005         0.045
+    >>> paired[["wins", "ties", "losses", "verdict"]]
+       wins  ties  losses        verdict
+    0     3     0       0  no difference
+
+    Three wins out of three seeds, yet the 95 % interval of the mean
+    difference still holds 0: no difference at this number of seeds.
     """
     if metric not in runs.columns:
         raise ValueError(
             f"`metric` must be a column of `runs`. Got {metric!r} instead."
         )
+    if layout not in ("long", "wide"):
+        raise ValueError(f"`layout` must be 'long' or 'wide'. Got {layout!r} instead.")
+    if not 0 < confidence < 1:
+        raise ValueError(
+            f"`confidence` must be in (0, 1). Got {confidence!r} instead."
+        )
     order = [s for s in STRATEGIES if s in set(runs["strategy"])]
+    order += sorted(set(runs["strategy"]) - set(order))
+    if reference is not None:
+        if reference not in order:
+            raise ValueError(
+                f"`reference` must be a strategy of `runs` ({order}). "
+                f"Got {reference!r} instead."
+            )
+        table = _paired(runs, metric, reference, confidence, order)
+        if layout == "long":
+            return table
+        cells = table.apply(_diff_cell, axis=1)
+        wide = cells.unstack("strategy")
+        return wide[[s for s in order if s in wide.columns]]
     grouped = runs.groupby(["available", "budget", "strategy"], sort=True)
     table = grouped.agg(
         mean=(metric, "mean"),
         std=(metric, "std"),
         n_runs=(metric, "size"),
         n_train=("n_train", "mean"),
-        key_subset=("key_subset", lambda k: k.mode().iloc[0] if len(k) else ""),
+        key_subset=("key_subset", _mode),
     )
-    table = table.reindex(
-        pd.MultiIndex.from_tuples(
-            sorted(table.index, key=lambda t: (t[0], t[1], order.index(t[2]))),
-            names=table.index.names,
-        )
-    )
+    table = _sort(table, order)
     if layout == "long":
         return table
-    if layout != "wide":
-        raise ValueError(f"`layout` must be 'long' or 'wide'. Got {layout!r} instead.")
     cells = table.apply(
         lambda r: f"{100 * r['mean']:.2f} ± {100 * r['std']:.2f}", axis=1
     )
     wide = cells.unstack("strategy")
     return wide[[s for s in order if s in wide.columns]]
+
+
+def _mode(values):
+    values = values.dropna()
+    return values.mode().iloc[0] if len(values) else ""
+
+
+def _sort(table, order):
+    return table.reindex(
+        pd.MultiIndex.from_tuples(
+            sorted(table.index, key=lambda t: (t[0], t[1], order.index(t[2]))),
+            names=table.index.names,
+        )
+    )
+
+
+def _paired(runs, metric, reference, confidence, order):
+    """One row per (available, budget, strategy != reference), paired by seed."""
+    from scipy import stats
+
+    cell = ["available", "budget"]
+    ref = runs[runs["strategy"] == reference]
+    ref = ref.groupby([*cell, "seed"])[[metric, "n_train"]].mean()
+    rows = []
+    for (avail, budget, strategy), group in runs.groupby(
+        [*cell, "strategy"], sort=True
+    ):
+        if strategy == reference:
+            continue
+        mine = group.groupby("seed")[[metric, "n_train"]].mean()
+        mine.index = pd.MultiIndex.from_product(
+            [[avail], [budget], mine.index], names=[*cell, "seed"]
+        )
+        both = mine.merge(ref, left_index=True, right_index=True,
+                          suffixes=("", "_ref")).dropna(
+            subset=[metric, f"{metric}_ref"]
+        )
+        diff = (both[metric] - both[f"{metric}_ref"]).to_numpy(dtype=float)
+        n = diff.size
+        mean = diff.mean() if n else np.nan
+        std = diff.std(ddof=1) if n > 1 else np.nan
+        if n > 1:
+            half = stats.t.ppf(0.5 + confidence / 2, n - 1) * std / np.sqrt(n)
+            low, high = mean - half, mean + half
+        else:
+            low = high = np.nan
+        # Accuracies of one test set are multiples of 1 / n_test: exact ties
+        # are common, count them as ties rather than as wins or losses.
+        tie = np.isclose(diff, 0.0, rtol=0.0, atol=1e-12)
+        if np.isfinite(low) and low > 0:
+            verdict = "better"
+        elif np.isfinite(high) and high < 0:
+            verdict = "worse"
+        else:
+            verdict = "no difference"
+        rows.append({
+            "available": avail, "budget": budget, "strategy": strategy,
+            "mean": both[metric].mean() if n else np.nan,
+            "reference_mean": both[f"{metric}_ref"].mean() if n else np.nan,
+            "mean_diff": mean, "diff_std": std,
+            "diff_ci_low": low, "diff_ci_high": high,
+            "n_seeds": n,
+            "wins": int(np.sum((diff > 0) & ~tie)),
+            "ties": int(np.sum(tie)),
+            "losses": int(np.sum((diff < 0) & ~tie)),
+            "verdict": verdict,
+            "n_train": both["n_train"].mean() if n else np.nan,
+            "reference_n_train": both["n_train_ref"].mean() if n else np.nan,
+            "key_subset": _mode(group["key_subset"]) if "key_subset" in group
+            else "",
+        })
+    columns = ["available", "budget", "strategy", "mean", "reference_mean",
+               "mean_diff", "diff_std", "diff_ci_low", "diff_ci_high", "n_seeds",
+               "wins", "ties", "losses", "verdict", "n_train", "reference_n_train",
+               "key_subset"]
+    table = pd.DataFrame(rows, columns=columns).set_index(
+        ["available", "budget", "strategy"]
+    )
+    return _sort(table, order) if len(table) else table
+
+
+def _diff_cell(row):
+    if not np.isfinite(row["mean_diff"]):
+        return ""
+    if not np.isfinite(row["diff_ci_low"]):
+        return f"{100 * row['mean_diff']:+.2f}"
+    return (f"{100 * row['mean_diff']:+.2f} [{100 * row['diff_ci_low']:+.2f}, "
+            f"{100 * row['diff_ci_high']:+.2f}]")

@@ -1,6 +1,7 @@
 """Tests for the protocol runner (run_protocol, summarize)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -57,3 +58,72 @@ def test_run_protocol_is_reproducible_and_checks_strategies():
     np.testing.assert_array_equal(a.accuracy, b.accuracy)
     with pytest.raises(ValueError, match="strategies"):
         run_protocol(X, y, MODS, strategies=("random",), estimator_params=PARAMS)
+
+
+def _hand_runs():
+    """Two cells, four seeds; differences to uniform known by hand."""
+    rows = []
+    skll = {0.1: [0.02, 0.04, 0.03, 0.03], 0.3: [0.01, -0.01, 0.0, 0.0]}
+    for avail in (0.1, 0.3):
+        for seed in range(4):
+            base = 0.70 + 0.05 * seed  # seeds move every strategy together
+            for strategy, acc, n in (
+                ("available_only", base - 0.01, 20),
+                ("uniform", base, 24),
+                ("skll", base + skll[avail][seed], 30),
+            ):
+                rows.append({"seed": seed, "available": avail, "budget": 0.1,
+                             "strategy": strategy, "n_available": 20,
+                             "n_new": n - 20, "n_train": n, "key_subset": "a",
+                             "accuracy": acc, "f1_macro": acc, "fit_time": 0.0})
+    return pd.DataFrame(rows)
+
+
+def test_summarize_paired_differences_known_by_hand():
+    from scipy import stats
+
+    runs = _hand_runs()
+    table = summarize(runs, reference="uniform")
+    assert "uniform" not in table.index.get_level_values("strategy")
+    assert [c for c in table.columns if "diff" in c] == [
+        "mean_diff", "diff_std", "diff_ci_low", "diff_ci_high"]
+    row = table.loc[(0.1, 0.1, "skll")]
+    d = np.array([0.02, 0.04, 0.03, 0.03])
+    half = stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    assert row["mean_diff"] == pytest.approx(0.03)
+    assert row["diff_ci_low"] == pytest.approx(0.03 - half)
+    assert row["diff_ci_high"] == pytest.approx(0.03 + half)
+    assert (row["wins"], row["ties"], row["losses"]) == (4, 0, 0)
+    assert row["verdict"] == "better" and row["n_seeds"] == 4
+    assert row["n_train"] == 30 and row["reference_n_train"] == 24
+    # The unpaired spread (seeds move both by 15 points) would hide this gain.
+    assert summarize(runs).loc[(0.1, 0.1, "skll"), "std"] > 0.05
+
+    row = table.loc[(0.3, 0.1, "skll")]
+    assert row["mean_diff"] == pytest.approx(0.0)
+    assert (row["wins"], row["ties"], row["losses"]) == (1, 2, 1)
+    assert row["verdict"] == "no difference"
+    assert table.loc[(0.1, 0.1, "available_only"), "verdict"] == "worse"
+    assert table.loc[(0.1, 0.1, "available_only"), "diff_ci_high"] == pytest.approx(
+        -0.01)
+
+
+def test_summarize_paired_pairs_by_seed_and_keeps_old_layouts():
+    runs = _hand_runs()
+    # A seed the reference lacks is left out of the pairs, not misaligned.
+    runs = runs[~((runs.strategy == "uniform") & (runs.seed == 3))]
+    table = summarize(runs, reference="uniform")
+    assert table.loc[(0.1, 0.1, "skll"), "n_seeds"] == 3
+    assert table.loc[(0.1, 0.1, "skll"), "mean_diff"] == pytest.approx(0.03)
+    # One seed: a difference but no interval.
+    one = summarize(runs[runs.seed == 0], reference="uniform")
+    assert np.isnan(one.loc[(0.1, 0.1, "skll"), "diff_ci_low"])
+    assert one.loc[(0.1, 0.1, "skll"), "verdict"] == "no difference"
+    wide = summarize(_hand_runs(), reference="available_only", layout="wide")
+    assert list(wide.columns) == ["uniform", "skll"]
+    assert wide.loc[(0.1, 0.1), "uniform"] == "+1.00 [+1.00, +1.00]"
+    # Without a reference the layouts are as before.
+    assert list(summarize(runs).columns) == ["mean", "std", "n_runs", "n_train",
+                                             "key_subset"]
+    with pytest.raises(ValueError, match="`reference`"):
+        summarize(runs, reference="greedy")
