@@ -9,16 +9,30 @@ Multimodal learning on a limited data budget, as scikit-learn estimators:
 - :class:`MultimodalNetClassifier` learns from rows with missing modalities;
 - :class:`BudgetedMultimodalClassifier` ties them together and simulates
   budgets so that ``GridSearchCV`` can search them.
+
+The public names are imported on first use (``from sklearn_skll import
+FlowImputer`` imports torch; ``import sklearn_skll`` alone imports nothing
+heavy), so the command line and light uses start quickly.
 """
 
-from ._modalities import observed_modalities, resolve_modalities
-from .budget import AcquisitionPlan, BudgetedMultimodalClassifier, make_plan
-from .exceptions import BudgetError, CooperationWarning, ModalityError
-from .impute import FlowImputer
-from .neural import MultimodalNetClassifier
-from .selection import ModalitySelector
+import importlib
 
 __version__ = "0.1.0.dev0"
+
+# public name -> submodule that defines it (imported on first access)
+_LAZY = {
+    "AcquisitionPlan": ".budget",
+    "BudgetError": ".exceptions",
+    "BudgetedMultimodalClassifier": ".budget",
+    "CooperationWarning": ".exceptions",
+    "FlowImputer": ".impute",
+    "ModalityError": ".exceptions",
+    "ModalitySelector": ".selection",
+    "MultimodalNetClassifier": ".neural",
+    "make_plan": ".budget",
+    "observed_modalities": "._modalities",
+    "resolve_modalities": "._modalities",
+}
 
 __all__ = [
     "AcquisitionPlan",
@@ -29,8 +43,20 @@ __all__ = [
     "ModalityError",
     "ModalitySelector",
     "MultimodalNetClassifier",
+    "__version__",
     "make_plan",
     "observed_modalities",
     "resolve_modalities",
-    "__version__",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -13,15 +13,15 @@ modality that selects nothing) are printed as one line, with exit code 2.
 
 import argparse
 import json
+import math
 import re
 import sys
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+# numpy, pandas, scikit-learn, torch and matplotlib are imported by the
+# commands that use them, so that `--help` and `datasets` start quickly.
 from .exceptions import BudgetError, CooperationWarning, ModalityError
 
 __all__ = ["main"]
@@ -318,11 +318,11 @@ def _fit_selector(args, X, y, modalities):
 
 
 def _cmd_datasets(args):
-    from .datasets import list_datasets
+    from .datasets._registry import dataset_rows
 
-    table = list_datasets()
+    table = dataset_rows()  # static facts, no pandas: the listing starts quickly
     if args.format == "json":
-        print(table.to_json(orient="records", indent=2))
+        print(json.dumps(table, indent=2))
     else:
         print(_render_table(table))
     return 0
@@ -337,6 +337,8 @@ def _subset_table(selector):
 
 
 def _shapley_table(selector):
+    import pandas as pd
+
     frame = pd.DataFrame({"shapley": selector.shapley_values_,
                           "scaled": selector.scaled_shapley_values_})
     if selector.shapley_ci_ is not None:
@@ -545,11 +547,18 @@ def _mean_std(long):
 
 
 def _render_table(frame, floatfmt=".3f"):
-    """Plain-text table, without extra dependencies."""
-    frame = frame.reset_index() if frame.index.name or not isinstance(
-        frame.index, pd.RangeIndex) else frame
-    cells = [[str(c) for c in frame.columns]]
-    for row in frame.itertuples(index=False):
+    """Plain-text table of a DataFrame or of a list of dicts (no pandas needed)."""
+    if isinstance(frame, list):
+        columns = list(frame[0]) if frame else []
+        rows = [[record[c] for c in columns] for record in frame]
+    else:
+        import pandas as pd
+
+        frame = frame.reset_index() if frame.index.name or not isinstance(
+            frame.index, pd.RangeIndex) else frame
+        columns, rows = list(frame.columns), frame.itertuples(index=False)
+    cells = [[str(c) for c in columns]]
+    for row in rows:
         cells.append([_fmt(v, floatfmt) for v in row])
     widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
     lines = []
@@ -566,14 +575,18 @@ def _numeric(text):
 
 
 def _fmt(value, floatfmt):
-    if isinstance(value, (float, np.floating)):
-        return "nan" if np.isnan(value) else format(value, floatfmt)
+    # numpy floats have a float dtype; checking it needs no numpy import
+    if isinstance(value, float) or getattr(getattr(value, "dtype", None), "kind", "") == "f":
+        value = float(value)
+        return "nan" if math.isnan(value) else format(value, floatfmt)
     if isinstance(value, (list, tuple, frozenset, set)):
         return "+".join(str(v) for v in value)
     return str(value)
 
 
 def _markdown_table(frame):
+    import pandas as pd
+
     frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
     head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"

@@ -8,14 +8,20 @@ of any estimator) and ``DESCR`` (source, licence, citation), and accepts
 ``return_X_y=True``. Nothing is downloaded at run time.
 """
 
-from ._real import (
-    load_alzheimers,
-    load_breast_cancer_multimodal,
-    load_multiple_features,
-)
-from ._readers import read_clinical_table, read_mmsa_pickle
-from ._registry import list_datasets, load
-from ._synthetic import make_multimodal_classification
+import importlib
+
+# public name -> private module (imported on first use, so that listing the
+# datasets does not import scikit-learn)
+_LAZY = {
+    "list_datasets": "._registry",
+    "load": "._registry",
+    "load_alzheimers": "._real",
+    "load_breast_cancer_multimodal": "._real",
+    "load_multiple_features": "._real",
+    "make_multimodal_classification": "._synthetic",
+    "read_clinical_table": "._readers",
+    "read_mmsa_pickle": "._readers",
+}
 
 __all__ = [
     "list_datasets",
@@ -27,3 +33,15 @@ __all__ = [
     "read_clinical_table",
     "read_mmsa_pickle",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

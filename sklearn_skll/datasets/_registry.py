@@ -1,21 +1,15 @@
 """One entry point to every dataset: :func:`list_datasets` and :func:`load`."""
 
-import pandas as pd
-
-from ._real import (
-    load_alzheimers,
-    load_breast_cancer_multimodal,
-    load_multiple_features,
-)
-from ._synthetic import make_multimodal_classification
+import importlib
 
 __all__ = ["list_datasets", "load"]
 
-# Static facts about each dataset, so that listing loads nothing. A test checks
-# them against the loaders (default parameters).
+# Static facts about each dataset, so that listing loads (and imports) nothing.
+# A test checks them against the loaders (default parameters). Loaders are
+# named as "module:function" and imported by `load`.
 _REGISTRY = {
     "alzheimers": {
-        "loader": load_alzheimers,
+        "loader": "_real:load_alzheimers",
         "n_samples": 333,
         "n_classes": 2,
         "modalities": {"proteins": 124, "csf": 3, "apoe": 6, "demographics": 2},
@@ -23,7 +17,7 @@ _REGISTRY = {
         "description": "CSF biomarkers, impaired vs control (Craig-Schapiro 2011)",
     },
     "breast_cancer": {
-        "loader": load_breast_cancer_multimodal,
+        "loader": "_real:load_breast_cancer_multimodal",
         "n_samples": 569,
         "n_classes": 2,
         "modalities": {"mean": 10, "se": 10, "worst": 10},
@@ -31,7 +25,7 @@ _REGISTRY = {
         "description": "Wisconsin diagnostic breast cancer, malignant vs benign",
     },
     "multiple_features": {
-        "loader": load_multiple_features,
+        "loader": "_real:load_multiple_features",
         "n_samples": 2000,
         "n_classes": 10,
         "modalities": {
@@ -41,7 +35,7 @@ _REGISTRY = {
         "description": "handwritten digits 0-9, six feature views",
     },
     "synthetic": {
-        "loader": make_multimodal_classification,
+        "loader": "_synthetic:make_multimodal_classification",
         "defaults": {"random_state": 0},
         "n_samples": 500,
         "n_classes": 2,
@@ -81,6 +75,13 @@ def list_datasets():
     2  multiple_features       2000             6
     3          synthetic        500             5
     """
+    import pandas as pd
+
+    return pd.DataFrame(dataset_rows())
+
+
+def dataset_rows():
+    """The rows of :func:`list_datasets` as a list of dicts (imports nothing)."""
     rows = []
     for name, info in _REGISTRY.items():
         widths = info["modalities"]
@@ -96,7 +97,7 @@ def list_datasets():
                 "description": info["description"],
             }
         )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def load(name, **kwargs):
@@ -136,4 +137,6 @@ def load(name, **kwargs):
             f"Got {name!r} instead."
         )
     entry = _REGISTRY[name]
-    return entry["loader"](**{**entry.get("defaults", {}), **kwargs})
+    module, _, function = entry["loader"].partition(":")
+    loader = getattr(importlib.import_module(f".{module}", __package__), function)
+    return loader(**{**entry.get("defaults", {}), **kwargs})
