@@ -46,7 +46,9 @@ def _describe(selector):
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def resolve_modalities(modalities, X, *, min_modalities=1, param="modalities"):
+def resolve_modalities(
+    modalities, X, *, min_modalities=1, param="modalities", absent="raise"
+):
     """Resolve a ``modalities`` specification against ``X``.
 
     Parameters
@@ -63,6 +65,15 @@ def resolve_modalities(modalities, X, *, min_modalities=1, param="modalities"):
         The least number of modalities the caller needs.
     param : str, default="modalities"
         Parameter name used in error messages.
+    absent : {"raise", "skip"}, default="raise"
+        What to do with a modality that names its columns (a str or a list
+        of str) when ``X`` is a DataFrame holding none of them. ``"skip"``
+        leaves it out: an earlier step (a
+        :class:`~sklearn_skll.ModalitySelector` with
+        ``drop_unselected=True``) dropped it, so the later steps of a
+        Pipeline keep only the modalities whose columns are present.
+        ``"raise"`` treats it as an unknown column. A modality with only
+        some of its columns present is an error either way.
 
     Returns
     -------
@@ -92,7 +103,15 @@ def resolve_modalities(modalities, X, *, min_modalities=1, param="modalities"):
                     f"Modality names in `{param}` must be non-empty strings. "
                     f"Got {name!r} instead."
                 )
+            if absent == "skip" and _all_named_columns_absent(selector, X):
+                continue
             resolved[name] = _resolve_one(name, selector, X, n_features, param)
+        if modalities and not resolved:
+            raise ModalityError(
+                f"None of the columns named by `{param}` is in X: every modality "
+                f"({list(modalities)}) is absent. Got columns "
+                f"{_describe(list(map(str, X.columns)))} instead."
+            )
         _check_disjoint(resolved, param)
     if len(resolved) < min_modalities:
         raise ModalityError(
@@ -101,6 +120,20 @@ def resolve_modalities(modalities, X, *, min_modalities=1, param="modalities"):
             f"({list(resolved) if modalities is not None else 'None'})."
         )
     return resolved
+
+
+def _all_named_columns_absent(selector, X):
+    """``selector`` names columns of which the DataFrame ``X`` has none."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return False
+    names = [selector] if isinstance(selector, str) else selector
+    if not isinstance(names, (list, tuple)) or not names:
+        return False
+    if not all(isinstance(n, str) for n in names):
+        return False
+    present = set(map(str, columns))
+    return not any(n in present for n in names)
 
 
 def _resolve_one(name, selector, X, n_features, param):

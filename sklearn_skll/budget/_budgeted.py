@@ -1,5 +1,6 @@
 """The whole SK-LL method as one classifier: select, plan, impute, classify."""
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = ["BudgetedMultimodalClassifier"]
 
 _SIMULATION_ONLY = ("uniform", "full")
 _SEED_MAX = np.iinfo(np.int32).max
+_DEFAULT_BUDGET = 0.1
 
 
 def _default_selector(modalities, device, n_jobs, verbose):
@@ -134,7 +136,10 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
     budget : float or int, default=0.1
         New-data budget: a float in (0, 1] is a fraction of the training rows
         (in modality-observations at the average cost), an int >= 1 a number
-        of cost units. See :func:`make_plan`.
+        of cost units. See :func:`make_plan`. With ``available=None`` the
+        budget only sets ``plan_`` (the next acquisition): the fit, hence
+        every score, is the same for every budget, and a budget other than
+        the default warns. Set ``available`` to compare budgets.
     available : float or int, default=None
         None: use the data as they are. A float in (0, 1) or an int >= 1:
         simulate, with that fraction or number of the training rows as the
@@ -273,7 +278,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self,
         *,
         modalities,
-        budget=0.1,
+        budget=_DEFAULT_BUDGET,
         available=None,
         strategy="skll",
         costs=None,
@@ -355,7 +360,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         )
         # Resolve on the raw DataFrame, where name selectors work.
         modalities_ = resolve_modalities(
-            self.modalities, X if columns is not None else X_arr
+            self.modalities, X if columns is not None else X_arr, absent="skip"
         )
         check_classification_targets(y)
         self.modalities_ = modalities_
@@ -378,6 +383,15 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.available_indices_ = self.new_indices_ = None
 
         if self.available is None:
+            if self.budget != _DEFAULT_BUDGET:
+                warnings.warn(
+                    f"`budget={self.budget!r}` only sets `plan_` when "
+                    "available=None: the data are used as they are, so the "
+                    "fit and its scores are the same for every budget. Set "
+                    "`available` to simulate what a budget buys.",
+                    UserWarning,
+                    stacklevel=3,
+                )
             X_train, y_train = self._fit_as_is(X_arr, y, observed, names, frame, seeds)
         else:
             X_train, y_train = self._fit_simulation(

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._base import same_container
 from .._device import resolve_device
 from .._modalities import observed_modalities, resolve_modalities
 from ..exceptions import ModalityError
@@ -87,7 +88,9 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Mapping ``name -> column selector`` (as in
         :class:`~sklearn.compose.ColumnTransformer`). ``None`` is one modality
         of all columns: then nothing can be generated, and only rows with
-        nothing missing can be transformed (they pass through).
+        nothing missing can be transformed (they pass through). On a
+        DataFrame, a modality that names columns none of which is present is
+        left out (an earlier step dropped it).
     latent_dim : int, default=32
         Common width ``d`` of every modality's encoding and latent.
     n_flows : int, default=8
@@ -296,7 +299,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         if not hasattr(X, "shape"):  # lists and array-likes: selectors need a 2-D shape
             X = np.asarray(X)
-        modalities = resolve_modalities(self.modalities, X)
+        modalities = resolve_modalities(self.modalities, X, absent="skip")
         if y is None:
             X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
         else:
@@ -557,11 +560,13 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_features)
+        X_out : {ndarray, DataFrame} of shape (n_samples, n_features)
             ``X`` as float64, missing modality blocks generated; observed
-            values unchanged, bit for bit.
+            values unchanged, bit for bit. A DataFrame in gives a DataFrame
+            out, with the same index and column names.
         """
         check_is_fitted(self)
+        X_in = X
         X = validate_data(
             self,
             X,
@@ -575,7 +580,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         )
         missing = ~observed
         if not missing.any():
-            return X
+            return same_container(X, X_in)
         names = list(self.modalities_)
         if len(names) < 2:
             rows = np.flatnonzero(missing.any(axis=1))
@@ -612,7 +617,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         for start in range(0, rows.size, _CHUNK):
             r = rows[start : start + _CHUNK]
             self._generate_chunk(X, r, observed[r], cols, w, res_var, gen, device)
-        return X
+        return same_container(X, X_in)
 
     def _generate_chunk(self, X, r, observed, cols, w, res_var, gen, device):
         Xt = self._standardize(X[r], device)

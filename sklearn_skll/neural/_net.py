@@ -133,6 +133,8 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         Mapping ``name -> column selector`` (see
         :func:`sklearn_skll.resolve_modalities`). ``None`` means one modality
         made of every column. Columns outside every modality are ignored.
+        On a DataFrame, a modality that names columns none of which is
+        present is left out (an earlier step dropped it).
     fusion : {"concat", "attention", "moe"}, default="concat"
         How modality embeddings are combined: ``"concat"`` (late fusion by an
         MLP over the concatenated embeddings), ``"attention"`` (embeddings
@@ -356,7 +358,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
             self, X, y, ensure_all_finite="allow-nan", dtype=np.float64
         )
         self.modalities_ = resolve_modalities(
-            self.modalities, X_raw if hasattr(X_raw, "columns") else X
+            self.modalities, X_raw if hasattr(X_raw, "columns") else X, absent="skip"
         )
         check_classification_targets(y)
         self.classes_, y_encoded = np.unique(y, return_inverse=True)

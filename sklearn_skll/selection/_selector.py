@@ -87,7 +87,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         (32 hidden units, at most 30 epochs with early stopping).
     modalities : dict, default=None
         Name -> column selector (``ColumnTransformer`` vocabulary). At least
-        two modalities. None makes all columns one modality ``"all"``,
+        two modalities. On a DataFrame, a modality that names columns none
+        of which is present is left out (an earlier step dropped it). None makes all columns one modality ``"all"``,
         which is then simply selected (this keeps generic checks working).
     scoring : str or callable, default="accuracy"
         Any scikit-learn scorer (greater is better).
@@ -130,6 +131,12 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         95 % percentile bounds.
     drop_unselected : bool, default=False
         If True, ``transform`` keeps only the selected modalities' columns.
+        If False, ``transform`` returns ``X`` unchanged and warns: in a
+        Pipeline the selector then changes nothing for the later steps (its
+        scores and :meth:`plan` are what it is for). After a selector with
+        ``drop_unselected=True`` on a DataFrame, the later steps need not
+        restate the modalities: given ``modalities`` that name columns, they
+        keep only the modalities whose columns are present.
     n_jobs : int, default=None
         Parallel (subset, fold) jobs; any joblib backend, e.g. Dask.
     random_state : int, RandomState instance or None, default=None
@@ -293,7 +300,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         """
         if not hasattr(X, "shape"):  # lists and other array-likes
             X = np.asarray(X)
-        modalities_ = resolve_modalities(self.modalities, X)
+        modalities_ = resolve_modalities(self.modalities, X, absent="skip")
         if self.modalities is not None and len(modalities_) < 2:
             raise ModalityError(
                 "ModalitySelector chooses among modalities and needs at least "
@@ -596,16 +603,36 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, n_features_out)
+        X_out : {ndarray, DataFrame} of shape (n_samples, n_features_out)
             ``X`` unchanged (selection informs what to collect; it never
-            drops data) unless ``drop_unselected=True``.
+            drops data) unless ``drop_unselected=True``. A DataFrame in gives
+            a DataFrame out (same index and column names), so the next step's
+            name-based ``modalities`` keep working.
+
+        Warns
+        -----
+        UserWarning
+            When ``drop_unselected=False``: the output is ``X`` itself, so in
+            a Pipeline this step changes nothing for the steps after it.
         """
         check_is_fitted(self)
+        X_in = X
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
         observed_modalities(X, self.modalities_, partial="observed")  # rejects inf
-        if self.drop_unselected:
-            return X[:, self._selected_columns()]
-        return X
+        if not self.drop_unselected:
+            warnings.warn(
+                "ModalitySelector.transform returns X unchanged because "
+                "drop_unselected=False: in a Pipeline this step scores the "
+                "modality subsets but changes nothing for the steps after it. "
+                "Set drop_unselected=True to keep only the selected modalities.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return X_in if isinstance(X_in, pd.DataFrame) else X
+        columns = self._selected_columns()
+        if isinstance(X_in, pd.DataFrame):
+            return X_in.iloc[:, columns]
+        return X[:, columns]
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names, consistent with :meth:`transform`.
