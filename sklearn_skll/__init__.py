@@ -21,7 +21,7 @@ __version__ = "0.1.0.dev0"
 
 # public name -> submodule that defines it (imported on first access)
 _LAZY = {
-    "AcquisitionPlan": ".budget",
+    "AcquisitionPlan": "._plan",
     "BudgetError": ".exceptions",
     "BudgetedMultimodalClassifier": ".budget",
     "CooperationWarning": ".exceptions",
@@ -29,7 +29,7 @@ _LAZY = {
     "ModalityError": ".exceptions",
     "ModalitySelector": ".selection",
     "MultimodalNetClassifier": ".neural",
-    "make_plan": ".budget",
+    "make_plan": "._plan",
     "observed_modalities": "._modalities",
     "resolve_modalities": "._modalities",
 }

@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from .._modalities import observed_modalities, resolve_modalities
-from ..budget._plan import _check_costs
+from .._plan import _check_costs
 from ..exceptions import BudgetError
 
 __all__ = ["CRITERIA", "AcquisitionRanker"]

@@ -1,7 +1,7 @@
 """Budgets: acquisition plans, the budgeted meta-estimator, the paper's protocol."""
 
 from ._budgeted import BudgetedMultimodalClassifier
-from ._plan import STRATEGIES, AcquisitionPlan, StrategyPlan, make_plan
+from .._plan import STRATEGIES, AcquisitionPlan, StrategyPlan, make_plan
 from ._protocol import fast_parts, run_protocol, summarize
 
 __all__ = [

@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._device import resolve_device
 from .._modalities import hide_modalities, observed_modalities, resolve_modalities
 from ..exceptions import BudgetError, ModalityError
-from ._plan import STRATEGIES, make_plan
+from .._plan import STRATEGIES, make_plan
 
 __all__ = ["BudgetedMultimodalClassifier"]
 

@@ -16,7 +16,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._budgeted import BudgetedMultimodalClassifier
-from ._plan import STRATEGIES
+from .._plan import STRATEGIES
 
 __all__ = ["fast_parts", "run_protocol", "summarize"]
 

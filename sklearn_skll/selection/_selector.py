@@ -687,7 +687,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         plan : AcquisitionPlan
         """
         check_is_fitted(self)
-        from ..budget._plan import make_plan
+        from .._plan import make_plan
 
         equal_costs = costs is None or len(set(costs.values())) <= 1
         return make_plan(

@@ -25,7 +25,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..exceptions import BudgetError
+from .exceptions import BudgetError
 
 __all__ = ["AcquisitionPlan", "StrategyPlan", "make_plan", "STRATEGIES"]
 
