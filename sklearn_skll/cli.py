@@ -162,6 +162,28 @@ def _add_data_args(p):
         "(repeat for each modality)",
     )
     g.add_argument("--target", help="with --table: the label column")
+    g.add_argument(
+        "--categorical",
+        choices=("onehot", "error"),
+        default="onehot",
+        help="with --table: one-hot encode string and categorical columns inside "
+        "their modality (default; a missing cell stays missing), or stop with an error",
+    )
+    g.add_argument(
+        "--missing-target",
+        choices=("drop", "error"),
+        default="error",
+        help="with --table: drop the rows whose target is empty (counted in the "
+        "report), or stop with an error (default)",
+    )
+    g.add_argument(
+        "--partial-cells",
+        choices=("impute", "error"),
+        default="error",
+        help="with --table: fill the empty cells of a modality a row observes with "
+        "the column's median (most frequent level for a categorical column) over "
+        "the rows that observe it (reported), or stop with an error (default)",
+    )
 
 
 def _add_selector_args(p):
@@ -246,13 +268,30 @@ def _load_bundled(name):
 
 def _load_data(args):
     """Return (X, y, modalities, description) from --dataset or --table."""
+    X, y, modalities, what, _ = _load_data_report(args)
+    return X, y, modalities, what
+
+
+# library argument -> the CLI flag a user types
+_TABLE_FLAGS = {
+    "missing_target='drop'": "--missing-target drop",
+    "partial_cells='impute'": "--partial-cells impute",
+    "categorical='onehot'": "--categorical onehot",
+}
+
+
+def _load_data_report(args):
+    """Like :func:`_load_data`, plus the head of the report: what was read,
+    dropped, encoded and imputed, and the rows observed per modality."""
     from . import datasets
 
     if args.dataset:
         if args.modality or args.target:
             raise UsageError("--modality and --target go with --table, not --dataset")
         bunch = _load_bundled(args.dataset)
-        return bunch.data, bunch.target, bunch.modalities, f"dataset {args.dataset!r}"
+        what = f"dataset {args.dataset!r}"
+        head = _data_head(bunch, what, bunch.modalities)
+        return bunch.data, bunch.target, bunch.modalities, what, head
 
     if not args.modality:
         raise UsageError("--table needs at least two --modality NAME=COLUMNS")
@@ -267,8 +306,76 @@ def _load_data(args):
             modalities[name] = value
         else:
             modalities[name] = [c.strip() for c in value.split(",") if c.strip()]
-    bunch = datasets.read_clinical_table(args.table, modalities, args.target)
-    return bunch.data, bunch.target, bunch.modalities, f"table {args.table}"
+    try:
+        with warnings.catch_warnings():
+            # the report head counts the dropped rows
+            warnings.filterwarnings("ignore", "Dropped .* empty", UserWarning)
+            bunch = datasets.read_clinical_table(
+                args.table,
+                modalities,
+                args.target,
+                missing_target={"drop": "drop", "error": "raise"}[args.missing_target],
+                categorical=args.categorical,
+                partial_cells=args.partial_cells,
+            )
+    except ValueError as exc:  # ModalityError too
+        message = str(exc)
+        for argument, flag in _TABLE_FLAGS.items():
+            message = message.replace(argument, flag)
+        raise UsageError(message) from exc
+    what = f"table {args.table}"
+    head = _data_head(bunch, what, modalities)
+    return bunch.data, bunch.target, bunch.modalities, what, head
+
+
+def _data_head(bunch, what, selectors):
+    """Lines opening every report on a dataset or a table: rows, classes,
+    what was dropped, encoded and imputed, and missingness per modality."""
+    import numpy as np
+
+    from .datasets._readers import missingness_table
+
+    missingness = bunch.get("missingness")
+    if missingness is None:
+        import pandas as pd
+
+        from ._modalities import observed_modalities, resolve_modalities
+
+        resolved = resolve_modalities(bunch.modalities, bunch.data)
+        observed = observed_modalities(
+            np.asarray(bunch.data, dtype=float), resolved, partial="observed"
+        )
+        missingness = missingness_table(pd.DataFrame(observed, columns=list(resolved)))
+    classes, counts = np.unique(np.asarray(bunch.target), return_counts=True)
+    names = bunch.get("target_names")
+    labels = [str(names[c]) if names is not None and len(names) else str(c)
+              for c in classes]
+    lines = [
+        f"Data: {what}, {len(bunch.target)} rows, {len(bunch.modalities)} modalities, "
+        "classes " + ", ".join(f"{k} {n}" for k, n in zip(labels, counts))
+    ]
+    n_dropped = bunch.get("n_dropped", 0)
+    if n_dropped:
+        lines.append(f"  dropped {n_dropped} row(s) with an empty target "
+                     "(--missing-target drop)")
+    encoded = bunch.get("encoded")
+    for r in ([] if encoded is None else encoded.itertuples()):
+        lines.append(f"  one-hot encoded `{r.column}` ({r.modality}) into "
+                     f"{r.n_levels} columns: {', '.join(map(str, r.levels))} "
+                     "(--categorical onehot)")
+    imputed = bunch.get("imputed")
+    if imputed is not None and len(imputed):
+        for modality, group in imputed.groupby("modality", sort=False):
+            filled = ", ".join(f"{r.column}: {r.n_cells} with its {r.rule} "
+                               f"{_fmt(r.value, '.4g')}" for r in group.itertuples())
+            lines.append(f"  imputed {int(group['n_cells'].sum())} cell(s) of {modality} "
+                         f"in {len(group)} column(s): {filled} (--partial-cells impute)")
+    table = missingness.copy()
+    table.insert(0, "columns", [len(bunch.modalities[m]) for m in table.index])
+    title = ("Rows per modality (missing: all its cells empty; partial: some, "
+             "as read):")
+    lines += ["", title, "", _render_table(table, floatfmt=".1f"), ""]
+    return "\n".join(lines)
 
 
 def _make_estimator(name, device, seed):
@@ -350,7 +457,8 @@ def _shapley_table(selector):
 
 
 def _cmd_select(args):
-    X, y, modalities, what = _load_data(args)
+    X, y, modalities, what, head = _load_data_report(args)
+    print(head)
     start = time.perf_counter()
     selector = _fit_selector(args, X, y, modalities)
     elapsed = time.perf_counter() - start
@@ -391,7 +499,8 @@ def _write_selection(selector, out):
 
 def _cmd_plan(args):
     costs = {k: _cost(k, v) for k, v in _parse_assignments(args.cost, "--cost").items()}
-    X, y, modalities, what = _load_data(args)
+    X, y, modalities, what, head = _load_data_report(args)
+    print(head)
     unknown = sorted(set(costs) - set(modalities))
     if unknown:
         raise UsageError(

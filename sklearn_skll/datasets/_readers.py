@@ -14,7 +14,7 @@ from .._modalities import observed_modalities
 from ..exceptions import ModalityError
 from ._base import make_bunch, modality_table
 
-__all__ = ["read_clinical_table", "read_mmsa_pickle"]
+__all__ = ["missingness_table", "read_clinical_table", "read_mmsa_pickle"]
 
 _SPLITS = ("train", "valid", "test")
 _MMSA_TARGETS = ("binary", "binary_nonzero", "seven", "regression")
@@ -369,6 +369,167 @@ def _short(values, limit=8):
     return "[" + text + more + "]"
 
 
+def missingness_table(observed, partial=None):
+    """Rows observed and missing per modality, as the reports print it.
+
+    Parameters
+    ----------
+    observed : DataFrame of bool, shape (n_samples, n_modalities)
+        True where the modality has at least one value in the row.
+    partial : dict of str -> int, default=None
+        Rows per modality where only some cells are empty (as read).
+
+    Returns
+    -------
+    table : DataFrame
+        Indexed by modality: ``rows_observed``, ``rows_missing``,
+        ``missing_pct`` and ``rows_partial``.
+    """
+    n = len(observed)
+    observed_rows = observed.sum(axis=0).astype(int)
+    table = pd.DataFrame(
+        {
+            "rows_observed": observed_rows,
+            "rows_missing": n - observed_rows,
+            "missing_pct": (100.0 * (n - observed_rows) / max(n, 1)).round(1),
+            "rows_partial": [int((partial or {}).get(m, 0)) for m in observed.columns],
+        },
+        index=pd.Index(list(observed.columns), name="modality"),
+    )
+    return table
+
+
+def _is_numeric(column):
+    return pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+
+
+def _one_hot(table, resolved, categorical, source_text):
+    """Replace each non-numeric modality column by one 0/1 column per level.
+
+    The new columns stay in the column's modality, named ``<column>_<level>``
+    (levels sorted); a missing cell stays missing (NaN in every new column).
+    Returns the new table, the new modalities and one record per column.
+    """
+    records, new_resolved, pieces = [], {}, {}
+    taken = set(table.columns)
+    for name, cols in resolved.items():
+        new_cols = []
+        for col in cols:
+            column = table[col]
+            if _is_numeric(column):
+                new_cols.append(col)
+                continue
+            if categorical == "error":
+                raise ModalityError(
+                    f"Column `{col}` of modality `{name}` is not numeric; "
+                    "encode it first (e.g. with pandas.get_dummies), or pass "
+                    "categorical='onehot' to one-hot encode it inside its "
+                    f"modality. Got dtype {column.dtype} instead."
+                )
+            present = column.notna().to_numpy()
+            levels = sorted(pd.unique(column[present].astype(str)))
+            if not levels:
+                raise ModalityError(
+                    f"Column `{col}` of modality `{name}` is not numeric and has "
+                    "no value to encode. Got an empty column instead."
+                )
+            names = [f"{col}_{level}" for level in levels]
+            clash = [c for c in names if c in taken]
+            if clash:
+                raise ModalityError(
+                    f"One-hot encoding column `{col}` of modality `{name}` would "
+                    f"make column(s) {clash} that {source_text} already has. "
+                    f"Got levels {_short(levels)} instead."
+                )
+            taken.update(names)
+            text = column.astype(str).to_numpy()
+            for level, new in zip(levels, names):
+                pieces[new] = np.where(present, (text == level).astype(np.float64), np.nan)
+            new_cols.extend(names)
+            records.append(
+                {
+                    "modality": name,
+                    "column": col,
+                    "n_levels": len(levels),
+                    "levels": list(levels),
+                    "columns": names,
+                }
+            )
+        new_resolved[name] = new_cols
+    if pieces:
+        table = pd.concat([table, pd.DataFrame(pieces, index=table.index)], axis=1)
+    encoded = pd.DataFrame(
+        records, columns=["modality", "column", "n_levels", "levels", "columns"]
+    )
+    return table, new_resolved, encoded
+
+
+def _fill_value(column):
+    """Median of a numeric column, most frequent level of any other one."""
+    if _is_numeric(column) and not pd.api.types.is_bool_dtype(column):
+        return column.median(), "median"
+    counts = column.dropna().value_counts(sort=False)
+    if counts.empty:
+        return np.nan, "most frequent"
+    # ties go to the first level, sorted
+    return counts.sort_index().idxmax(), "most frequent"
+
+
+def _partial_cells(table, resolved, partial_cells):
+    """Rows partly observed per modality; fill their empty cells if asked.
+
+    A row observes a modality when any of its cells is present. Empty cells
+    of such rows are filled with the column's median (numeric) or most
+    frequent level (other columns), computed over the rows that observe the
+    modality. Fully empty blocks (missing modalities) are left as they are.
+    """
+    partial, records = {}, []
+    for name, cols in resolved.items():
+        empty = table[cols].isna().to_numpy()
+        observed = ~empty.all(axis=1)
+        rows = observed & empty.any(axis=1)
+        partial[name] = int(rows.sum())
+        if not rows.any() or partial_cells == "keep":
+            continue
+        if partial_cells == "error":
+            k = int(np.flatnonzero(rows)[0])
+            gaps = [c for c, e in zip(cols, empty[k]) if e]
+            raise ModalityError(
+                f"Modality `{name}` is only partly observed in {partial[name]} "
+                f"row(s) (first: row {table.index[k]!r}, empty {gaps}); pass "
+                "partial_cells='impute' to fill such cells from the rows that "
+                "observe the modality. Got "
+                f"{int(empty[rows].sum())} empty cell(s) in observed rows instead."
+            )
+        for j, col in enumerate(cols):
+            fill = rows & empty[:, j]
+            if not fill.any():
+                continue
+            value, rule = _fill_value(table.loc[observed, col])
+            if pd.isna(value):
+                raise ModalityError(
+                    f"Column `{col}` of modality `{name}` has no value in the rows "
+                    "that observe the modality, so its empty cells cannot be "
+                    "imputed. Got an empty column instead."
+                )
+            column = table[col].copy()
+            column[fill] = value
+            table[col] = column
+            records.append(
+                {
+                    "modality": name,
+                    "column": col,
+                    "n_cells": int(fill.sum()),
+                    "value": value,
+                    "rule": rule,
+                }
+            )
+    imputed = pd.DataFrame(
+        records, columns=["modality", "column", "n_cells", "value", "rule"]
+    )
+    return table, partial, imputed
+
+
 _CLINICAL_DESCR = """\
 Clinical table read from {source}
 {rule}
@@ -381,8 +542,8 @@ Modalities (name (width): columns):
 
 Rows where a modality is missing (all its cells empty): {missing}.
 Rows where a modality is only partly observed (some cells empty): {partial}.
-Estimators treat a fully empty block as a missing modality; a partly empty
-block is an error unless imputed first.
+{encoded}{imputed}Estimators treat a fully empty block as a missing modality; a partly empty
+block is an error unless imputed first (``partial_cells="impute"``).
 
 Licence and citation: those of the source table.
 """
@@ -395,6 +556,8 @@ Licence and citation: those of the source table.
         "target": [str],
         "index_col": [str, None],
         "missing_target": [StrOptions({"raise", "drop"})],
+        "categorical": [StrOptions({"onehot", "error"})],
+        "partial_cells": [StrOptions({"keep", "impute", "error"})],
         "as_frame": ["boolean"],
         "return_X_y": ["boolean"],
     },
@@ -407,6 +570,8 @@ def read_clinical_table(
     *,
     index_col=None,
     missing_target="raise",
+    categorical="onehot",
+    partial_cells="keep",
     as_frame=True,
     return_X_y=False,
 ):
@@ -434,7 +599,21 @@ def read_clinical_table(
         A column (e.g. a patient id) to use as the index of ``data``.
     missing_target : {"raise", "drop"}, default="raise"
         What to do with rows whose target is empty: raise, or drop them
-        with a warning.
+        with a warning (their count is in ``n_dropped``).
+    categorical : {"onehot", "error"}, default="onehot"
+        What to do with a non-numeric column (strings, categories):
+        one-hot encode it inside its modality (one 0/1 column per level,
+        named ``<column>_<level>``; a missing cell stays missing, it is not
+        a level), or raise.
+    partial_cells : {"keep", "impute", "error"}, default="keep"
+        What to do with the empty cells of a modality a row observes (some
+        of its cells are present): keep them as NaN (estimators then raise
+        on that row), fill them with the column's median (most frequent
+        level for a categorical column) over the rows that observe the
+        modality, or raise here. Observed cells and fully empty blocks
+        (missing modalities) are never changed. The fill uses every row,
+        before any train/test split; inside model selection, prefer an
+        imputer in a Pipeline.
     as_frame : bool, default=True
         ``data`` as a DataFrame and ``modalities`` as column names; ``False``
         gives an ndarray and column positions.
@@ -446,16 +625,23 @@ def read_clinical_table(
     data : :class:`~sklearn.utils.Bunch`
         ``data``, ``target`` (class codes), ``target_names``, ``modalities``,
         ``observed`` (DataFrame of bool, rows x modalities: True where the
-        modality has at least one value), ``frame``, ``feature_names`` and
-        ``DESCR``.
+        modality has at least one value), ``missingness`` (DataFrame per
+        modality: ``rows_observed``, ``rows_missing``, ``missing_pct``,
+        ``rows_partial``), ``encoded`` (DataFrame, one row per one-hot
+        encoded column: ``modality``, ``column``, ``n_levels``, ``levels``,
+        ``columns``), ``imputed`` (DataFrame, one row per column whose
+        cells were filled: ``modality``, ``column``, ``n_cells``, ``value``,
+        ``rule``), ``n_dropped`` (rows dropped for an empty target),
+        ``frame``, ``feature_names`` and ``DESCR``.
     (data, target) : tuple if ``return_X_y`` is True
 
     Raises
     ------
     ModalityError
         A modality names a column that is not in the table, selects no
-        column, a column is claimed twice, a modality holds the target, or a
-        column is not numeric.
+        column, a column is claimed twice, a modality holds the target, a
+        column is not numeric (``categorical="error"``), or a modality is
+        partly observed in a row (``partial_cells="error"``).
     ValueError
         The target column is missing or has empty cells
         (``missing_target="raise"``).
@@ -471,6 +657,25 @@ def read_clinical_table(
     {'mri': ['mri_a', 'mri_b'], 'demo': ['age']}
     >>> bunch.observed["mri"].tolist()
     [True, True, False]
+    >>> bunch.missingness["rows_missing"].to_dict()
+    {'mri': 1, 'demo': 0}
+
+    A string column is one-hot encoded inside its modality (a missing
+    modality stays missing), and a stray empty cell of an observed modality
+    can be filled:
+
+    >>> table["sex"] = ["M", "F", None]
+    >>> table.loc[2, "age"] = np.nan
+    >>> table.loc[1, "mri_b"] = np.nan
+    >>> bunch = read_clinical_table(table, {"mri": "re:^mri_", "demo": ["age", "sex"]},
+    ...                             "dx", partial_cells="impute")
+    >>> bunch.modalities["demo"]
+    ['age', 'sex_F', 'sex_M']
+    >>> bunch.data["sex_M"].tolist()
+    [1.0, 0.0, nan]
+    >>> bunch.imputed[["modality", "column", "n_cells", "value"]]
+      modality column  n_cells  value
+    0      mri  mri_b        1    0.5
     """
     table, source = _read_table(path_or_frame)
     source_text = "the table" if source == "<DataFrame>" else f"the table {source}"
@@ -518,16 +723,9 @@ def read_clinical_table(
                     f"not overlap. Got {selector!r} instead."
                 )
             owner[col] = name
-            if not (
-                pd.api.types.is_numeric_dtype(table[col])
-                or pd.api.types.is_bool_dtype(table[col])
-            ):
-                raise ModalityError(
-                    f"Column `{col}` of modality `{name}` is not numeric; "
-                    "encode it first (e.g. with pandas.get_dummies). Got "
-                    f"dtype {table[col].dtype} instead."
-                )
         resolved[name] = cols
+    if categorical == "error":  # fail before reading anything else
+        _one_hot(table[list(owner)], resolved, categorical, source_text)
 
     labels = table[target]
     empty_target = labels.isna().to_numpy()
@@ -549,6 +747,10 @@ def read_clinical_table(
         labels = labels.loc[~empty_target]
         dropped = f" {len(rows)} row(s) with an empty target were dropped."
 
+    table, partial, imputed = _partial_cells(
+        table[list(owner)].copy(), resolved, partial_cells
+    )
+    table, resolved, encoded = _one_hot(table, resolved, categorical, source_text)
     classes, y = np.unique(labels.to_numpy(), return_inverse=True)
     data = table[[c for cols in resolved.values() for c in cols]].astype(np.float64)
     positions = {c: i for i, c in enumerate(data.columns)}
@@ -558,10 +760,17 @@ def read_clinical_table(
     values = data.to_numpy()
     observed = observed_modalities(values, modalities_, partial="observed")
     observed = pd.DataFrame(observed, columns=list(resolved), index=data.index)
-    partial = {}
-    for name, idx in modalities_.items():
-        nan = np.isnan(values[:, idx])
-        partial[name] = int((nan.any(axis=1) & ~nan.all(axis=1)).sum())
+    missingness = missingness_table(observed, partial)
+    encoded_text = "".join(
+        f"Column `{r.column}` of `{r.modality}` was one-hot encoded into "
+        f"{r.n_levels} columns (levels {', '.join(map(str, r.levels))}).\n"
+        for r in encoded.itertuples()
+    )
+    imputed_text = "".join(
+        f"{r.n_cells} empty cell(s) of `{r.column}` (`{r.modality}`) were filled "
+        f"with its {r.rule} value {r.value}.\n"
+        for r in imputed.itertuples()
+    )
     descr = _CLINICAL_DESCR.format(
         source=source,
         rule="=" * (len(source) + 24),
@@ -570,8 +779,10 @@ def read_clinical_table(
         classes=", ".join(map(str, classes)),
         dropped=dropped,
         table=modality_table(resolved),
-        missing=", ".join(f"{m} {int((~observed[m]).sum())}" for m in resolved),
+        missing=", ".join(f"{m} {k}" for m, k in missingness["rows_missing"].items()),
         partial=", ".join(f"{m} {k}" for m, k in partial.items()),
+        encoded=encoded_text,
+        imputed=imputed_text,
     )
     return make_bunch(
         data,
@@ -583,4 +794,8 @@ def read_clinical_table(
         return_X_y=return_X_y,
         target_column=target if target not in data.columns else "target",
         observed=observed,
+        missingness=missingness,
+        encoded=encoded,
+        imputed=imputed,
+        n_dropped=int(empty_target.sum()),
     )

@@ -260,10 +260,112 @@ def test_clinical_errors_are_one_self_contained_line(
 def test_clinical_non_numeric_column_and_bad_file(clinical, tmp_path):
     match = "Column `DX` of modality `labels` is not numeric"
     with pytest.raises(ModalityError, match=match):
-        read_clinical_table(clinical.assign(y=0), {"labels": ["DX"]}, "y")
+        read_clinical_table(
+            clinical.assign(y=0), {"labels": ["DX"]}, "y", categorical="error"
+        )
     with pytest.raises(ValueError, match="Cannot tell the format"):
         read_clinical_table(tmp_path / "table.xlsx", MODS, "DX")
     path = tmp_path / "adni.csv"
     clinical.to_csv(path, index=False)
     with pytest.raises(ValueError, match="Index column `PTID` is not in the table"):
         read_clinical_table(path, MODS, "DX", index_col="PTID")
+
+
+# --------------------------------------------------------------------------- #
+# Clinical tables: categorical columns, partial cells, missingness
+# --------------------------------------------------------------------------- #
+@pytest.fixture
+def cohort():
+    """Six patients: `sex` as strings (one empty), `apoe` categorical, PET
+    missing for two patients, one stray empty lab value (row 3, `mmse`)."""
+    return pd.DataFrame(
+        {
+            "mri_a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "pet_a": [0.1, np.nan, 0.3, np.nan, 0.5, 0.6],
+            "pet_b": [1.1, np.nan, 1.3, np.nan, 1.5, 1.6],
+            "age": [70.0, 71.0, 72.0, 73.0, 74.0, 75.0],
+            "mmse": [29.0, 25.0, 21.0, np.nan, 27.0, 30.0],
+            "sex": ["M", "F", "F", None, "M", "F"],
+            "apoe": pd.Categorical(["e3", "e4", "e3", "e2", "e3", "e4"]),
+            "dx": ["CN", "AD", "MCI", "AD", "CN", "MCI"],
+        }
+    )
+
+
+COHORT = {"mri": ["mri_a"], "pet": "re:^pet_", "clinical": ["age", "mmse", "sex", "apoe"]}
+
+
+def test_categorical_columns_are_one_hot_encoded_inside_their_modality(cohort):
+    bunch = read_clinical_table(cohort, COHORT, "dx")
+    assert bunch.modalities["clinical"] == [
+        "age", "mmse", "sex_F", "sex_M", "apoe_e2", "apoe_e3", "apoe_e4"
+    ]
+    assert bunch.modalities["mri"] == ["mri_a"]
+    # a missing cell stays missing (NaN in every level column), not a level
+    np.testing.assert_array_equal(bunch.data["sex_M"], [1, 0, 0, np.nan, 1, 0])
+    np.testing.assert_array_equal(bunch.data["sex_F"], [0, 1, 1, np.nan, 0, 1])
+    assert bunch.data[["apoe_e2", "apoe_e3", "apoe_e4"]].sum(axis=1).eq(1).all()
+    encoded = bunch.encoded.set_index("column")
+    assert encoded.loc["sex", "n_levels"] == 2 and encoded.loc["apoe", "n_levels"] == 3
+    assert encoded.loc["sex", "levels"] == ["F", "M"]
+    assert set(encoded["modality"]) == {"clinical"}
+    assert "`sex` of `clinical` was one-hot encoded into 2 columns" in bunch.DESCR
+    assert cohort["sex"].tolist()[:2] == ["M", "F"]  # the caller's frame is intact
+
+
+def test_categorical_error_keeps_the_strict_behaviour(cohort):
+    with pytest.raises(ModalityError, match="Column `sex` of modality `clinical` is "
+                       "not numeric.*categorical='onehot'") as info:
+        read_clinical_table(cohort, COHORT, "dx", categorical="error")
+    assert str(info.value).endswith("instead.")
+    with pytest.raises(ModalityError, match=r"would make column\(s\) \['sex_M'\]"):
+        read_clinical_table(cohort.assign(sex_M=1.0), {**COHORT, "x": ["sex_M"]}, "dx")
+
+
+def test_missingness_table_counts_rows_per_modality(cohort):
+    bunch = read_clinical_table(cohort, COHORT, "dx")
+    table = bunch.missingness
+    assert list(table.index) == ["mri", "pet", "clinical"]
+    assert table["rows_observed"].tolist() == [6, 4, 6]
+    assert table["rows_missing"].tolist() == [0, 2, 0]
+    assert table.loc["pet", "missing_pct"] == pytest.approx(33.3)
+    # row 3 has no mmse and no sex: clinical is partly observed there
+    assert table["rows_partial"].tolist() == [0, 0, 1]
+    assert np.isnan(bunch.data.loc[3, "mmse"])  # kept by default
+
+
+def test_partial_cells_impute_fills_only_partly_observed_blocks(cohort):
+    bunch = read_clinical_table(cohort, COHORT, "dx", partial_cells="impute")
+    data = bunch.data
+    assert data.loc[3, "mmse"] == 27.0  # median of 29, 25, 21, 27, 30
+    # `sex` is imputed with its most frequent level (F: 3 of 5), then encoded
+    assert (data.loc[3, "sex_F"], data.loc[3, "sex_M"]) == (1.0, 0.0)
+    # missing modalities stay missing, observed cells are unchanged
+    assert data.loc[[1, 3], ["pet_a", "pet_b"]].isna().all(axis=None)
+    kept = read_clinical_table(cohort, COHORT, "dx")
+    observed = kept.data.notna()
+    pd.testing.assert_frame_equal(data[observed], kept.data[observed])
+    imputed = bunch.imputed.set_index("column")
+    assert imputed.loc["mmse", "rule"] == "median" and imputed.loc["mmse", "n_cells"] == 1
+    assert imputed.loc["sex", "value"] == "F"
+    assert imputed.loc["sex", "rule"] == "most frequent"
+    assert set(imputed["modality"]) == {"clinical"}
+    assert bunch.missingness.loc["clinical", "rows_partial"] == 1  # as read
+    assert "filled with its median value 27.0" in bunch.DESCR
+    assert np.isnan(cohort.loc[3, "mmse"])  # the caller's frame is intact
+
+
+def test_partial_cells_error_names_the_modality_and_the_row(cohort):
+    with pytest.raises(ModalityError, match=r"Modality `clinical` is only partly "
+                       r"observed in 1 row\(s\) \(first: row 3") as info:
+        read_clinical_table(cohort, COHORT, "dx", partial_cells="error")
+    assert "partial_cells='impute'" in str(info.value)
+    assert str(info.value).endswith("instead.")
+
+
+def test_dropped_target_rows_are_counted(cohort):
+    cohort.loc[[0, 4], "dx"] = np.nan
+    with pytest.warns(UserWarning, match="Dropped 2 row"):
+        bunch = read_clinical_table(cohort, COHORT, "dx", missing_target="drop")
+    assert bunch.n_dropped == 2 and bunch.data.shape[0] == 4
+    assert bunch.missingness["rows_observed"].tolist() == [4, 2, 4]  # rows 1, 2, 3, 5
