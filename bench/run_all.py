@@ -21,7 +21,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODULES = ["bench_neural", "bench_selection", "bench_impute", "bench_explain", "bench_end_to_end"]
+MODULES = [
+    "bench_neural", "bench_selection", "bench_impute", "bench_explain",
+    "bench_end_to_end", "bench_threads", "bench_contention", "bench_defaults",
+]
 
 _CHILD = """
 import json, sys

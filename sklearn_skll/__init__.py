@@ -17,6 +17,8 @@ heavy), so the command line and light uses start quickly.
 
 import importlib
 
+from ._config import config_context, get_config, set_config
+
 __version__ = "0.1.0.dev0"
 
 # public name -> submodule that defines it (imported on first access)
@@ -44,9 +46,12 @@ __all__ = [
     "ModalitySelector",
     "MultimodalNetClassifier",
     "__version__",
+    "config_context",
+    "get_config",
     "make_plan",
     "observed_modalities",
     "resolve_modalities",
+    "set_config",
 ]
 
 

@@ -26,6 +26,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ._modalities import observed_modalities, resolve_modalities
+from ._threads import single_threaded_job
 
 __all__ = ["ModalityMasker", "modality_shap_values"]
 
@@ -194,6 +195,7 @@ def _modality_summary(X, modalities_, reference, observed):
     return data
 
 
+@single_threaded_job
 def _explain_rows(model, masker, algorithm, rows, seeds, max_evals, names):
     """Explain ``rows`` one by one; return values and base values.
 

@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._threads import single_threaded_job
 from ._budgeted import BudgetedMultimodalClassifier
 from .._plan import STRATEGIES
 
@@ -68,6 +69,7 @@ def fast_parts(modalities, *, device="cpu"):
     }
 
 
+@single_threaded_job
 def _one_run(X_train, y_train, X_test, y_test, modalities, available, budget,
              strategy, seed, params):
     est = BudgetedMultimodalClassifier(

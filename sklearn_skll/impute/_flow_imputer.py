@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._base import same_container
 from .._device import resolve_device
 from .._modalities import observed_modalities, resolve_modalities
+from .._threads import with_torch_threads
 from ..exceptions import ModalityError
 from ._flows import FlowModule
 
@@ -280,6 +281,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
+    @with_torch_threads
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn encoders, flows, decoders and the shared prior.
@@ -549,6 +551,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.latent_residual_std_ = res_std
 
     # ------------------------------------------------------------ transform
+    @with_torch_threads
     def transform(self, X):
         """Fill every missing modality block from the row's observed ones.
 

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from .._device import resolve_device
 from .._modalities import observed_modalities, resolve_modalities
+from .._threads import with_torch_threads
 from ..exceptions import ModalityError
 from ._modules import MultimodalNet
 
@@ -337,6 +338,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
+    @with_torch_threads
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the network.
@@ -540,6 +542,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         return net
 
     # -------------------------------------------------------------- predict
+    @with_torch_threads
     def predict_proba(self, X):
         """Class probabilities.
 

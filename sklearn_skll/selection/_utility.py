@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._modalities import hide_modalities, restrict_modalities
+from .._threads import single_threaded_job
 from ..exceptions import ModalityError
 
 __all__ = ["RetrainEngine", "MaskedEngine", "SubsetScore", "subset_name"]
@@ -120,6 +121,7 @@ def _baseline(scorer, y_train, y_test, weights):
     return _score_rows(scorer, dummy, np.zeros((y_test.shape[0], 1)), y_test, weights)
 
 
+@single_threaded_job
 def _fit_score_subset(estimator, X, y, train, test, scorer, weights):
     """One retrain job: fit on ``X[train]`` (subset columns only), score on test."""
     model = clone(estimator).fit(X[train], y[train])
@@ -275,6 +277,7 @@ def _augment_hidden(X, modalities_, observed, rng, p_mask=0.5):
     return hide_modalities(X, modalities_, hide)
 
 
+@single_threaded_job
 def _fit_masked_fold(estimator, X, y, modalities_, observed, train, seed, augment):
     rng = check_random_state(seed)
     X_train = X[train]
@@ -305,6 +308,7 @@ class _StackedResponses:
         return _CachedResponses(self._estimator, source=(self, start, stop))
 
 
+@single_threaded_job
 def _score_masked_fold(
     model, X, y, modalities_, observed, test, subsets, scorer, weights, names, y_train
 ):

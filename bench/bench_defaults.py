@@ -1,0 +1,143 @@
+"""Wall time of what a new user runs first, against the package's targets.
+
+- ``import sklearn_skll`` in a fresh interpreter (target < 2 s);
+- one ``BudgetedMultimodalClassifier(available=0.2, strategy="skll")`` fit
+  with the default parts on ``alzheimers`` (target <= 2 s idle), with the
+  seconds spent in each top-level part (selector, imputer, classifier);
+- ``examples/budget/plot_grid_search_budget.py`` (target < 60 s);
+- the README's main command ``sklearn-skll benchmark`` (targets: < 90 s idle,
+  < 4 minutes next to one busy process, started and stopped here).
+
+The ratio column is the wall time / the target: at most 1 meets it.
+``--quick`` leaves out the two ``benchmark`` runs (minutes each).
+
+Usage: ``python bench/bench_defaults.py [--quick]``.
+"""
+
+import argparse
+import functools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _child_seconds(args, busy=False):
+    """Wall seconds of a fresh interpreter running ``args``."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    spinner = None
+    if busy:
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        time.sleep(0.5)
+    try:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, *args], check=True, env=env, cwd=ROOT,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+    finally:
+        if spinner is not None:
+            spinner.terminate()
+            spinner.wait()
+
+
+def _import_seconds():
+    code = ("import time; t = time.perf_counter(); import sklearn_skll; "
+            "print(time.perf_counter() - t)")
+    best = float("inf")
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
+                             capture_output=True, text=True,
+                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        best = min(best, float(out.stdout.strip().splitlines()[-1]))
+    return best
+
+
+def _timed_parts():
+    """Patch the fit of each part to add its seconds to a dict (outermost only)."""
+    from sklearn_skll import FlowImputer, ModalitySelector, MultimodalNetClassifier
+
+    seconds, depth = {}, [0]
+    originals = {}
+    for cls in (ModalitySelector, FlowImputer, MultimodalNetClassifier):
+        originals[cls] = cls.fit
+
+        def fit(self, *args, _orig=cls.fit, _name=cls.__name__, **kwargs):
+            depth[0] += 1
+            start = time.perf_counter()
+            try:
+                return _orig(self, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    seconds[_name] = seconds.get(_name, 0.0) + time.perf_counter() - start
+
+        cls.fit = functools.wraps(cls.fit)(fit)
+    return seconds, originals
+
+
+def _default_fit():
+    import warnings
+
+    from sklearn_skll import BudgetedMultimodalClassifier
+    from sklearn_skll.datasets import load
+
+    data = load("alzheimers")
+    seconds, originals = _timed_parts()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = BudgetedMultimodalClassifier(
+                modalities=data.modalities, available=0.2, strategy="skll",
+                random_state=0,
+            )
+            start = time.perf_counter()
+            est.fit(data.data, data.target)
+            wall = time.perf_counter() - start
+    finally:
+        for cls, fit in originals.items():
+            cls.fit = fit
+    return wall, seconds
+
+
+def run(quick=False):
+    rows = []
+
+    def add(case, value, target):
+        rows.append({"benchmark": "defaults", "case": case, "metric": "wall s",
+                     "value": value, "ratio": value / target,
+                     "target": f"<= {target:g} s"})
+
+    add("import sklearn_skll", _import_seconds(), 2)
+    wall, parts = _default_fit()
+    add("budgeted fit, default parts, alzheimers", wall, 2)
+    for name, sec in sorted(parts.items()):
+        rows.append({"benchmark": "defaults", "case": f"  of which {name}.fit",
+                     "metric": "wall s", "value": sec, "ratio": sec / wall,
+                     "target": "share"})
+    add("examples/budget/plot_grid_search_budget.py",
+        _child_seconds(["examples/budget/plot_grid_search_budget.py"]), 60)
+    if not quick:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = ["-m", "sklearn_skll", "benchmark", "--out", tmp, "--quiet"]
+            add("sklearn-skll benchmark, idle", _child_seconds(cmd), 90)
+            add("sklearn-skll benchmark, one busy process",
+                _child_seconds(cmd, busy=True), 240)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    print(f"{'case':<46} {'wall (s)':>9} {'ratio':>6}  target")
+    for r in run(args.quick):
+        print(f"{r['case']:<46} {r['value']:9.2f} {r['ratio']:6.2f}  {r['target']}")
+
+
+if __name__ == "__main__":
+    main()

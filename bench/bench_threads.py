@@ -1,0 +1,76 @@
+"""Where do intra-op torch threads pay? One training step, 1 thread versus all.
+
+An MLP ``width -> width -> width`` is trained (forward, backward, SGD step) on
+a batch of ``rows x width``; the ratio is seconds per step with every core's
+thread (``os.cpu_count()``) / with one thread, measured side by side in one
+run (best of two alternated repeats each). A ratio below 1 means more threads
+pay; the package's default ``n_threads="auto"`` uses one thread, since the
+nets it trains have batches of at most 1,024 rows and layers of at most a few
+hundred units. Rerun this on the machine at hand before raising
+``n_threads`` (:func:`sklearn_skll.set_config`).
+
+Usage: ``python bench/bench_threads.py [--quick]``.
+"""
+
+import argparse
+import os
+import time
+
+import torch
+
+
+def _seconds_per_step(rows, width, reps):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(width, width), torch.nn.ReLU(), torch.nn.Linear(width, width)
+    )
+    x = torch.randn(rows, width)
+    opt = torch.optim.SGD(net.parameters(), lr=1e-3)
+    for i in range(reps + 2):  # 2 warm-up steps
+        if i == 2:
+            start = time.perf_counter()
+        opt.zero_grad()
+        net(x).sum().backward()
+        opt.step()
+    return (time.perf_counter() - start) / reps
+
+
+def run(quick=False):
+    cores = os.cpu_count() or 1
+    sizes = [(128, 64), (1024, 256), (8192, 256)] if quick else [
+        (rows, width) for rows in (128, 1024, 8192) for width in (64, 256, 1024)
+    ]
+    previous = torch.get_num_threads()
+    rows_out = []
+    try:
+        for rows, width in sizes:
+            reps = max(3, int(5e7 / (rows * width * width)))
+            best = {}
+            for n in (1, cores, 1, cores):
+                torch.set_num_threads(n)
+                t = _seconds_per_step(rows, width, reps)
+                best[n] = min(best.get(n, t), t)
+            rows_out.append({
+                "benchmark": "threads",
+                "case": f"{rows} rows x {width} wide",
+                "metric": f"step s, {cores} threads / 1",
+                "value": best[1],
+                "ratio": best[cores] / best[1],
+                "target": "<1 means threads pay",
+            })
+    finally:
+        torch.set_num_threads(previous)
+    return rows_out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    print(f"{'case':<24} {'1 thread (ms)':>14} {'all / 1':>8}")
+    for r in run(args.quick):
+        print(f"{r['case']:<24} {1e3 * r['value']:14.3f} {r['ratio']:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
