@@ -17,8 +17,6 @@ heavy), so the command line and light uses start quickly.
 
 import importlib
 
-from ._config import config_context, get_config, set_config
-
 __version__ = "0.1.0.dev0"
 
 # public name -> submodule that defines it (imported on first access)
@@ -31,9 +29,12 @@ _LAZY = {
     "ModalityError": ".exceptions",
     "ModalitySelector": ".selection",
     "MultimodalNetClassifier": ".neural",
+    "config_context": "._config",
+    "get_config": "._config",
     "make_plan": "._plan",
     "observed_modalities": "._modalities",
     "resolve_modalities": "._modalities",
+    "set_config": "._config",
 }
 
 __all__ = [
