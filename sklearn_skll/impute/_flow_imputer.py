@@ -14,7 +14,12 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from .._base import same_container
 from .._device import resolve_device
@@ -64,6 +69,21 @@ def _random_subsets(available, gen):
     return available & (rank < size[:, None])
 
 
+def _take(X, rows, cols):
+    """``X[rows][:, cols]``, a slice when ``cols`` is a contiguous range."""
+    if cols.size and cols[-1] - cols[0] + 1 == cols.size and (np.diff(cols) == 1).all():
+        return X[rows, cols[0] : cols[-1] + 1]
+    return X[np.ix_(rows, cols)]
+
+
+def _put(X, rows, cols, values):
+    """``X[rows][:, cols] = values`` in place (a slice when contiguous)."""
+    if cols.size and cols[-1] - cols[0] + 1 == cols.size and (np.diff(cols) == 1).all():
+        X[rows, cols[0] : cols[-1] + 1] = values
+    else:
+        X[np.ix_(rows, cols)] = values
+
+
 def _rows(rows, limit=10):
     shown = ", ".join(str(int(r)) for r in rows[:limit])
     more = f" and {rows.size - limit} more" if rows.size > limit else ""
@@ -106,7 +126,8 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         If False, generation is the deterministic transfer. If True, Gaussian
         noise is added to the fused latent before inversion, with the
         per-coordinate spread that the transfer left on held-out complete rows
-        (multiple imputation); draws are seeded by ``random_state``.
+        (multiple imputation); draws are seeded by ``random_state``. Several
+        draws at once: :meth:`sample`.
     transfer_weight : float, default=1.0
         Weight of the cross-modal reconstruction loss on rows where several
         modalities are observed (see Notes). 0 trains the paper's objective
@@ -144,7 +165,8 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     mean_, scale_ : ndarray of shape (n_features,)
         Standardization of each column, from its observed values only.
     module_ : torch.nn.Module
-        The encoders, flows, decoders and the shared prior.
+        The encoders and decoders (``coders``), the flows (``flow``, one
+        group per modality), the shared prior and the fusion logits.
     transfer_mse_ : ndarray of shape (n_modalities, n_modalities)
         ``[i, j]``: mean squared error, in standardized units, of modality
         ``j`` generated from modality ``i`` alone on held-out rows observing
@@ -199,6 +221,20 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     each row's transfer to a target starts from a random non-empty subset of
     its other observed modalities (subset size uniform), so any combination
     of observed modalities at transform time is one the model was trained on.
+
+    Label-aware generation: :meth:`fit_transform` with labels generates each
+    training row from ``p(x_missing | x_observed, y)``: the fused latent
+    ``z_hat``, taken as a noisy reading of the target's latent with the
+    held-out residual variance ``r``, is combined with the prior
+    ``N(mu_c, sigma_c^2)`` of the row's class ``c``: centre
+    ``(z_hat / r + mu_c / sigma_c^2) / (1 / r + 1 / sigma_c^2)``, variance
+    ``1 / (1 / r + 1 / sigma_c^2)``, then inverted and decoded.
+    :meth:`transform` never sees labels.
+
+    Speed: the flows of all modalities have the same shapes and run as one
+    batched flow (a group per modality); Eq. 5 and the transfer term share
+    one flow pass over ``[h.detach(), h]``; batch losses stay on the device
+    and are read once per epoch.
 
     Training is a plain torch loop with tensors on ``device`` (no skorch):
     the loss mixes several modalities, masks and random source subsets per
@@ -333,9 +369,8 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 widths, self.latent_dim, self.n_flows, self.hidden_dim, n_classes
             )
         self.module_ = module.to(device)
-        cols = self._column_tensors(device)
 
-        Xt = self._standardize(X, device)
+        Xs = self._standardized_blocks(X, device)
         Ot = torch.as_tensor(observed, device=device)
         Ct = torch.as_tensor(codes, device=device)
         n = X.shape[0]
@@ -345,8 +380,8 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             train_idx, val_idx = perm, perm[:0]
         else:
             val_idx, train_idx = perm[:n_val], perm[n_val:]
-        self._train(Xt, Ot, Ct, cols, train_idx, val_idx, gen)
-        self._measure_transfer(Xt, Ot, cols, train_idx, val_idx)
+        self._train(Xs, Ot, Ct, train_idx, val_idx, gen)
+        self._measure_transfer(Xs, Ot, train_idx, val_idx)
         return self
 
     def _encode_classes(self, y, n):
@@ -363,81 +398,92 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.classes_, codes = np.unique(y, return_inverse=True)
         return codes.astype(np.int64), self.classes_.size
 
-    def _column_tensors(self, device):
-        return [
-            torch.as_tensor(idx, device=device) for idx in self.modalities_.values()
-        ]
+    def _standardized_blocks(self, X, device):
+        """Each modality's block of ``X``, standardized, NaN as 0 (float32)."""
+        blocks = []
+        for idx in self.modalities_.values():
+            block = (X[:, idx] - self.mean_[idx]) / self.scale_[idx]
+            block = np.nan_to_num(block, nan=0.0)
+            blocks.append(torch.as_tensor(block, dtype=torch.float32, device=device))
+        return blocks
 
-    def _standardize(self, X, device):
-        Xs = (X - self.mean_) / self.scale_
-        Xs = np.nan_to_num(Xs, nan=0.0)
-        return torch.as_tensor(Xs, dtype=torch.float32, device=device)
+    def _fusion_weights(self, sources):
+        """Normalised fusion weights ``(m_targets, n, m_sources)``.
 
-    def _fuse(self, z, sources, j):
-        """Weighted mean of the source latents ``z`` (m, n, d) for target ``j``."""
-        weight = sources.to(z.dtype) * torch.exp(self.module_.fusion_logits[:, j])
-        weight = weight / weight.sum(dim=1, keepdim=True).clamp(min=1e-12)
-        return torch.einsum("nm,mnd->nd", weight, z), weight
+        ``sources[j, r, i]`` says whether source ``i`` feeds target ``j`` in
+        row ``r``; its weight is ``exp(fusion_logits[i, j])``.
+        """
+        weight = sources.to(self.module_.fusion_logits.dtype) * torch.exp(
+            self.module_.fusion_logits.T
+        )[:, None, :]
+        return weight / weight.sum(dim=2, keepdim=True).clamp(min=1e-12)
 
-    def _losses(self, x, obs, c, cols, gen=None):
+    def _losses(self, xs, obs, c, gen=None):
         """Eq. 5 (bits/dim), own reconstruction and cross-modal transfer losses.
 
-        With a generator ``gen`` (training), each row's transfer to a target
-        fuses a random non-empty subset of its other observed modalities, so
-        that every subset of sources is learned; without (evaluation), all.
+        ``xs`` holds each modality's standardized block of the batch. With a
+        generator ``gen`` (training), each row's transfer to a target fuses a
+        random non-empty subset of its other observed modalities, so that
+        every subset of sources is learned; without (evaluation), all.
+        Returns a tensor ``[total, nll_bpd, recon, transfer]``; nothing is
+        read back to Python (no device synchronisation).
         """
         module = self.module_
         d = self.latent_dim
-        nll_sum = x.new_zeros(())
-        n_obs = x.new_zeros(())
-        recon = x.new_zeros(())
-        latents, xs = [], []
-        for k, mf in enumerate(module.modalities):
-            mask = obs[:, k].to(x.dtype)
-            xk = x[:, cols[k]]
-            h = mf.encode(xk)
-            z, logdet = mf.flow(h.detach())
-            nll = -(module.prior.log_prob(z, c) + logdet) / (d * _LN2)
-            nll_sum = nll_sum + (nll * mask).sum()
-            n_obs = n_obs + mask.sum()
-            err = ((mf.decode(h) - xk) ** 2).mean(dim=1)
-            recon = recon + (err * mask).sum() / mask.sum().clamp(min=1)
-            latents.append(mf.flow(h)[0] if self.transfer_weight > 0 else None)
-            xs.append(xk)
-        transfer = x.new_zeros(())
-        m = len(module.modalities)
-        if self.transfer_weight > 0 and m > 1:
-            z = torch.stack(latents)  # (m, b, d)
-            n_targets = 0
-            for j, mf in enumerate(module.modalities):
-                sources = obs.clone()
-                sources[:, j] = False
-                rows = (obs[:, j] & sources.any(dim=1)).to(x.dtype)
-                if not bool(rows.any()):
-                    continue
-                if gen is not None:
-                    sources = _random_subsets(sources, gen)
-                x_hat = mf.decode(mf.flow.inverse(self._fuse(z, sources, j)[0]))
-                err = ((x_hat - xs[j]) ** 2).mean(dim=1)
-                transfer = transfer + (err * rows).sum() / rows.sum()
-                n_targets += 1
-            transfer = transfer / max(n_targets, 1)
-        nll_bpd = nll_sum / n_obs.clamp(min=1)
+        m = len(module.coders)
+        n = xs[0].shape[0]
+        transfer_on = self.transfer_weight > 0 and m > 1
+        mask = obs.to(xs[0].dtype)  # (n, m)
+        hs = [coder.encode(xs[k]) for k, coder in enumerate(module.coders)]
+        h = torch.stack(hs)  # (m, n, d)
+        # Eq. 5 sees the encoding with its gradient stopped, the transfer
+        # term sees it with its gradient: the same flow of the same values,
+        # so one pass over [h.detach(), h] gives both.
+        if transfer_on and torch.is_grad_enabled():
+            z_all, logdet_all = module.flow(torch.cat([h.detach(), h], dim=1))
+            z, logdet, latents = z_all[:, :n], logdet_all[:, :n], z_all[:, n:]
+        else:
+            z, logdet = module.flow(h.detach())
+            latents = z
+        nll = -(module.prior.log_prob(z, c) + logdet) / (d * _LN2)  # (m, n)
+        nll_bpd = (nll * mask.T).sum() / mask.sum().clamp(min=1)
+        recon = xs[0].new_zeros(())
+        for k, coder in enumerate(module.coders):
+            err = ((coder.decode(hs[k]) - xs[k]) ** 2).mean(dim=1)
+            recon = recon + (err * mask[:, k]).sum() / mask[:, k].sum().clamp(min=1)
+        transfer = xs[0].new_zeros(())
+        if transfer_on:
+            eye = torch.eye(m, dtype=torch.bool, device=obs.device)
+            sources = obs[None, :, :] & ~eye[:, None, :]  # (targets, n, sources)
+            rows = (obs.T & sources.any(dim=2)).to(xs[0].dtype)  # (m, n)
+            if gen is not None:
+                sources = _random_subsets(sources.reshape(m * n, m), gen)
+                sources = sources.reshape(m, n, m)
+            fused = torch.einsum(
+                "jni,ind->jnd", self._fusion_weights(sources), latents
+            )
+            back = module.flow.inverse(fused)
+            n_rows = rows.sum(dim=1)
+            for j, coder in enumerate(module.coders):
+                err = ((coder.decode(back[j]) - xs[j]) ** 2).mean(dim=1)
+                transfer = transfer + (err * rows[j]).sum() / n_rows[j].clamp(min=1)
+            transfer = transfer / (n_rows > 0).sum().clamp(min=1)
         total = nll_bpd + recon + self.transfer_weight * transfer
-        return total, nll_bpd, recon, transfer
+        return torch.stack([total, nll_bpd, recon, transfer])
 
-    def _evaluate(self, Xt, Ot, Ct, cols, idx):
-        sums = np.zeros(4)
+    def _evaluate(self, Xs, Ot, Ct, idx):
+        sums = Xs[0].new_zeros(4)
         with torch.no_grad():
             for start in range(0, idx.numel(), _CHUNK):
                 b = idx[start : start + _CHUNK]
-                parts = self._losses(Xt[b], Ot[b], Ct[b], cols)
-                sums += b.numel() * np.array([float(p) for p in parts])
-        return sums / max(idx.numel(), 1)
+                sums += b.numel() * self._losses([x[b] for x in Xs], Ot[b], Ct[b])
+        return sums.cpu().double().numpy() / max(idx.numel(), 1)
 
-    def _train(self, Xt, Ot, Ct, cols, train_idx, val_idx, gen):
+    def _train(self, Xs, Ot, Ct, train_idx, val_idx, gen):
         module = self.module_
-        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr)
+        # Many small parameter tensors: one multi-tensor Adam step, not one
+        # kernel per tensor.
+        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, foreach=True)
         has_val = val_idx.numel() > 0
         # Monitor what transform does, the held-out cross-modal transfer,
         # when the held-out rows can measure it; else the whole loss.
@@ -456,20 +502,22 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.history_ = []
         best_loss, best_state, best_epoch, waited = np.inf, None, 0, 0
         n_train = train_idx.numel()
+        device = Xs[0].device
         for epoch in epochs:
             module.train()
-            order = train_idx[torch.randperm(n_train, generator=gen).to(Xt.device)]
-            sums = np.zeros(4)
+            order = train_idx[torch.randperm(n_train, generator=gen).to(device)]
+            sums = Xs[0].new_zeros(4)
             for start in range(0, n_train, self.batch_size):
                 b = order[start : start + self.batch_size]
-                parts = self._losses(Xt[b], Ot[b], Ct[b], cols, gen)
+                parts = self._losses([x[b] for x in Xs], Ot[b], Ct[b], gen)
                 optimizer.zero_grad()
                 parts[0].backward()
                 optimizer.step()
-                sums += b.numel() * np.array([float(p.detach()) for p in parts])
-            train = sums / n_train
+                sums += b.numel() * parts.detach()
+            # One read per epoch: the batches never wait for the device.
+            train = sums.cpu().double().numpy() / n_train
             module.eval()
-            valid = self._evaluate(Xt, Ot, Ct, cols, val_idx) if has_val else None
+            valid = self._evaluate(Xs, Ot, Ct, val_idx) if has_val else None
             score = valid[monitor] if has_val else train[0]
             self.history_.append(
                 {
@@ -490,7 +538,9 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 )
             if score < best_loss:
                 best_loss, best_epoch, waited = score, epoch + 1, 0
-                best_state = copy.deepcopy(module.state_dict())
+                best_state = {
+                    k: v.detach().clone() for k, v in module.state_dict().items()
+                }
             else:
                 waited += 1
                 if has_val and waited >= self.patience:
@@ -501,21 +551,12 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             module.load_state_dict(best_state)
         module.eval()
 
-    def _latents(self, Xt, cols):
-        """Latent ``F_k(enc_k(x_k))`` of every modality, shape (m, n, d)."""
-        with torch.no_grad():
-            return torch.stack(
-                [
-                    mf.flow(mf.encode(Xt[:, cols[k]]))[0]
-                    for k, mf in enumerate(self.module_.modalities)
-                ]
-            )
-
-    def _measure_transfer(self, Xt, Ot, cols, train_idx, val_idx):
+    def _measure_transfer(self, Xs, Ot, train_idx, val_idx):
         """Held-out transfer error and latent residual spread per (source, target)."""
         m, d = len(self.modalities_), self.latent_dim
         mse = np.full((m, m), np.nan)
         res_std = np.zeros((m, m, d))
+        module = self.module_
         for idx in (val_idx, train_idx):
             if (
                 idx.numel() == 0
@@ -523,25 +564,29 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 or not np.isnan(mse[~np.eye(m, dtype=bool)]).any()
             ):
                 continue
-            sums = np.zeros((m, m))
-            counts = np.zeros((m, m))
-            sq = np.zeros((m, m, d))
+            sums = torch.zeros(m, m, dtype=torch.float64)
+            counts = torch.zeros(m, m, dtype=torch.float64)
+            sq = torch.zeros(m, m, d, dtype=torch.float64)
             for start in range(0, idx.numel(), _CHUNK):
                 b = idx[start : start + _CHUNK]
-                x, obs = Xt[b], Ot[b]
-                z = self._latents(x, cols)
+                xs, obs = [x[b] for x in Xs], Ot[b]
                 with torch.no_grad():
-                    for j, mf in enumerate(self.module_.modalities):
-                        for i in range(m):
-                            rows = obs[:, i] & obs[:, j]
-                            if i == j or not bool(rows.any()):
+                    z = module.latents(
+                        [coder.encode(xs[k]) for k, coder in enumerate(module.coders)]
+                    )[0]
+                    for i in range(m):
+                        # Source i's latent through every target's inverse.
+                        back = module.flow.inverse(z[i].expand(m, -1, -1))
+                        for j, coder in enumerate(module.coders):
+                            if i == j:
                                 continue
-                            x_hat = mf.decode(mf.flow.inverse(z[i][rows]))
-                            err = ((x_hat - x[rows][:, cols[j]]) ** 2).mean(dim=1)
-                            sums[i, j] += float(err.sum())
-                            counts[i, j] += float(rows.sum())
-                            diff = z[j][rows] - z[i][rows]
-                            sq[i, j] += (diff**2).sum(dim=0).cpu().numpy()
+                            rows = (obs[:, i] & obs[:, j]).to(z.dtype)
+                            err = ((coder.decode(back[j]) - xs[j]) ** 2).mean(dim=1)
+                            sums[i, j] += (err * rows).sum().cpu().double()
+                            counts[i, j] += rows.sum().cpu().double()
+                            diff = (z[j] - z[i]) * rows[:, None]
+                            sq[i, j] += (diff**2).sum(dim=0).cpu().double()
+            sums, counts, sq = sums.numpy(), counts.numpy(), sq.numpy()
             fill = np.isnan(mse) & (counts > 0)
             mse[fill] = sums[fill] / counts[fill]
             res_std[fill] = np.sqrt(sq[fill] / counts[fill][:, None])
@@ -554,6 +599,10 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     @with_torch_threads
     def transform(self, X):
         """Fill every missing modality block from the row's observed ones.
+
+        Label-free: the rows' classes are never used (the prior enters only
+        through the trained flows). With ``sample_posterior=True``, one
+        posterior draw per row, seeded by ``random_state``.
 
         Parameters
         ----------
@@ -570,6 +619,82 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X_in = X
+        X, observed = self._check_transform_input(X)
+        X = self._fill(X, observed, None, self._draw_generator())[0]
+        return same_container(X, X_in)
+
+    def fit_transform(self, X, y=None):
+        """Fit, then fill the training rows' missing blocks, each with its class.
+
+        With labels and a class-conditional prior, a training row's missing
+        modality is generated from ``p(x_missing | x_observed, y)``: the
+        transfer from its observed modalities is combined with the prior
+        Gaussian of its own class (precision-weighted, see Notes), so the
+        generated block is drawn toward its class. ``transform`` stays
+        label-free: in a :class:`~sklearn.pipeline.Pipeline`, ``fit`` calls
+        this method with the training labels, ``predict`` calls
+        ``transform`` without any. As with
+        :class:`~sklearn.preprocessing.TargetEncoder`, ``fit_transform(X, y)``
+        therefore differs from ``fit(X, y).transform(X)`` on incomplete rows.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training rows; missing modality blocks are all NaN.
+        y : array-like of shape (n_samples,), default=None
+            Class labels. None (or ``class_conditional=False``): the same as
+            ``fit(X).transform(X)``.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features)
+            The training rows with their missing blocks generated.
+        """
+        self.fit(X, y)
+        X_in = X
+        X, observed = self._check_transform_input(X)
+        codes = self._label_codes(y, X.shape[0])
+        X = self._fill(X, observed, codes, self._draw_generator())[0]
+        return same_container(X, X_in)
+
+    def sample(self, X, y=None, *, n_draws=1):
+        """Draw missing blocks from the posterior, ``n_draws`` times per row.
+
+        Each draw adds Gaussian noise to the fused latent with the spread
+        that the transfer left on held-out rows (``latent_residual_std_``),
+        whatever ``sample_posterior`` is; with ``y`` (training rows), the
+        noise and the centre are those of the class posterior, as in
+        :meth:`fit_transform`. Draws are seeded by ``random_state``: the
+        same seed gives the same draws. Multiple imputation trains on the
+        ``n_draws`` completed copies, each weighted ``1 / n_draws``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Missing modality blocks are all NaN.
+        y : array-like of shape (n_samples,), default=None
+            Class labels of the rows (labelled training rows only); None
+            draws label-free.
+        n_draws : int, default=1
+            Completed copies of ``X``.
+
+        Returns
+        -------
+        draws : ndarray of shape (n_draws, n_samples, n_features)
+            Observed values are the same in every draw.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_draws, Integral) or isinstance(n_draws, bool) or n_draws < 1:
+            raise ValueError(
+                f"`n_draws` must be an integer >= 1. Got {n_draws!r} instead."
+            )
+        X, observed = self._check_transform_input(X)
+        codes = self._label_codes(y, X.shape[0])
+        gen = self._draw_generator(force=True)
+        return np.stack(self._fill(X, observed, codes, gen, n_draws=n_draws))
+
+    def _check_transform_input(self, X):
+        """Validated copy of ``X`` and its observed mask; generable rows only."""
         X = validate_data(
             self,
             X,
@@ -583,7 +708,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         )
         missing = ~observed
         if not missing.any():
-            return same_container(X, X_in)
+            return X, observed
         names = list(self.modalities_)
         if len(names) < 2:
             rows = np.flatnonzero(missing.any(axis=1))
@@ -603,29 +728,73 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                     f"their observed modalities {never} were never observed "
                     f"together with `{name}` in fit. Got row {int(bad[0])} instead."
                 )
-        rows = np.flatnonzero(missing.any(axis=1))
-        device = self._transform_device()
-        self.module_.to(device)
-        gen = None
-        if self.sample_posterior:
-            seed = int(
-                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return X, observed
+
+    def _label_codes(self, y, n):
+        """Prior class index of each labelled row; None without labels or prior."""
+        if y is None or self.classes_ is None:
+            return None
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(y, np.empty(n))
+        known = np.isin(y, self.classes_)
+        if not known.all():
+            raise ValueError(
+                f"`y` holds labels unseen in fit: {np.unique(y[~known])[:5]}. "
+                f"Got them where one of {list(self.classes_)} was expected instead."
             )
-            gen = torch.Generator().manual_seed(seed)
-        cols = self._column_tensors(device)
-        w = torch.as_tensor(weights, dtype=torch.float32, device=device)
+        return np.searchsorted(self.classes_, y)
+
+    def _draw_generator(self, force=False):
+        """Seeded torch generator of posterior noise, or None (deterministic)."""
+        if not (force or self.sample_posterior):
+            return None
+        rng = check_random_state(self.random_state)
+        return torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+
+    def _fill(self, X, observed, codes, gen, n_draws=1):
+        """``n_draws`` completed copies of ``X`` (the first is ``X`` itself)."""
+        outs = [X] + [X.copy() for _ in range(n_draws - 1)]
+        rows = np.flatnonzero((~observed).any(axis=1))
+        if not rows.size:
+            return outs
+        device = self._transform_device()
+        if self.module_.prior.mean.device != device:
+            self.module_.to(device)
+        with torch.inference_mode():
+            for start in range(0, rows.size, _CHUNK):
+                r = rows[start : start + _CHUNK]
+                c = None if codes is None else codes[r]
+                self._generate_chunk(outs, r, observed[r], c, gen, device)
+        return outs
+
+    def _generate_chunk(self, outs, r, observed, codes, gen, device):
+        """Generate the missing blocks of rows ``r`` into every array of ``outs``.
+
+        Only observed blocks are encoded. The fused latent of target ``j`` is
+        ``sum_i w_ij z_i`` over the row's observed sources ``i``; its error
+        variance is taken as the weighted held-out residual variance. With
+        class codes, it is combined with the prior ``N(mu_c, sigma_c^2)`` of
+        the row's class (product of Gaussians, per coordinate).
+        """
+        X = outs[0]
+        module = self.module_
+        n, m = observed.shape
+        d = self.latent_dim
+        z = torch.zeros(m, n, d, device=device)
+        for k, (coder, idx) in enumerate(zip(module.coders, self.modalities_.values())):
+            src = np.flatnonzero(observed[:, k])
+            if not src.size:
+                continue
+            block = (_take(X, r[src], idx) - self.mean_[idx]) / self.scale_[idx]
+            xk = torch.as_tensor(block, dtype=torch.float32, device=device)
+            z[k, torch.as_tensor(src, device=device)] = module.flow(
+                coder.encode(xk), group=k
+            )[0]
+        obs = torch.as_tensor(observed, dtype=torch.float32, device=device)
+        w = torch.as_tensor(self.fusion_weights_, dtype=torch.float32, device=device)
         res_var = torch.as_tensor(
             self.latent_residual_std_**2, dtype=torch.float32, device=device
         )
-        for start in range(0, rows.size, _CHUNK):
-            r = rows[start : start + _CHUNK]
-            self._generate_chunk(X, r, observed[r], cols, w, res_var, gen, device)
-        return same_container(X, X_in)
-
-    def _generate_chunk(self, X, r, observed, cols, w, res_var, gen, device):
-        Xt = self._standardize(X[r], device)
-        obs = torch.as_tensor(observed, dtype=torch.float32, device=device)
-        z = self._latents(Xt, cols)  # (m, n, d)
         for j, (name, idx) in enumerate(self.modalities_.items()):
             target = np.flatnonzero(~observed[:, j])
             if not target.size:
@@ -633,22 +802,34 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             t = torch.as_tensor(target, device=device)
             weight = obs[t] * w[:, j]  # (n_t, m)
             weight = weight / weight.sum(dim=1, keepdim=True)
-            z_hat = torch.einsum("nm,mnd->nd", weight, z[:, t])
-            if gen is not None:
+            centre = torch.einsum("nm,mnd->nd", weight, z[:, t])
+            var = None
+            if gen is not None or codes is not None:
                 var = torch.einsum("nm,md->nd", weight, res_var[:, j])
-                noise = torch.randn(z_hat.shape, generator=gen).to(device)
-                z_hat = z_hat + noise * var.sqrt()
-            mf = self.module_.modalities[j]
-            with torch.no_grad():
-                x_hat = mf.decode(mf.flow.inverse(z_hat)).cpu().double().numpy()
-            values = x_hat * self.scale_[idx] + self.mean_[idx]
-            if not np.isfinite(values).all():
-                raise FloatingPointError(
-                    f"Generating modality `{name}` produced non-finite values; "
-                    "the flow inverse overflowed. Refit with a smaller `lr`. Got "
-                    "inf or NaN instead."
-                )
-            X[np.ix_(r[target], idx)] = values
+            if codes is not None:
+                c = torch.as_tensor(codes[target], device=device)
+                prior_var = torch.exp(2 * module.prior.log_std[c])
+                precision = 1 / var.clamp(min=1e-12) + 1 / prior_var
+                centre = (
+                    centre / var.clamp(min=1e-12) + module.prior.mean[c] / prior_var
+                ) / precision
+                var = 1 / precision
+            coder = module.coders[j]
+            for out in outs:
+                z_hat = centre
+                if gen is not None:
+                    noise = torch.randn(centre.shape, generator=gen).to(device)
+                    z_hat = centre + noise * var.sqrt()
+                back = module.flow.inverse(z_hat, group=j)
+                x_hat = coder.decode(back).cpu().double().numpy()
+                values = x_hat * self.scale_[idx] + self.mean_[idx]
+                if not np.isfinite(values).all():
+                    raise FloatingPointError(
+                        f"Generating modality `{name}` produced non-finite values; "
+                        "the flow inverse overflowed. Refit with a smaller `lr`. "
+                        "Got inf or NaN instead."
+                    )
+                _put(out, r[target], idx, values)
 
     def _transform_device(self):
         if self.device_ == "cuda" and torch.cuda.is_available():

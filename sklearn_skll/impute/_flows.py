@@ -1,10 +1,13 @@
 """Torch modules of :class:`~sklearn_skll.impute.FlowImputer`.
 
-One :class:`ModalityFlow` per modality: a shallow encoder to the common width
-``d``, a stack of affine coupling layers (the invertible map ``F``) and a
-decoder back to the modality's columns. :class:`ClassGaussianPrior` is the
-class-conditional Gaussian shared by every modality (Eq. 5 of the SK-LL paper,
-the prior of DiCMoR).
+One :class:`ModalityCoder` per modality: a shallow encoder to the common width
+``d`` and a decoder back to the modality's columns. The invertible maps ``F_k``
+(stacks of affine coupling layers) of all modalities have the same shapes, so
+they are held as one :class:`CouplingFlow` with one group per modality: every
+layer is a batched matrix product over the modalities instead of one small
+product per modality (3-4x fewer kernels per step on small batches).
+:class:`ClassGaussianPrior` is the class-conditional Gaussian shared by every
+modality (Eq. 5 of the SK-LL paper, the prior of DiCMoR).
 """
 
 import math
@@ -17,7 +20,8 @@ __all__ = [
     "ClassGaussianPrior",
     "CouplingFlow",
     "FlowModule",
-    "ModalityFlow",
+    "GroupedLinear",
+    "ModalityCoder",
 ]
 
 #: Shift of the raw scale before the sigmoid, as in Glow and DiCMoR: a fresh
@@ -25,8 +29,37 @@ __all__ = [
 SCALE_SHIFT = 2.0
 
 
+class GroupedLinear(nn.Module):
+    """``n_groups`` independent linear maps applied to a stack ``(g, n, in)``.
+
+    Initialised as :class:`torch.nn.Linear` (uniform in ``+-1/sqrt(in)``).
+    """
+
+    def __init__(self, n_in, n_out, n_groups):
+        super().__init__()
+        bound = 1 / math.sqrt(n_in)
+        self.weight = nn.Parameter(torch.empty(n_groups, n_in, n_out))
+        self.bias = nn.Parameter(torch.empty(n_groups, 1, n_out))
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    @property
+    def in_features(self):
+        return self.weight.shape[1]
+
+    @property
+    def out_features(self):
+        return self.weight.shape[2]
+
+    def forward(self, x, group=None):
+        """Map a stack ``(g, n, in)``, or with ``group`` one group's ``(n, in)``."""
+        if group is None:
+            return torch.baddbmm(self.bias, x, self.weight)
+        return torch.addmm(self.bias[group], x, self.weight[group])
+
+
 class AffineCoupling(nn.Module):
-    """Affine coupling layer ``z_b = (x_b + t(x_a)) * s(x_a)``.
+    """Affine coupling layer ``z_b = (x_b + t(x_a)) * s(x_a)``, per group.
 
     ``x_a`` (the conditioning half) passes unchanged; ``x_b`` is shifted and
     scaled by a small MLP of ``x_a``. The scale is ``sigmoid(raw + 2)``, in
@@ -46,9 +79,12 @@ class AffineCoupling(nn.Module):
         on the others; else transform the others, conditioned on the first
         ones. :class:`CouplingFlow` alternates it so every coordinate is
         transformed.
+    n_groups : int, default=1
+        Independent layers (one per modality) applied to a stack of shape
+        ``(n_groups, n, dim)``; with one group, ``(n, dim)`` works too.
     """
 
-    def __init__(self, dim, hidden_dim, transform_first):
+    def __init__(self, dim, hidden_dim, transform_first, n_groups=1):
         super().__init__()
         if dim < 2:
             raise ValueError(f"A coupling layer needs `dim` >= 2. Got {dim} instead.")
@@ -58,39 +94,48 @@ class AffineCoupling(nn.Module):
         n_t = half if transform_first else dim - half
         n_c = dim - n_t
         self.net = nn.Sequential(
-            nn.Linear(n_c, hidden_dim),
+            GroupedLinear(n_c, hidden_dim, n_groups),
             nn.ReLU(),
-            nn.Linear(hidden_dim, hidden_dim),
+            GroupedLinear(hidden_dim, hidden_dim, n_groups),
             nn.ReLU(),
-            nn.Linear(hidden_dim, 2 * n_t),
+            GroupedLinear(hidden_dim, 2 * n_t, n_groups),
         )
         nn.init.zeros_(self.net[-1].weight)
         nn.init.zeros_(self.net[-1].bias)
 
     def _split(self, x):
-        first, second = x[:, : self.half], x[:, self.half :]
+        first, second = x[..., : self.half], x[..., self.half :]
         return (first, second) if self.transform_first else (second, first)
 
     def _join(self, transformed, conditioning):
         if self.transform_first:
-            return torch.cat([transformed, conditioning], dim=1)
-        return torch.cat([conditioning, transformed], dim=1)
+            return torch.cat([transformed, conditioning], dim=-1)
+        return torch.cat([conditioning, transformed], dim=-1)
 
-    def _shift_scale(self, x_a):
-        shift, raw = self.net(x_a).chunk(2, dim=1)
+    def _shift_scale(self, x_a, group):
+        if group is None and x_a.dim() == 2:  # one group, rows (n, dim)
+            group = 0
+        out = x_a
+        for layer in self.net:
+            out = layer(out, group) if isinstance(layer, GroupedLinear) else layer(out)
+        shift, raw = out.chunk(2, dim=-1)
         return shift, torch.sigmoid(raw + SCALE_SHIFT)
 
-    def forward(self, x):
-        """Return ``(z, log|det dz/dx|)`` per row."""
-        x_b, x_a = self._split(x)
-        shift, scale = self._shift_scale(x_a)
-        z = self._join((x_b + shift) * scale, x_a)
-        return z, torch.log(scale).sum(dim=1)
+    def forward(self, x, group=None):
+        """Return ``(z, log|det dz/dx|)`` per row.
 
-    def inverse(self, z):
+        ``x`` is a stack ``(n_groups, n, dim)``, or rows ``(n, dim)`` of one
+        ``group`` (or of the only group).
+        """
+        x_b, x_a = self._split(x)
+        shift, scale = self._shift_scale(x_a, group)
+        z = self._join((x_b + shift) * scale, x_a)
+        return z, torch.log(scale).sum(dim=-1)
+
+    def inverse(self, z, group=None):
         """Invert :meth:`forward`."""
         z_b, z_a = self._split(z)
-        shift, scale = self._shift_scale(z_a)
+        shift, scale = self._shift_scale(z_a, group)
         return self._join(z_b / scale - shift, z_a)
 
     def transformed_dims(self):
@@ -105,26 +150,32 @@ class CouplingFlow(nn.Module):
 
     Layer ``k`` transforms the first half when ``k`` is even and the second
     half when ``k`` is odd, so with two layers or more every coordinate is
-    transformed (DiCMoR's flow only ever transforms one half).
+    transformed (DiCMoR's flow only ever transforms one half). With
+    ``n_groups`` groups it is ``n_groups`` independent flows applied to a
+    stack of shape ``(n_groups, n, dim)``: group ``k`` is modality ``k``'s
+    ``F_k``.
     """
 
-    def __init__(self, dim, n_flows, hidden_dim):
+    def __init__(self, dim, n_flows, hidden_dim, n_groups=1):
         super().__init__()
         self.layers = nn.ModuleList(
-            AffineCoupling(dim, hidden_dim, transform_first=(k % 2 == 0))
+            AffineCoupling(dim, hidden_dim, transform_first=(k % 2 == 0),
+                           n_groups=n_groups)
             for k in range(n_flows)
         )
 
-    def forward(self, x):
-        logdet = x.new_zeros(x.shape[0])
+    def forward(self, x, group=None):
+        """``(z, log|det|)`` of a stack, or of one ``group``'s rows."""
+        logdet = x.new_zeros(x.shape[:-1])
         for layer in self.layers:
-            x, ld = layer(x)
+            x, ld = layer(x, group)
             logdet = logdet + ld
         return x, logdet
 
-    def inverse(self, z):
+    def inverse(self, z, group=None):
+        """Invert :meth:`forward`."""
         for layer in reversed(self.layers):
-            z = layer.inverse(z)
+            z = layer.inverse(z, group)
         return z
 
 
@@ -140,10 +191,10 @@ class ClassGaussianPrior(nn.Module):
         self.log_std = nn.Parameter(torch.zeros(n_classes, dim))
 
     def log_prob(self, z, c):
-        """Log-density of each row of ``z`` under the prior of its class ``c``."""
+        """Log-density of each row of ``z`` (``(..., n, d)``) under its class ``c``."""
         mean, log_std = self.mean[c], self.log_std[c]
         u = (z - mean) * torch.exp(-log_std)
-        return -(0.5 * u**2 + log_std + 0.5 * math.log(2 * math.pi)).sum(dim=1)
+        return -(0.5 * u**2 + log_std + 0.5 * math.log(2 * math.pi)).sum(dim=-1)
 
 
 def _mlp(n_in, hidden_dim, n_out):
@@ -152,18 +203,16 @@ def _mlp(n_in, hidden_dim, n_out):
     )
 
 
-class ModalityFlow(nn.Module):
-    """Encoder, coupling flow and decoder of one modality.
+class ModalityCoder(nn.Module):
+    """Encoder and decoder of one modality.
 
     ``encode`` maps the modality's (standardized) columns to the common width
-    ``latent_dim``; ``flow`` is the invertible map ``F`` from there to the
-    shared latent space; ``decode`` maps back to the columns.
+    ``latent_dim``; ``decode`` maps back to the columns.
     """
 
-    def __init__(self, n_features, latent_dim, n_flows, hidden_dim):
+    def __init__(self, n_features, latent_dim, hidden_dim):
         super().__init__()
         self.encoder = _mlp(n_features, hidden_dim, latent_dim)
-        self.flow = CouplingFlow(latent_dim, n_flows, hidden_dim)
         self.decoder = _mlp(latent_dim, hidden_dim, n_features)
 
     def encode(self, x):
@@ -174,16 +223,23 @@ class ModalityFlow(nn.Module):
 
 
 class FlowModule(nn.Module):
-    """All modalities' :class:`ModalityFlow`, the shared prior and fusion weights.
+    """All modalities' coders and flows, the shared prior and fusion weights.
 
+    ``coders[k]`` encodes and decodes modality ``k``; group ``k`` of
+    ``flow`` is its invertible map ``F_k`` (see :class:`CouplingFlow`).
     ``fusion_logits[i, j]`` is the log-weight of source ``i``'s latent when
     several observed modalities are fused to generate modality ``j``.
     """
 
     def __init__(self, widths, latent_dim, n_flows, hidden_dim, n_classes):
         super().__init__()
-        self.modalities = nn.ModuleList(
-            ModalityFlow(p, latent_dim, n_flows, hidden_dim) for p in widths
+        self.coders = nn.ModuleList(
+            ModalityCoder(p, latent_dim, hidden_dim) for p in widths
         )
+        self.flow = CouplingFlow(latent_dim, n_flows, hidden_dim, n_groups=len(widths))
         self.prior = ClassGaussianPrior(n_classes, latent_dim)
         self.fusion_logits = nn.Parameter(torch.zeros(len(widths), len(widths)))
+
+    def latents(self, hs):
+        """Stack the encodings ``hs`` (one ``(n, d)`` per modality) and flow them."""
+        return self.flow(torch.stack(hs))

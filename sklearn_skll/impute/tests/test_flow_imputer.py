@@ -322,3 +322,81 @@ def test_continuous_target_errors_for_class_prior():
     )
 
 
+
+
+# ------------------------------------------- grouped flows, labels, draws
+def test_grouped_flow_is_one_flow_per_group():
+    torch.manual_seed(0)
+    flow = CouplingFlow(5, n_flows=3, hidden_dim=8, n_groups=3).double()
+    for p in flow.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn(3, 4, 5, dtype=torch.float64)
+    z, logdet = flow(x)
+    for k in range(3):
+        z_k, logdet_k = flow(x[k], group=k)
+        torch.testing.assert_close(z_k, z[k])
+        torch.testing.assert_close(logdet_k, logdet[k])
+        torch.testing.assert_close(flow.inverse(z_k, group=k), x[k])
+    assert not torch.allclose(z[0], flow(x[0], group=1)[0])
+
+
+def test_label_aware_fit_transform_uses_each_rows_own_class():
+    X, y = _data(200)
+    X_miss = _hide(X, MODS["b"], np.arange(0, 200, 2))
+    params = dict(latent_dim=4, n_flows=2, hidden_dim=16, max_epochs=30, random_state=0)
+    imp = FlowImputer(modalities=MODS, **params)
+    free = clone(imp).fit(X_miss, y).transform(X_miss)
+    aware = imp.fit_transform(X_miss, y)
+    # Centres of the class posteriors: means of many draws, right or wrong class.
+    right = imp.sample(X_miss, y, n_draws=40).mean(axis=0)
+    wrong = imp.sample(X_miss, 1 - y, n_draws=40).mean(axis=0)
+    rows = np.arange(0, 200, 2)
+    assert np.array_equal(aware[1::2], X[1::2])  # complete rows untouched
+    assert np.array_equal(aware[:, MODS["a"]], X[:, MODS["a"]])
+    assert not np.allclose(aware[rows], free[rows])
+    # The own class helps, the other class hurts.
+    r2 = {
+        name: r2_score(X[np.ix_(rows, MODS["b"])], out[np.ix_(rows, MODS["b"])])
+        for name, out in (("right", right), ("wrong", wrong))
+    }
+    assert r2["right"] > r2["wrong"]
+    # Without labels it is fit(X).transform(X).
+    unlabelled = FlowImputer(modalities=MODS, **params)
+    assert np.array_equal(
+        unlabelled.fit_transform(X_miss), clone(unlabelled).fit(X_miss).transform(X_miss)
+    )
+
+
+def test_transform_takes_no_labels_and_pipeline_predicts_label_free():
+    import inspect
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    assert list(inspect.signature(FlowImputer.transform).parameters) == ["self", "X"]
+    X, y = _data(200)
+    X_miss = _hide(X, MODS["c"], np.arange(0, 200, 3))
+    pipe = make_pipeline(FlowImputer(modalities=MODS, **FAST), LogisticRegression())
+    pipe.fit(X_miss[:150], y[:150])
+    imputer, clf = pipe[0], pipe[-1]
+    expected = clf.predict(imputer.transform(X_miss[150:]))
+    assert np.array_equal(pipe.predict(X_miss[150:]), expected)
+
+
+def test_sample_draws_are_seeded_spread_and_keep_observed_values(fitted):
+    imp, X = fitted
+    X_miss = _hide(X, MODS["a"], np.arange(len(X)))
+    draws = imp.sample(X_miss, n_draws=3)
+    assert draws.shape == (3,) + X.shape
+    assert np.array_equal(draws, imp.sample(X_miss, n_draws=3))
+    for draw in draws:
+        assert np.array_equal(draw[:, 3:], X[:, 3:])
+    assert not np.allclose(draws[0, :, :3], draws[1, :, :3])
+    # Label-aware draws are drawn closer to the class: smaller spread.
+    y = np.zeros(len(X), dtype=int)
+    aware = imp.sample(X_miss, y, n_draws=3)
+    assert aware[:, :, :3].std(axis=0).mean() < draws[:, :, :3].std(axis=0).mean()
+    with pytest.raises(ValueError, match="`n_draws`"):
+        imp.sample(X_miss, n_draws=0)
+    with pytest.raises(ValueError, match="unseen"):
+        imp.sample(X_miss, np.full(len(X), 7), n_draws=1)
