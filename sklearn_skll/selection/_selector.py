@@ -476,8 +476,15 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CooperationWarning)
             coop = cooperation_scores(table, keys, tol=tol)
-        for w in caught[:1]:
-            warnings.warn(w.message, CooperationWarning, stacklevel=3)
+        if caught:  # one summary, whatever the number of subsets
+            undefined = sum(1 for s in keys if np.isnan(coop[s]))
+            warnings.warn(
+                f"C(S) is undefined (NaN) for {undefined} of {len(keys)} modality "
+                "subsets: they do no better than the constant predictor. "
+                "`utilities_` lists them (column `cooperation`).",
+                CooperationWarning,
+                stacklevel=3,
+            )
 
         rows = []
         for s in keys:
