@@ -483,7 +483,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
                 "subsets: they do no better than the constant predictor. "
                 "`utilities_` lists them (column `cooperation`).",
                 CooperationWarning,
-                stacklevel=3,
+                stacklevel=4,  # the caller of fit, past _fit_context
             )
 
         rows = []
