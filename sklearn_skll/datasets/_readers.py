@@ -14,7 +14,7 @@ from .._modalities import observed_modalities
 from ..exceptions import ModalityError
 from ._base import make_bunch, modality_table
 
-__all__ = ["missingness_table", "read_clinical_table", "read_mmsa_pickle"]
+__all__ = ["read_clinical_table", "read_mmsa_pickle"]
 
 _SPLITS = ("train", "valid", "test")
 _MMSA_TARGETS = ("binary", "binary_nonzero", "seven", "regression")
