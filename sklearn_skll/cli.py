@@ -6,6 +6,8 @@ Subcommands:
 - ``select``: score every modality subset of a dataset or of a user table.
 - ``plan``: turn a budget (and per-modality costs) into an acquisition plan.
 - ``benchmark``: run the paper's budget protocol and write tables and plots.
+- ``acquire``: rank which rows of a table should get which missing modality
+  under a budget (``_cli_acquire.py``).
 
 Errors in what the user gives (an unknown column, a missing target, a
 modality that selects nothing) are printed as one line, with exit code 2.
@@ -145,6 +147,10 @@ def _build_parser():
         "small fast ones (sklearn_skll.budget.fast_parts)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    from . import _cli_acquire
+
+    _cli_acquire.add_parser(sub)
     return parser
 
 
@@ -765,11 +771,19 @@ def _markdown_table(frame):
 
 # ---------------------------------------------------------------- entry point
 
+
+def _cmd_acquire(args):
+    from ._cli_acquire import run
+
+    return run(args)
+
+
 _COMMANDS = {
     "datasets": _cmd_datasets,
     "select": _cmd_select,
     "plan": _cmd_plan,
     "benchmark": _cmd_benchmark,
+    "acquire": _cmd_acquire,
 }
 
 

@@ -1,0 +1,238 @@
+"""Per-sample acquisition, validated by simulation on complete data.
+
+Per dataset and seed: a stratified half of the rows (complete) trains the
+classifier and the imputer; on the other half (the held-out rows) the
+"expensive" modalities are hidden. Each criterion of
+:class:`~sklearn_skll.acquisition.AcquisitionRanker` ranks the held-out rows
+(the hidden modalities form one block, acquired together at cost 1 per
+row); at a budget of k % of the held-out rows the top-k rows get their true
+block back, and the accuracy on all held-out rows is measured (rows still
+missing are predicted with the imputer's conditional mean in the hidden
+block). Same seed, same rows, same fitted parts for every criterion, so the
+differences to ``random`` (and to ``uncertainty``) are paired; the 95 %
+interval is Student's t over seeds. ``random`` draws its own order per seed.
+
+Parts (fast on purpose): StandardScaler + LogisticRegression, and a joint
+Gaussian imputer (Ledoit-Wolf covariance of the standardized training rows;
+posterior draws from the conditional Gaussian of the hidden block given the
+observed ones). ``--imputer iterative`` uses scikit-learn's
+IterativeImputer(sample_posterior=True) instead (slow on multiple_features).
+
+Hidden blocks: alzheimers proteins+csf (the CSF assay; apoe and demographics
+observed); multiple_features fac+pix+kar (fou, zer, mor observed); synthetic
+(make_multimodal_classification, 600 rows) informative (its noisy copy
+``redundant`` stays observed, with the XOR pair and noise).
+
+Usage::
+
+    nice python bench/experiments_acquisition.py [--datasets alzheimers ...]
+        [--seeds 10] [--draws 20] [--imputer gaussian|iterative] [--out FILE.csv]
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.covariance import LedoitWolf
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+
+from sklearn_skll._modalities import resolve_modalities
+from sklearn_skll.acquisition import CRITERIA, AcquisitionRanker
+from sklearn_skll.datasets import load, make_multimodal_classification
+
+HIDDEN = {
+    "alzheimers": ["proteins", "csf"],
+    "multiple_features": ["fac", "pix", "kar"],
+    "synthetic": ["informative"],
+}
+BUDGETS = np.round(np.arange(0, 1.01, 0.1), 2)
+
+
+class GaussianImputer(TransformerMixin, BaseEstimator):
+    """Joint Gaussian on standardized columns; conditional mean or draws.
+
+    Fit on the complete rows of ``X``. A row's missing cells get the
+    conditional mean given its observed cells, or (``sample_posterior``) a
+    draw from the conditional Gaussian, seeded by ``random_state``.
+    """
+
+    def __init__(self, *, sample_posterior=False, random_state=None):
+        self.sample_posterior = sample_posterior
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=float)
+        complete = X[~np.isnan(X).any(axis=1)]
+        self.mean_ = complete.mean(axis=0)
+        self.scale_ = complete.std(axis=0)
+        self.scale_[self.scale_ == 0] = 1.0
+        self.covariance_ = LedoitWolf().fit((complete - self.mean_) / self.scale_).covariance_
+        return self
+
+    def transform(self, X):
+        X = np.array(X, dtype=float, copy=True)
+        Z = (X - self.mean_) / self.scale_
+        rng = check_random_state(self.random_state)
+        missing = np.isnan(X)
+        patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
+        for p, pattern in enumerate(patterns):
+            if not pattern.any():
+                continue
+            rows = np.flatnonzero(inverse.ravel() == p)
+            m, o = np.flatnonzero(pattern), np.flatnonzero(~pattern)
+            S = self.covariance_
+            K = np.linalg.solve(S[np.ix_(o, o)], S[np.ix_(o, m)])
+            fill = Z[np.ix_(rows, o)] @ K
+            if self.sample_posterior:
+                cov = S[np.ix_(m, m)] - S[np.ix_(m, o)] @ K
+                w, V = np.linalg.eigh((cov + cov.T) / 2)
+                L = V * np.sqrt(np.clip(w, 0, None))
+                fill = fill + rng.standard_normal((rows.size, m.size)) @ L.T
+            X[np.ix_(rows, m)] = fill * self.scale_[m] + self.mean_[m]
+        return X
+
+
+def _load(name, seed):
+    if name == "synthetic":
+        data = make_multimodal_classification(600, random_state=seed)
+    else:
+        data = load(name)
+    return data.data, np.asarray(data.target), data.modalities
+
+
+def _imputer(kind):
+    if kind == "iterative":
+        return IterativeImputer(sample_posterior=True, max_iter=5)
+    return GaussianImputer()
+
+
+def run_one(name, seed, *, n_draws=20, imputer="gaussian"):
+    """Accuracy on the held-out rows per criterion and budget, one seed."""
+    X, y, modalities = _load(name, seed)
+    mods = resolve_modalities(modalities, X)
+    X = np.asarray(X, dtype=float)
+    hidden = np.concatenate([mods[m] for m in HIDDEN[name]])
+    blocks = {"hidden": hidden}
+    blocks.update({m: c for m, c in mods.items() if m not in HIDDEN[name]})
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.5, stratify=y, random_state=seed
+    )
+    ranker = AcquisitionRanker(
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+        _imputer(imputer),
+        modalities=blocks,
+        n_draws=n_draws,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ranker.fit(X_tr, y_tr)
+    X_hid = X_te.copy()
+    X_hid[:, hidden] = np.nan
+    n = X_te.shape[0]
+    rows = []
+    for criterion in CRITERIA:
+        ranker.set_params(criterion=criterion)
+        start = time.perf_counter()
+        order = ranker.rank(X_hid)["row"].to_numpy()
+        seconds = time.perf_counter() - start
+        for budget in BUDGETS:
+            k = int(round(budget * n))
+            X_acq = X_hid.copy()
+            X_acq[order[:k]] = X_te[order[:k]]
+            pred = ranker.classes_[ranker._proba(X_acq).argmax(axis=1)]
+            rows.append({
+                "dataset": name, "seed": seed, "criterion": criterion,
+                "budget": budget, "n_acquired": k,
+                "accuracy": float(np.mean(pred == y_te)), "rank_seconds": seconds,
+            })
+    return rows
+
+
+def paired(runs, reference):
+    """Mean accuracy and paired difference to ``reference`` with a 95 % t-interval."""
+    out = []
+    keys = ["dataset", "budget"]
+    for (dataset, budget), group in runs.groupby(keys):
+        ref = group[group["criterion"] == reference].set_index("seed")["accuracy"]
+        for criterion, g in group.groupby("criterion", sort=False):
+            if criterion == reference:
+                continue
+            acc = g.set_index("seed")["accuracy"]
+            diff = (acc - ref.loc[acc.index]).to_numpy()
+            n = diff.size
+            half = (stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+                    if n > 1 else np.nan)
+            low, high = diff.mean() - half, diff.mean() + half
+            verdict = ("better" if low > 0 else "worse" if high < 0
+                       else "no difference")
+            out.append({
+                "dataset": dataset, "budget": budget, "criterion": criterion,
+                "accuracy": acc.mean(), "reference": ref.mean(),
+                "diff": diff.mean(), "low": low, "high": high, "verdict": verdict,
+            })
+    return pd.DataFrame(out)
+
+
+def _cell(row):
+    return f"{100 * row['diff']:+.1f} [{100 * row['low']:+.1f}, {100 * row['high']:+.1f}]"
+
+
+def report(runs):
+    """Print accuracy per budget and the paired differences."""
+    for dataset, group in runs.groupby("dataset", sort=False):
+        print(f"\n## {dataset}: held-out accuracy (%) by budget (% of rows acquired)")
+        mean = group.pivot_table(index="budget", columns="criterion",
+                                 values="accuracy", aggfunc="mean")[list(CRITERIA)]
+        print((100 * mean).round(1).to_string())
+        for reference in ("random", "uncertainty"):
+            table = paired(group, reference)
+            table = table[~table["budget"].isin([0.0, 1.0])]
+            wide = table.assign(cell=table.apply(_cell, axis=1)).pivot(
+                index="budget", columns="criterion", values="cell")
+            print(f"\npaired difference to {reference} (points, 95 % interval over "
+                  f"{group['seed'].nunique()} seeds)")
+            print(wide.to_string())
+            counts = table.groupby("criterion")["verdict"].value_counts().unstack(
+                fill_value=0)
+            print(counts.to_string())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="*", default=list(HIDDEN))
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--draws", type=int, default=20)
+    parser.add_argument("--imputer", choices=["gaussian", "iterative"],
+                        default="gaussian")
+    parser.add_argument("--out", default=None, help="write every run to this CSV")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    rows = []
+    for name in args.datasets:
+        for seed in range(args.seeds):
+            rows.extend(run_one(name, seed, n_draws=args.draws, imputer=args.imputer))
+            print(f"[acquisition] {name} seed {seed} done "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+    runs = pd.DataFrame(rows)
+    if args.out:
+        runs.to_csv(args.out, index=False)
+    report(runs)
+    seconds = runs.groupby("criterion")["rank_seconds"].mean()
+    print("\nmean seconds per rank() call:", seconds.round(3).to_dict())
+    print(f"total {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""``sklearn-skll acquire`` on a user table, run in-process through ``main``."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_skll import _cli_acquire
+from sklearn_skll.acquisition import CRITERIA
+from sklearn_skll.cli import main
+
+
+@pytest.fixture
+def cohort_csv(tmp_path):
+    """Patients with MRI and demographics; PET missing for some, labels for most."""
+    rng = np.random.RandomState(0)
+    n = 90
+    y = rng.randint(0, 2, n)
+    frame = pd.DataFrame(
+        {
+            "patient": [f"p{i:03d}" for i in range(n)],
+            "mri_hippo": y * 1.5 + rng.randn(n),
+            "mri_ventricle": -y + rng.randn(n),
+            "pet_amyloid": y * 2.0 + rng.randn(n),
+            "pet_tau": y * 1.0 + rng.randn(n),
+            "age": rng.randint(55, 90, n).astype(float),
+            "diagnosis": np.where(y == 1, "AD", "CN").astype(object),
+        }
+    )
+    frame.loc[60:, ["pet_amyloid", "pet_tau"]] = np.nan  # 30 rows without PET
+    frame.loc[80:, ["mri_hippo", "mri_ventricle"]] = np.nan  # 10 without MRI too
+    frame.loc[70:, "diagnosis"] = np.nan  # candidates may be unlabelled
+    path = tmp_path / "cohort.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _args(path, out, *extra):
+    return [
+        "acquire", "--table", str(path),
+        "--modality", "mri=re:^mri_",
+        "--modality", "pet=pet_amyloid,pet_tau",
+        "--modality", "demo=age",
+        "--target", "diagnosis", "--index-col", "patient",
+        "--imputer", "iterative", "--draws", "5", "--out", str(out), *extra,
+    ]
+
+
+def test_acquire_ranks_the_incomplete_rows_and_spends_the_budget(
+    cohort_csv, tmp_path, capsys
+):
+    before = cohort_csv.read_bytes()
+    out = tmp_path / "acq"
+    code = main(_args(cohort_csv, out, "--budget", "7", "--cost", "pet=2"))
+    assert code == 0
+    printed = capsys.readouterr()
+    assert "acquisitions chosen" in printed.out
+    assert "60 complete labelled rows train; 30 rows" in printed.err
+    ranking = pd.read_csv(out / "ranking.csv")
+    chosen = pd.read_csv(out / "chosen.csv")
+    assert (out / "acquire.png").stat().st_size > 0
+    # One entry per (incomplete row, missing modality), rows are table positions.
+    expected = {(r, "pet") for r in range(60, 90)} | {(r, "mri") for r in range(80, 90)}
+    assert set(zip(ranking["row"], ranking["modality"])) == expected
+    assert (ranking["index"] == [f"p{r:03d}" for r in ranking["row"]]).all()
+    assert chosen["cost"].sum() <= 7 and chosen["spent"].iloc[-1] <= 7
+    assert set(chosen["cost"]) <= {1.0, 2.0}
+    assert np.all(np.diff(ranking["gain_per_cost"]) <= 0)
+    assert cohort_csv.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--budget", "-1"], "--budget"),
+        (["--budget", "ten"], "--budget"),
+        (["--budget", "3", "--cost", "ct=2"], "unknown modalities"),
+        (["--budget", "3", "--cost", "pet=0"], "positive"),
+        (["--budget", "3", "--draws", "0"], "--draws"),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_code_2(cohort_csv, tmp_path, capsys,
+                                                extra, message):
+    assert main(_args(cohort_csv, tmp_path / "x", *extra)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert err.startswith("sklearn-skll acquire: error:")
+
+
+def test_nothing_to_rank_and_unknown_target(tmp_path, capsys):
+    frame = pd.DataFrame({"a": [0.0, 1, 2, 3], "b": [1.0, 0, 1, 0], "y": [0, 1, 0, 1]})
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    base = ["acquire", "--table", str(path), "--modality", "a=a", "--modality", "b=b",
+            "--budget", "1", "--out", str(tmp_path / "o")]
+    assert main([*base, "--target", "y"]) == 2
+    assert "nothing to rank" in capsys.readouterr().err
+    assert main([*base, "--target", "label"]) == 2
+    assert "--target 'label'" in capsys.readouterr().err
+
+
+def test_cli_criteria_match_the_estimator():
+    assert _cli_acquire.CRITERIA == CRITERIA
