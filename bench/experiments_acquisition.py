@@ -148,7 +148,7 @@ def run_one(name, seed, *, n_draws=20, imputer="gaussian"):
         order = ranker.rank(X_hid)["row"].to_numpy()
         seconds = time.perf_counter() - start
         for budget in BUDGETS:
-            k = int(round(budget * n))
+            k = round(budget * n)
             X_acq = X_hid.copy()
             X_acq[order[:k]] = X_te[order[:k]]
             pred = ranker.classes_[ranker._proba(X_acq).argmax(axis=1)]
