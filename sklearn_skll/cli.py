@@ -206,7 +206,7 @@ def _add_selector_args(p):
                    f"(0: none; default auto: {_AUTO_BOOTSTRAP['accuracy']} for accuracy, "
                    "which rescores all resamples in one product, "
                    f"{_AUTO_BOOTSTRAP['other']} for other scorers, which rescore "
-                   "each resample, about 2 ms per subset and fold)")
+                   "each resample: about 2 ms per resample, subset and fold)")
     g.add_argument("--max-samples", type=_positive_int, default=None,
                    help="subsample this many rows first")
     g.add_argument("--n-jobs", type=int, default=None, help="parallel subset jobs")

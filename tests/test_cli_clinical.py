@@ -3,12 +3,14 @@ targets, a stray empty lab value, a modality missing for 28 % of patients."""
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sklearn_skll.cli import main
+from sklearn_skll.exceptions import CooperationWarning
 
 
 def make_cohort_csv(path, seed=0):
@@ -112,8 +114,16 @@ def test_the_strict_defaults_stop_with_one_line_naming_the_flag(
     assert match in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("flag", ["--categorical", "--missing-target", "--partial-cells"])
-def test_bad_flag_values_exit_2_with_one_line(cohort_csv, flag):
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        ("--categorical", "invalid choice: 'maybe'"),
+        ("--missing-target", "invalid choice: 'maybe'"),
+        ("--partial-cells", "invalid choice: 'maybe'"),
+        ("--bootstrap", "expected 'auto' or a whole number, got 'maybe'"),
+    ],
+)
+def test_bad_flag_values_exit_2_with_one_line(cohort_csv, flag, message):
     result = subprocess.run(
         [sys.executable, "-m", "sklearn_skll", "select", "--table", str(cohort_csv),
          *COHORT_ARGS, flag, "maybe"],
@@ -121,4 +131,37 @@ def test_bad_flag_values_exit_2_with_one_line(cohort_csv, flag):
     )
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
-    assert f"argument {flag}: invalid choice: 'maybe'" in last
+    assert f"argument {flag}: {message}" in last
+    assert "Traceback" not in result.stderr
+
+
+def test_select_reports_the_bootstrap_and_its_interval_width(cohort_csv, capsys):
+    code = main(["select", "--table", str(cohort_csv), *COHORT_ARGS, *FLAGS,
+                 "--cv", "3", "--bootstrap", "30"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "95 % paired bootstrap over the held-out rows, 30 resamples" in captured.out
+    assert "median utility interval width 0." in captured.out
+    # the progress bar names the resamples it includes
+    assert "7 subsets x 3 folds, 30 bootstrap resamples each" in captured.err
+
+
+def test_repeated_warnings_are_printed_once_with_their_count(capsys):
+    from sklearn_skll.cli import _summarize_warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(11):
+            warnings.warn("lbfgs failed to converge", UserWarning, stacklevel=1)
+        warnings.warn("C(S) is undefined (NaN) for 2 of 7 modality subsets: they do "
+                      "no better. `utilities_` lists them.", CooperationWarning,
+                      stacklevel=1)
+    _summarize_warnings(caught)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "warning: UserWarning: lbfgs failed to converge (11 times; shown once)",
+        (
+            "note: C(S) is undefined (NaN) for 2 of 7 modality subsets: they do no "
+            "better. The `cooperation` column shows nan for them."
+        ),
+    ]
