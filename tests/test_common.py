@@ -19,6 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import sklearn_skll
 from sklearn_skll import (
     BudgetedMultimodalClassifier,
+    ClassConditionalGaussianImputer,
     FlowImputer,
     ModalitySelector,
     MultimodalNetClassifier,
@@ -45,6 +46,7 @@ def _fast_flow(**params):
 ESTIMATORS = [
     ModalitySelector(LogisticRegression(), modalities=None, cv=2, random_state=0),
     _fast_flow(modalities=None),
+    ClassConditionalGaussianImputer(modalities=None),
     _fast_net(),
     # With one modality there is no key subset to select: the checks run the
     # `available=None` path, with the real imputer and net.

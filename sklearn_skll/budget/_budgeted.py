@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, St
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .._device import resolve_device
 from .._modalities import hide_modalities, observed_modalities, resolve_modalities
@@ -169,9 +169,25 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         :class:`~sklearn_skll.ModalitySelector` with fast settings: masked
         utilities (one model per fold), ``cv=3``, a small 30-epoch
         :class:`~sklearn_skll.MultimodalNetClassifier`.
-    imputer : transformer, default=None
-        Fills the missing modality blocks. None is a
+    imputer : transformer, "auto" or None, default=None
+        Fills the missing modality blocks. Training rows are filled through
+        ``fit_transform(X, y)``, so an imputer that uses labels (the package's
+        two) generates each training row with its own class; rows to predict
+        go through ``transform(X)``, which never sees a label. None is a
         :class:`~sklearn_skll.FlowImputer` with ``n_flows=4, max_epochs=50``.
+        "auto" compares, on held-out parts of the complete (available) rows
+        with the non-key modalities hidden, the flow,
+        :class:`~sklearn_skll.ClassConditionalGaussianImputer`,
+        :class:`~sklearn.impute.IterativeImputer` and, when the classifier
+        accepts NaN, no imputation; the best score of the classifier wins
+        (see ``imputer_choice_``).
+    n_draws : int, default=1
+        Posterior draws per incomplete training row (multiple imputation):
+        each becomes ``n_draws`` rows, weighted ``1 / n_draws`` through the
+        classifier's ``sample_weight``. Needs an imputer with a ``sample``
+        method and a classifier whose ``fit`` takes ``sample_weight``
+        (``ValueError`` otherwise); an ``imputer="auto"`` choice without
+        draws fills once, with a warning.
     classifier : classifier, default=None
         Trained on the completed rows. None is a
         :class:`~sklearn_skll.MultimodalNetClassifier`.
@@ -193,7 +209,16 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         modality, or ``strategy`` in available_only / uniform / full while
         simulating).
     imputer_ : transformer
-        The fitted imputer; absent for ``strategy="skll_no_generation"``.
+        The fitted imputer; absent for ``strategy="skll_no_generation"`` and
+        when ``imputer="auto"`` chose no imputation.
+    imputer_choice_ : dict
+        Only with ``imputer="auto"``: ``{"choice": name, "scores": {name:
+        mean held-out score}}`` over ``"none"``, ``"gaussian"``,
+        ``"iterative"``, ``"flow"``.
+    imputer_scores_ : DataFrame
+        Only with ``imputer="auto"``: one row per candidate, columns
+        ``score`` (mean over folds of the classifier's ``score``), ``std``,
+        ``n_folds``, ``chosen``.
     classifier_ : classifier
         The fitted classifier.
     plan_ : AcquisitionPlan
@@ -205,7 +230,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
     new_indices_ : ndarray of int or None
         Rows of ``X`` bought with the budget (simulation only).
     n_train_rows_ : int
-        Rows the classifier was trained on.
+        Rows the classifier was trained on (draws counted).
     modalities_ : dict of str -> ndarray of int
         Resolved modalities.
     classes_ : ndarray of shape (n_classes,)
@@ -266,7 +291,8 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         "strategy": [StrOptions(set(STRATEGIES))],
         "costs": [dict, None],
         "selector": [HasMethods(["fit"]), None],
-        "imputer": [HasMethods(["fit", "transform"]), None],
+        "imputer": [HasMethods(["fit", "transform"]), StrOptions({"auto"}), None],
+        "n_draws": [Interval(Integral, 1, None, closed="left")],
         "classifier": [HasMethods(["fit", "predict"]), None],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
         "random_state": ["random_state"],
@@ -284,6 +310,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         costs=None,
         selector=None,
         imputer=None,
+        n_draws=1,
         classifier=None,
         device="cpu",
         random_state=None,
@@ -297,6 +324,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.costs = costs
         self.selector = selector
         self.imputer = imputer
+        self.n_draws = n_draws
         self.classifier = classifier
         self.device = device
         self.random_state = random_state
@@ -372,12 +400,22 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             )
         observed = observed_modalities(X_arr, modalities_)
         resolve_device(self.device)
+        if self.n_draws > 1 and not has_fit_parameter(
+            self._classifier_template(), "sample_weight"
+        ):
+            raise ValueError(
+                f"`n_draws={self.n_draws}` weights each draw 1 / n_draws, and the "
+                "classifier's fit takes no `sample_weight`. Use n_draws=1 or a "
+                "classifier that takes it. Got "
+                f"{type(self._classifier_template()).__name__} instead."
+            )
         rng = check_random_state(self.random_state)
         seeds = rng.randint(_SEED_MAX, size=3)
         names = list(modalities_)
         frame = _Framer(columns, X.index if columns is not None else None)
 
-        for attr in ("selector_", "imputer_", "available_indices_", "new_indices_"):
+        for attr in ("selector_", "imputer_", "available_indices_", "new_indices_",
+                     "imputer_choice_", "imputer_scores_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         self.available_indices_ = self.new_indices_ = None
@@ -392,9 +430,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                     UserWarning,
                     stacklevel=3,
                 )
-            X_train, y_train = self._fit_as_is(X_arr, y, observed, names, frame, seeds)
+            X_train, y_train, weight = self._fit_as_is(
+                X_arr, y, observed, names, frame, seeds
+            )
         else:
-            X_train, y_train = self._fit_simulation(
+            X_train, y_train, weight = self._fit_simulation(
                 X_arr, y, observed, names, frame, rng, seeds
             )
 
@@ -404,7 +444,10 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             int(seeds[2]),
         )
         self._log(f"fitting the classifier on {len(y_train)} rows")
-        self.classifier_.fit(X_train, y_train)
+        if weight is None:
+            self.classifier_.fit(X_train, y_train)
+        else:
+            self.classifier_.fit(X_train, y_train, sample_weight=weight)
         self.n_train_rows_ = len(y_train)
         return self
 
@@ -441,13 +484,6 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.key_subset_ = plan.key_subset
         return plan
 
-    def _make_imputer(self, seed):
-        return self._make_part(
-            self.imputer,
-            lambda: _default_imputer(self.modalities, self.device, self.verbose),
-            seed,
-        )
-
     def _fit_as_is(self, X, y, observed, names, frame, seeds):
         if self.strategy in _SIMULATION_ONLY:
             raise ValueError(
@@ -470,11 +506,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             X_frame = frame(X[complete], complete)
             y = y[complete]
         if self.strategy == "skll_no_generation":
-            return X_frame, y
-        self.imputer_ = self._make_imputer(int(seeds[1]))
-        self._log(f"fitting the imputer on {len(y)} rows "
-                  f"({int((~complete).sum())} incomplete)")
-        return frame.like(self.imputer_.fit_transform(X_frame, y), X_frame), y
+            return X_frame, y, None
+        self._log(f"imputing {len(y)} rows ({int((~complete).sum())} incomplete)")
+        reference = np.flatnonzero(complete if self.strategy != "available_only"
+                                   else np.ones(len(y), dtype=bool))
+        return self._impute(X_frame, y, frame, reference, seeds)
 
     def _fit_simulation(self, X, y, observed, names, frame, rng, seeds):
         n = X.shape[0]
@@ -533,10 +569,95 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             X_train = hide_modalities(X_train, self.modalities_, hidden)
         X_frame, y_train = frame(X_train, rows), y[rows]
         if strategy == "skll_no_generation":
-            return X_frame, y_train
-        self.imputer_ = self._make_imputer(int(seeds[1]))
-        self._log(f"fitting the imputer on {rows.size} rows")
-        return frame.like(self.imputer_.fit_transform(X_frame, y_train), X_frame), y_train
+            return X_frame, y_train, None
+        self._log(f"imputing {rows.size} rows")
+        return self._impute(X_frame, y_train, frame, np.arange(n_available), seeds)
+
+    def _impute(self, X, y, frame, reference, seeds):
+        """Fit the imputer (chosen first with ``imputer="auto"``), fill ``X``.
+
+        Training rows are filled with their labels (``fit_transform(X, y)``);
+        with ``n_draws > 1`` each incomplete row becomes ``n_draws`` draws,
+        weighted ``1 / n_draws``. Returns ``X, y, sample_weight`` (None).
+        """
+        seed = int(seeds[1])
+        imputer = self.imputer
+        if isinstance(imputer, str):  # "auto"
+            _, imputer = self._choose_imputer(X, y, reference, seed)
+            if imputer is None:
+                return X, y, None
+        self.imputer_ = self._make_part(
+            imputer,
+            lambda: _default_imputer(self.modalities, self.device, self.verbose),
+            seed,
+        )
+        if self.n_draws == 1:
+            return frame.like(self.imputer_.fit_transform(X, y), X), y, None
+        if not hasattr(self.imputer_, "sample"):
+            if isinstance(self.imputer, str):
+                warnings.warn(
+                    f"`n_draws={self.n_draws}` is ignored: the imputer chosen by "
+                    f"imputer='auto' ({type(self.imputer_).__name__}) draws no "
+                    "samples; each row is filled once.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                return frame.like(self.imputer_.fit_transform(X, y), X), y, None
+            raise ValueError(
+                f"`n_draws={self.n_draws}` needs an imputer with a "
+                "`sample(X, y, n_draws=...)` method (FlowImputer, "
+                "ClassConditionalGaussianImputer). Got "
+                f"{type(self.imputer_).__name__} instead."
+            )
+        incomplete = ~observed_modalities(
+            np.asarray(X, dtype=np.float64), self.modalities_
+        ).all(axis=1)
+        self.imputer_.fit(X, y)
+        draws = self.imputer_.sample(X, y, n_draws=self.n_draws)
+        parts = [frame.like(draws[0], X)] + [
+            frame.like(draw[incomplete], _take_rows(X, incomplete))
+            for draw in draws[1:]
+        ]
+        X_out = (pd.concat(parts) if isinstance(parts[0], pd.DataFrame)
+                 else np.vstack(parts))
+        y_out = np.concatenate([y] + [y[incomplete]] * (self.n_draws - 1))
+        weight = np.where(incomplete, 1.0 / self.n_draws, 1.0)
+        weight = np.concatenate([weight] + [weight[incomplete]] * (self.n_draws - 1))
+        return X_out, y_out, weight
+
+    def _choose_imputer(self, X, y, reference, seed):
+        """``imputer="auto"``: held-out comparison on the reference rows."""
+        from ._imputer_choice import accepts_nan, candidate_imputers, choose_imputer
+
+        classifier = self._make_part(
+            self.classifier,
+            lambda: _default_classifier(self.modalities, self.device, self.verbose),
+            seed,
+        )
+        candidates = candidate_imputers(
+            self.modalities, X.shape[1],
+            _default_imputer(self.modalities, self.device, self.verbose), seed,
+        )
+        candidates["flow"].set_params(random_state=seed)
+        if not accepts_nan(classifier):
+            del candidates["none"]
+        key = self.key_subset_
+        names = list(self.modalities_)
+        hidden = None
+        if key is not None and 0 < len(key) < len(names):
+            hidden = [name for name in names if name not in key]
+        self._log(f"choosing the imputer among {list(candidates)} on "
+                  f"{len(reference)} rows")
+        choice, table = choose_imputer(
+            candidates, classifier, _take_rows(X, reference), y[reference],
+            self.modalities_, hidden, seed,
+        )
+        self.imputer_scores_ = table
+        self.imputer_choice_ = {
+            "choice": choice, "scores": table["score"].to_dict(),
+        }
+        self._log(f"imputer='auto' chose {choice!r}:\n{table}")
+        return choice, candidates[choice]
 
     # ------------------------------------------------------------- predict
 
@@ -627,6 +748,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         tags.classifier_tags.poor_score = inner.classifier_tags.poor_score
         tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         return tags
+
+
+def _take_rows(X, rows):
+    """Rows of an ndarray or DataFrame (positions or a boolean mask)."""
+    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
 
 
 class _Framer:

@@ -1,5 +1,7 @@
-"""Generate missing modalities: :class:`FlowImputer`."""
+"""Generate missing modalities: :class:`FlowImputer`,
+:class:`ClassConditionalGaussianImputer`."""
 
 from ._flow_imputer import FlowImputer
+from ._gaussian import ClassConditionalGaussianImputer
 
-__all__ = ["FlowImputer"]
+__all__ = ["ClassConditionalGaussianImputer", "FlowImputer"]

@@ -623,6 +623,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = self._fill(X, observed, None, self._draw_generator())[0]
         return same_container(X, X_in)
 
+    @with_torch_threads
     def fit_transform(self, X, y=None):
         """Fit, then fill the training rows' missing blocks, each with its class.
 
@@ -657,6 +658,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = self._fill(X, observed, codes, self._draw_generator())[0]
         return same_container(X, X_in)
 
+    @with_torch_threads
     def sample(self, X, y=None, *, n_draws=1):
         """Draw missing blocks from the posterior, ``n_draws`` times per row.
 

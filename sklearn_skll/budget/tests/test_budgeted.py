@@ -385,3 +385,154 @@ def test_full_equals_available_only_with_the_budget_added():
     rows = np.concatenate([full.available_indices_, full.new_indices_])
     np.testing.assert_array_equal(rows, more.available_indices_)
     np.testing.assert_array_equal(full.predict_proba(X), more.predict_proba(X))
+
+
+# ------------------------------------- label-aware rows, draws, auto choice
+class _SpyGaussian:
+    """Records which imputer methods see labels (module-level log)."""
+
+    calls = []
+
+
+def _spy_imputer():
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+
+    class SpyGaussian(ClassConditionalGaussianImputer):
+        def fit_transform(self, X, y=None):
+            _SpyGaussian.calls.append(("fit_transform", y is not None))
+            return super().fit_transform(X, y)
+
+        def transform(self, X):
+            _SpyGaussian.calls.append(("transform", False))
+            return super().transform(X)
+
+    return SpyGaussian(modalities=None)
+
+
+def test_training_rows_use_their_labels_and_predict_rows_never_do():
+    X, y = _data()
+    _SpyGaussian.calls.clear()
+    clf = _make(available=0.2, budget=0.1, strategy="skll", imputer=_spy_imputer())
+    clf.fit(X, y)
+    assert _SpyGaussian.calls == [("fit_transform", True)]
+    X_test = X[:40].copy()
+    X_test[:20, 4:] = np.nan
+    pred = clf.predict(X_test)
+    assert _SpyGaussian.calls[1:] == [("transform", False)]
+    # Predictions depend on X alone: the same whatever the rows' labels are.
+    np.testing.assert_array_equal(pred, clf.predict(X_test))
+    # Label-aware: the new rows' generated blocks are not the label-free ones.
+    assert clf.key_subset_ == ("a", "b")
+    seen = clf.classifier_.fit_X_[60:]
+    hidden = X[clf.new_indices_].copy()
+    hidden[:, 4:] = np.nan
+    label_free = clf.imputer_.transform(hidden)
+    np.testing.assert_array_equal(seen[:, :4], X[clf.new_indices_, :4])
+    assert not np.allclose(seen[:, 4:], label_free[:, 4:])
+
+
+def test_n_draws_replicates_incomplete_rows_with_weights():
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+
+    X, y = _data()
+    clf = _make(
+        available=0.2, budget=0.1, strategy="skll", n_draws=3,
+        imputer=ClassConditionalGaussianImputer(modalities=None),
+        classifier=LogisticRegression(max_iter=200),
+    ).fit(X, y)
+    assert clf.n_train_rows_ == 60 + 3 * 15
+    one = _make(
+        available=0.2, budget=0.1, strategy="skll",
+        imputer=ClassConditionalGaussianImputer(modalities=None),
+        classifier=LogisticRegression(max_iter=200),
+    ).fit(X, y)
+    assert not np.allclose(clf.classifier_.coef_, one.classifier_.coef_)
+
+
+def test_n_draws_weights_reach_the_classifier(monkeypatch):
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+
+    seen = {}
+    original = LogisticRegression.fit
+
+    def fit(self, X, y, sample_weight=None):
+        seen["weight"] = sample_weight
+        return original(self, X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(LogisticRegression, "fit", fit)
+    X, y = _data()
+    _make(
+        available=0.2, budget=0.1, strategy="skll", n_draws=4,
+        imputer=ClassConditionalGaussianImputer(modalities=None),
+        classifier=LogisticRegression(max_iter=200),
+    ).fit(X, y)
+    weight = seen["weight"]
+    assert weight.size == 60 + 4 * 15
+    assert np.isclose(weight.sum(), 75)  # every original row counts once
+    assert np.allclose(weight[60:], 0.25) and np.allclose(weight[:60], 1)
+
+
+def test_n_draws_errors_without_sample_or_sample_weight():
+    from sklearn.impute import SimpleImputer
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+
+    X, y = _data()
+    with pytest.raises(ValueError, match="`n_draws=2`.*sample"):
+        _make(available=0.2, strategy="skll", n_draws=2,
+              imputer=SimpleImputer()).fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        _make(available=0.2, strategy="skll", n_draws=2,
+              imputer=ClassConditionalGaussianImputer(modalities=None),
+              classifier=KNeighborsClassifier()).fit(X, y)
+
+
+def _fast_flow_default(monkeypatch):
+    from sklearn_skll.budget import _budgeted
+    from sklearn_skll.impute import FlowImputer
+
+    monkeypatch.setattr(
+        _budgeted, "_default_imputer",
+        lambda modalities, device, verbose: FlowImputer(
+            modalities=modalities, latent_dim=4, n_flows=2, hidden_dim=8,
+            max_epochs=3, device=device,
+        ),
+    )
+
+
+@pytest.mark.parametrize("classifier, has_none", [
+    (LogisticRegression(max_iter=200), False),
+    (HistGradientBoostingClassifier(max_iter=20), True),
+])
+def test_auto_imputer_scores_candidates_and_keeps_the_best(
+    monkeypatch, classifier, has_none
+):
+    _fast_flow_default(monkeypatch)
+    X, y = _data()
+    clf = _make(available=0.3, budget=0.1, strategy="skll", imputer="auto",
+                classifier=classifier).fit(X, y)
+    table = clf.imputer_scores_
+    expected = {"gaussian", "iterative", "flow"} | ({"none"} if has_none else set())
+    assert set(table.index) == expected
+    assert table["score"].between(0, 1).all() and (table["n_folds"] == 3).all()
+    choice = clf.imputer_choice_["choice"]
+    assert table["score"].idxmax() == choice and table.loc[choice, "chosen"]
+    assert clf.imputer_choice_["scores"] == table["score"].to_dict()
+    kinds = {"gaussian": "ClassConditionalGaussianImputer",
+             "iterative": "IterativeImputer", "flow": "FlowImputer"}
+    if choice == "none":
+        assert not hasattr(clf, "imputer_")
+    else:
+        assert type(clf.imputer_).__name__ == kinds[choice]
+    assert clf.score(X, y) > 0.6
+    # Same seed, same choice and scores.
+    again = clone(clf).fit(X, y)
+    pd.testing.assert_frame_equal(again.imputer_scores_, table)
+
+
+def test_auto_imputer_needs_enough_rows_per_class():
+    X, y = _data(60)
+    with pytest.raises(ValueError, match="imputer='auto'"):
+        _make(available=6, budget=0.1, strategy="skll", imputer="auto",
+              classifier=LogisticRegression()).fit(X, y)

@@ -1,0 +1,365 @@
+"""ClassConditionalGaussianImputer: one Gaussian per class, shared covariance."""
+
+from itertools import pairwise
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import linalg
+from scipy.special import logsumexp
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.covariance import LedoitWolf, ShrunkCovariance
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from .._base import same_container
+from .._modalities import observed_modalities, resolve_modalities
+from ..exceptions import ModalityError
+from ._flow_imputer import _check_fit_observed
+
+__all__ = ["ClassConditionalGaussianImputer"]
+
+
+class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Generate missing modalities from a Gaussian per class with a shared covariance.
+
+    The modalities' columns are modelled as ``N(mu_c, Sigma)``: a mean per
+    class ``c`` and one within-class covariance, shrunk (Ledoit-Wolf by
+    default), as in linear discriminant analysis. A row's missing modality
+    blocks ``m`` are filled from its observed ones ``o`` by the Gaussian
+    conditional ``mu_c,m + Sigma_mo Sigma_oo^-1 (x_o - mu_c,o)``:
+
+    - :meth:`transform` (label-free) averages it over the classes, weighted
+      by their posterior given ``x_o`` (the conditional mean of the mixture);
+    - :meth:`fit_transform` with labels uses each training row's own class,
+      ``p(x_missing | x_observed, y)``;
+    - :meth:`sample` draws from the conditional Gaussian, with covariance
+      ``Sigma_mm - Sigma_mo Sigma_oo^-1 Sigma_om``.
+
+    It is the small, linear counterpart of
+    :class:`~sklearn_skll.FlowImputer`, with the same ``modalities`` API.
+    Observed values are never changed.
+
+    Parameters
+    ----------
+    modalities : dict or None
+        Mapping ``name -> column selector`` (as in
+        :class:`~sklearn.compose.ColumnTransformer`). ``None`` is one modality
+        of all columns: nothing can be generated then.
+    shrinkage : "auto" or float, default="auto"
+        Shrinkage of the within-class covariance (of standardized columns)
+        toward a scaled identity: "auto" is Ledoit-Wolf's, a float in
+        ``[0, 1]`` a fixed one.
+    class_conditional : bool, default=True
+        One mean per class of ``y``. With ``y=None`` or False, one mean.
+    random_state : int, RandomState instance or None, default=None
+        Seeds :meth:`sample`.
+
+    Attributes
+    ----------
+    modalities_ : dict of str -> ndarray of int
+        Column indices of each modality.
+    classes_ : ndarray or None
+        Class labels of the means, None when there is one mean.
+    class_means_ : ndarray of shape (n_classes, n_features)
+        Mean of each class, in the columns' units (NaN outside modalities).
+    class_priors_ : ndarray of shape (n_classes,)
+        Class frequencies in fit.
+    covariance_ : ndarray of shape (n_modality_features, n_modality_features)
+        Shrunk within-class covariance of the standardized modality columns
+        (in the order of ``modalities_``), from the complete rows.
+    shrinkage_ : float
+        Shrinkage used.
+    mean_, scale_ : ndarray of shape (n_features,)
+        Standardization of each column, from its observed values.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn_skll.FlowImputer : Class-conditional normalizing flows.
+    sklearn.discriminant_analysis.LinearDiscriminantAnalysis : The same model
+        of the classes.
+
+    Notes
+    -----
+    Class means are estimated on every row where a column is observed; the
+    covariance on the complete rows (at least two are needed). As with
+    :class:`~sklearn.preprocessing.TargetEncoder`, ``fit_transform(X, y)``
+    differs from ``fit(X, y).transform(X)`` on incomplete rows: it uses the
+    training labels, which ``transform`` never sees.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_skll.impute import ClassConditionalGaussianImputer
+    >>> rng = np.random.RandomState(0)
+    >>> y = rng.randint(2, size=80)
+    >>> t = rng.normal(size=(80, 1)) + 2 * y[:, None]
+    >>> X = np.hstack([t, t, -t, -t]) + 0.1 * rng.normal(size=(80, 4))
+    >>> X[:5, 2:] = np.nan
+    >>> imp = ClassConditionalGaussianImputer(modalities={"a": [0, 1], "b": [2, 3]})
+    >>> Xt = imp.fit_transform(X, y)
+    >>> bool(np.isfinite(Xt).all()), bool(np.array_equal(Xt[:, :2], X[:, :2]))
+    (True, True)
+    """
+
+    _parameter_constraints: dict = {
+        "modalities": [dict, None],
+        "shrinkage": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
+        "class_conditional": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self, *, modalities, shrinkage="auto", class_conditional=True, random_state=None
+    ):
+        self.modalities = modalities
+        self.shrinkage = shrinkage
+        self.class_conditional = class_conditional
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Estimate the class means and the shared within-class covariance.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Missing modality blocks are all NaN; at least two rows complete.
+        y : array-like of shape (n_samples,), default=None
+            Class labels.
+
+        Returns
+        -------
+        self : ClassConditionalGaussianImputer
+        """
+        if not hasattr(X, "shape"):
+            X = np.asarray(X)
+        modalities = resolve_modalities(self.modalities, X, absent="skip")
+        if y is None:
+            X = validate_data(
+                self, X, dtype=np.float64, ensure_all_finite="allow-nan",
+                ensure_min_samples=2,
+            )
+        else:
+            X, y = validate_data(
+                self, X, y, dtype=np.float64, ensure_all_finite="allow-nan",
+                ensure_min_samples=2,
+            )
+        self.modalities_ = modalities
+        observed = _check_fit_observed(X, modalities)
+        complete = observed.all(axis=1)
+        if complete.sum() < 2:
+            raise ModalityError(
+                "ClassConditionalGaussianImputer estimates its covariance on "
+                "rows where every modality is observed and needs at least 2. "
+                f"Got {int(complete.sum())} such rows instead."
+            )
+        if y is None or not self.class_conditional:
+            self.classes_ = None
+            codes = np.zeros(X.shape[0], dtype=np.int64)
+            n_classes = 1
+        else:
+            kind = type_of_target(y, input_name="y", raise_unknown=True)
+            if kind not in ("binary", "multiclass"):
+                raise ValueError(
+                    "`y` must hold class labels (binary or multiclass) for class "
+                    "means; pass class_conditional=False or y=None otherwise. "
+                    f"Got a {kind} target instead."
+                )
+            self.classes_, codes = np.unique(y, return_inverse=True)
+            n_classes = self.classes_.size
+
+        cols = self._columns()
+        self.mean_ = np.zeros(X.shape[1])
+        self.scale_ = np.ones(X.shape[1])
+        block = X[:, cols]
+        self.mean_[cols] = np.nanmean(block, axis=0)
+        std = np.nanstd(block, axis=0)
+        self.scale_[cols] = np.where(std > 0, std, 1.0)
+        Z = (block - self.mean_[cols]) / self.scale_[cols]
+
+        means = np.zeros((n_classes, cols.size))  # standardized; 0 = overall mean
+        for c in range(n_classes):
+            rows = Z[codes == c]
+            seen = (~np.isnan(rows)).any(axis=0)
+            means[c, seen] = np.nanmean(rows[:, seen], axis=0)
+        self._means = means
+        self.class_priors_ = np.bincount(codes, minlength=n_classes) / codes.size
+        self.class_means_ = np.full((n_classes, X.shape[1]), np.nan)
+        self.class_means_[:, cols] = means * self.scale_[cols] + self.mean_[cols]
+
+        resid = Z[complete] - means[codes[complete]]
+        if self.shrinkage == "auto":
+            est = LedoitWolf(assume_centered=True).fit(resid)
+        else:
+            est = ShrunkCovariance(
+                shrinkage=self.shrinkage, assume_centered=True
+            ).fit(resid)
+        self.covariance_ = est.covariance_
+        self.shrinkage_ = float(est.shrinkage_ if hasattr(est, "shrinkage_")
+                                else self.shrinkage)
+        return self
+
+    def _columns(self):
+        return np.concatenate(list(self.modalities_.values()))
+
+    # ------------------------------------------------------------ transform
+    def transform(self, X):
+        """Fill missing modality blocks with the conditional mean (label-free).
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Missing modality blocks are all NaN; each row observes at least
+            one modality.
+
+        Returns
+        -------
+        X_out : {ndarray, DataFrame} of shape (n_samples, n_features)
+            Observed values unchanged; a DataFrame in gives a DataFrame out.
+        """
+        check_is_fitted(self)
+        X_in = X
+        X, observed = self._check_input(X)
+        return same_container(self._fill(X, observed, None, None, 1)[0], X_in)
+
+    def fit_transform(self, X, y=None):
+        """Fit, then fill each training row's missing blocks with its own class.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Class labels; None is ``fit(X).transform(X)``.
+
+        Returns
+        -------
+        X_out : {ndarray, DataFrame} of shape (n_samples, n_features)
+        """
+        self.fit(X, y)
+        X_in = X
+        X, observed = self._check_input(X)
+        codes = self._label_codes(y, X.shape[0])
+        return same_container(self._fill(X, observed, codes, None, 1)[0], X_in)
+
+    def sample(self, X, y=None, *, n_draws=1):
+        """Draw missing blocks from the conditional Gaussian, ``n_draws`` times.
+
+        Without ``y``, each draw first draws the class from its posterior
+        given the observed blocks. Seeded by ``random_state``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Class labels of the rows (labelled training rows only).
+        n_draws : int, default=1
+
+        Returns
+        -------
+        draws : ndarray of shape (n_draws, n_samples, n_features)
+        """
+        check_is_fitted(self)
+        if isinstance(n_draws, bool) or not isinstance(n_draws, Integral) or n_draws < 1:
+            raise ValueError(
+                f"`n_draws` must be an integer >= 1. Got {n_draws!r} instead."
+            )
+        X, observed = self._check_input(X)
+        codes = self._label_codes(y, X.shape[0])
+        rng = check_random_state(self.random_state)
+        return np.stack(self._fill(X, observed, codes, rng, n_draws))
+
+    def _check_input(self, X):
+        X = validate_data(
+            self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan",
+            copy=True,
+        )
+        observed = observed_modalities(
+            X, self.modalities_, partial="raise", allow_none=False
+        )
+        if (~observed).any() and len(self.modalities_) < 2:
+            name = next(iter(self.modalities_))
+            raise ModalityError(
+                f"Modality `{name}` is missing in some rows, but it is the only "
+                "modality, so there is nothing to generate it from. Got 1 "
+                "modality instead."
+            )
+        return X, observed
+
+    def _label_codes(self, y, n):
+        if y is None or self.classes_ is None:
+            return None
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(y, np.empty(n))
+        known = np.isin(y, self.classes_)
+        if not known.all():
+            raise ValueError(
+                f"`y` holds labels unseen in fit: {np.unique(y[~known])[:5]}. "
+                f"Got them where one of {list(self.classes_)} was expected instead."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def _fill(self, X, observed, codes, rng, n_draws):
+        """``n_draws`` completed copies of ``X`` (the first is ``X`` itself)."""
+        outs = [X] + [X.copy() for _ in range(n_draws - 1)]
+        cols = self._columns()
+        offsets = np.cumsum([0] + [idx.size for idx in self.modalities_.values()])
+        spans = [np.arange(a, b) for a, b in pairwise(offsets)]
+        patterns, inverse = np.unique(observed, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        log_prior = np.log(np.clip(self.class_priors_, 1e-300, None))
+        for k, pattern in enumerate(patterns):
+            if pattern.all():
+                continue
+            rows = np.flatnonzero(inverse == k)
+            o = np.concatenate([spans[i] for i in np.flatnonzero(pattern)])
+            m = np.concatenate([spans[i] for i in np.flatnonzero(~pattern)])
+            S = self.covariance_
+            chol = linalg.cho_factor(S[np.ix_(o, o)])
+            B = linalg.cho_solve(chol, S[np.ix_(o, m)]).T  # (p_m, p_o)
+            z_o = (X[np.ix_(rows, cols[o])] - self.mean_[cols[o]]) / self.scale_[cols[o]]
+            mu_o, mu_m = self._means[:, o], self._means[:, m]
+            shift = mu_m - mu_o @ B.T  # (C, p_m): class part of the conditional
+            base = z_o @ B.T  # (n, p_m)
+            if codes is not None:
+                post = np.eye(len(log_prior))[codes[rows]]
+            else:
+                P_mu = linalg.cho_solve(chol, mu_o.T)  # (p_o, C)
+                logit = (
+                    z_o @ P_mu - 0.5 * np.einsum("pc,cp->c", P_mu, mu_o) + log_prior
+                )
+                post = np.exp(logit - logsumexp(logit, axis=1, keepdims=True))
+            cond_chol = None
+            if rng is not None:
+                cond = S[np.ix_(m, m)] - B @ S[np.ix_(o, m)]
+                cond = (cond + cond.T) / 2 + 1e-9 * np.eye(m.size)
+                cond_chol = np.linalg.cholesky(cond)
+            for out in outs:
+                if rng is None:
+                    z_m = base + post @ shift
+                else:
+                    u = rng.uniform(size=(rows.size, 1))
+                    c = np.minimum((post.cumsum(axis=1) < u).sum(axis=1), len(post[0]) - 1)
+                    noise = rng.standard_normal((rows.size, m.size)) @ cond_chol.T
+                    z_m = base + shift[c] + noise
+                out[np.ix_(rows, cols[m])] = z_m * self.scale_[cols[m]] + self.mean_[cols[m]]
+        return outs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
