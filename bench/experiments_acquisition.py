@@ -78,26 +78,34 @@ class GaussianImputer(TransformerMixin, BaseEstimator):
         self.scale_ = complete.std(axis=0)
         self.scale_[self.scale_ == 0] = 1.0
         self.covariance_ = LedoitWolf().fit((complete - self.mean_) / self.scale_).covariance_
+        self.cache_ = {}  # shared by the shallow copies that make the draws
         return self
+
+    def _factors(self, pattern):
+        """Regression and noise factor of a missing pattern, computed once."""
+        key = pattern.tobytes()
+        if key not in self.cache_:
+            m, o = np.flatnonzero(pattern), np.flatnonzero(~pattern)
+            S = self.covariance_
+            K = np.linalg.solve(S[np.ix_(o, o)], S[np.ix_(o, m)])
+            cov = S[np.ix_(m, m)] - S[np.ix_(m, o)] @ K
+            w, V = np.linalg.eigh((cov + cov.T) / 2)
+            self.cache_[key] = m, o, K, V * np.sqrt(np.clip(w, 0, None))
+        return self.cache_[key]
 
     def transform(self, X):
         X = np.array(X, dtype=float, copy=True)
         Z = (X - self.mean_) / self.scale_
         rng = check_random_state(self.random_state)
         missing = np.isnan(X)
-        patterns, inverse = np.unique(missing, axis=0, return_inverse=True)
-        for p, pattern in enumerate(patterns):
-            if not pattern.any():
-                continue
-            rows = np.flatnonzero(inverse.ravel() == p)
-            m, o = np.flatnonzero(pattern), np.flatnonzero(~pattern)
-            S = self.covariance_
-            K = np.linalg.solve(S[np.ix_(o, o)], S[np.ix_(o, m)])
+        groups = {}  # rows by missing pattern (np.unique(axis=0) sorts slowly)
+        for row in np.flatnonzero(missing.any(axis=1)):
+            groups.setdefault(missing[row].tobytes(), []).append(row)
+        for rows in groups.values():
+            rows = np.asarray(rows)
+            m, o, K, L = self._factors(missing[rows[0]])
             fill = Z[np.ix_(rows, o)] @ K
             if self.sample_posterior:
-                cov = S[np.ix_(m, m)] - S[np.ix_(m, o)] @ K
-                w, V = np.linalg.eigh((cov + cov.T) / 2)
-                L = V * np.sqrt(np.clip(w, 0, None))
                 fill = fill + rng.standard_normal((rows.size, m.size)) @ L.T
             X[np.ix_(rows, m)] = fill * self.scale_[m] + self.mean_[m]
         return X

@@ -44,7 +44,10 @@ def _entropy(p):
 def _one_draw(imputer, X, seed):
     """One posterior draw: ``imputer`` reseeded, its fitted state shared."""
     imp = copy.copy(imputer)
-    if "random_state" in imp.get_params(deep=False):
+    params = imp.get_params(deep=False)
+    if "sample_posterior" in params:
+        imp.set_params(sample_posterior=True)
+    if "random_state" in params:
         imp.set_params(random_state=int(seed))
     if hasattr(imp, "random_state_"):  # IterativeImputer draws from this
         imp.random_state_ = np.random.RandomState(int(seed))

@@ -250,3 +250,10 @@ def test_package_net_and_flow_on_a_dataframe(split):
     assert len(ranking) == 45 and (ranking["gain_std"] > 0).any()
     again = ranker.rank(frame)
     pd.testing.assert_frame_equal(ranking, again)
+
+
+def test_draws_sample_the_posterior_even_if_the_fitted_imputer_was_reset(split):
+    X, y, X_new = split
+    ranker = _ranker().fit(X, y)
+    ranker.imputer_.set_params(sample_posterior=False)
+    assert (ranker.rank(X_new)["gain_std"] > 0).any()
