@@ -79,12 +79,16 @@ class AcquisitionRanker(BaseEstimator):
         ``prefit=True``.
     imputer : transformer
         Fills missing modality blocks, e.g.
-        :class:`~sklearn_skll.FlowImputer` or
+        :class:`~sklearn_skll.FlowImputer`,
+        :class:`~sklearn_skll.impute.ClassConditionalGaussianImputer` or
         :class:`~sklearn.impute.IterativeImputer`. Always fitted (a clone) on
-        the rows given to :meth:`fit`. When it has a ``sample_posterior``
-        parameter, the clone is fitted with ``sample_posterior=True`` and
-        each draw is one ``transform`` with its own seed; an imputer without
-        it gives ``n_draws`` identical draws (with a warning).
+        the rows given to :meth:`fit`. Draws come from its
+        ``sample(X, n_draws=...)`` method where it has one (the package's
+        imputers); otherwise each draw is one ``transform`` with its own seed
+        and ``sample_posterior=True`` (scikit-learn's iterative imputer); an
+        imputer with neither gives ``n_draws`` identical draws (with a
+        warning). When it has a ``sample_posterior`` parameter, the clone is
+        fitted with ``sample_posterior=True``.
     modalities : dict
         Mapping ``name -> column selector`` (as in
         :class:`~sklearn.compose.ColumnTransformer`), at least two modalities.
@@ -107,7 +111,8 @@ class AcquisitionRanker(BaseEstimator):
         Seeds the imputer's fit and the draws and the ``"random"`` criterion.
         With an int, :meth:`rank` gives the same result at every call.
     n_jobs : int, default=None
-        Draws computed in parallel with :class:`sklearn.utils.parallel.Parallel`.
+        Draws computed in parallel with :class:`sklearn.utils.parallel.Parallel`
+        (one ``transform`` per draw; an imputer with ``sample`` draws in one call).
 
     Attributes
     ----------
@@ -406,18 +411,24 @@ class AcquisitionRanker(BaseEstimator):
         return list(self.modalities_)[j]
 
     def _draws(self, Xa, rng):
+        """``n_draws`` completed copies of ``Xa``: (n_draws, n_rows, n_features)."""
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_draws)
+        X = self._wrap(Xa)
+        if hasattr(self.imputer_, "sample"):  # the package's multi-draw API
+            imp = copy.copy(self.imputer_)
+            if "random_state" in imp.get_params(deep=False):
+                imp.set_params(random_state=int(seeds[0]))
+            return np.asarray(imp.sample(X, n_draws=self.n_draws), dtype=np.float64)
         posterior = "sample_posterior" in self.imputer_.get_params(deep=False)
         if not posterior and self.n_draws > 1:
             warnings.warn(
-                f"The imputer {type(self.imputer_).__name__} has no "
-                "`sample_posterior` parameter, so its draws are identical "
-                f"and `gain_std` is 0. Got n_draws={self.n_draws} identical "
-                "draws instead.",
+                f"The imputer {type(self.imputer_).__name__} has neither a "
+                "`sample` method nor a `sample_posterior` parameter, so its "
+                f"draws are identical and `gain_std` is 0. Got n_draws="
+                f"{self.n_draws} identical draws instead.",
                 UserWarning,
                 stacklevel=3,
             )
-        X = self._wrap(Xa)
         draws = Parallel(n_jobs=self.n_jobs)(
             delayed(_one_draw)(self.imputer_, X, seed) for seed in seeds
         )

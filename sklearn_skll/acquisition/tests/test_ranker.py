@@ -7,6 +7,7 @@ from sklearn.impute import IterativeImputer, SimpleImputer
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_skll import FlowImputer, MultimodalNetClassifier
+from sklearn_skll.impute import ClassConditionalGaussianImputer
 from sklearn_skll.acquisition import CRITERIA, AcquisitionRanker
 from sklearn_skll.acquisition._ranker import _entropy
 from sklearn_skll.exceptions import BudgetError, ModalityError
@@ -257,3 +258,16 @@ def test_draws_sample_the_posterior_even_if_the_fitted_imputer_was_reset(split):
     ranker = _ranker().fit(X, y)
     ranker.imputer_.set_params(sample_posterior=False)
     assert (ranker.rank(X_new)["gain_std"] > 0).any()
+
+
+def test_imputer_with_a_sample_method_draws_in_one_call(split):
+    X, y, X_new = split
+    ranker = AcquisitionRanker(
+        LogisticRegression(), ClassConditionalGaussianImputer(modalities=MODS),
+        modalities=MODS, n_draws=6, random_state=0,
+    ).fit(X, y)
+    ranking = ranker.rank(X_new)
+    assert (ranking["gain_std"] > 0).all()
+    pd.testing.assert_frame_equal(ranking, ranker.rank(X_new))
+    by = ranking.groupby("modality")["gain"].mean()
+    assert by["signal"] > 3 * by["noise"]
