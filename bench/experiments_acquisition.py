@@ -12,11 +12,13 @@ block). Same seed, same rows, same fitted parts for every criterion, so the
 differences to ``random`` (and to ``uncertainty``) are paired; the 95 %
 interval is Student's t over seeds. ``random`` draws its own order per seed.
 
-Parts (fast on purpose): StandardScaler + LogisticRegression, and a joint
-Gaussian imputer (Ledoit-Wolf covariance of the standardized training rows;
-posterior draws from the conditional Gaussian of the hidden block given the
-observed ones). ``--imputer iterative`` uses scikit-learn's
-IterativeImputer(sample_posterior=True) instead (slow on multiple_features).
+Parts (fast on purpose): StandardScaler + LogisticRegression, and the
+package's ClassConditionalGaussianImputer (class means, one shrunk
+within-class covariance; its ``sample`` draws the class from its posterior
+given the observed blocks, then the hidden block from the conditional
+Gaussian). ``--imputer joint_gaussian`` uses one Gaussian for all classes;
+``--imputer iterative`` scikit-learn's IterativeImputer(sample_posterior=True)
+(slow on multiple_features).
 
 Hidden blocks: alzheimers proteins+csf (the CSF assay; apoe and demographics
 observed); multiple_features fac+pix+kar (fou, zer, mor observed); synthetic
@@ -26,7 +28,7 @@ observed); multiple_features fac+pix+kar (fou, zer, mor observed); synthetic
 Usage::
 
     nice python bench/experiments_acquisition.py [--datasets alzheimers ...]
-        [--seeds 10] [--draws 20] [--imputer gaussian|iterative] [--out FILE.csv]
+        [--seeds 10] [--draws 20] [--imputer gaussian|joint_gaussian|iterative] [--out FILE.csv]
 """
 
 import argparse
@@ -36,8 +38,6 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.covariance import LedoitWolf
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer
@@ -45,11 +45,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import check_random_state
 
 from sklearn_skll._modalities import resolve_modalities
 from sklearn_skll.acquisition import CRITERIA, AcquisitionRanker
 from sklearn_skll.datasets import load, make_multimodal_classification
+from sklearn_skll.impute import ClassConditionalGaussianImputer
 
 HIDDEN = {
     "alzheimers": ["proteins", "csf"],
@@ -57,58 +57,6 @@ HIDDEN = {
     "synthetic": ["informative"],
 }
 BUDGETS = np.round(np.arange(0, 1.01, 0.1), 2)
-
-
-class GaussianImputer(TransformerMixin, BaseEstimator):
-    """Joint Gaussian on standardized columns; conditional mean or draws.
-
-    Fit on the complete rows of ``X``. A row's missing cells get the
-    conditional mean given its observed cells, or (``sample_posterior``) a
-    draw from the conditional Gaussian, seeded by ``random_state``.
-    """
-
-    def __init__(self, *, sample_posterior=False, random_state=None):
-        self.sample_posterior = sample_posterior
-        self.random_state = random_state
-
-    def fit(self, X, y=None):
-        X = np.asarray(X, dtype=float)
-        complete = X[~np.isnan(X).any(axis=1)]
-        self.mean_ = complete.mean(axis=0)
-        self.scale_ = complete.std(axis=0)
-        self.scale_[self.scale_ == 0] = 1.0
-        self.covariance_ = LedoitWolf().fit((complete - self.mean_) / self.scale_).covariance_
-        self.cache_ = {}  # shared by the shallow copies that make the draws
-        return self
-
-    def _factors(self, pattern):
-        """Regression and noise factor of a missing pattern, computed once."""
-        key = pattern.tobytes()
-        if key not in self.cache_:
-            m, o = np.flatnonzero(pattern), np.flatnonzero(~pattern)
-            S = self.covariance_
-            K = np.linalg.solve(S[np.ix_(o, o)], S[np.ix_(o, m)])
-            cov = S[np.ix_(m, m)] - S[np.ix_(m, o)] @ K
-            w, V = np.linalg.eigh((cov + cov.T) / 2)
-            self.cache_[key] = m, o, K, V * np.sqrt(np.clip(w, 0, None))
-        return self.cache_[key]
-
-    def transform(self, X):
-        X = np.array(X, dtype=float, copy=True)
-        Z = (X - self.mean_) / self.scale_
-        rng = check_random_state(self.random_state)
-        missing = np.isnan(X)
-        groups = {}  # rows by missing pattern (np.unique(axis=0) sorts slowly)
-        for row in np.flatnonzero(missing.any(axis=1)):
-            groups.setdefault(missing[row].tobytes(), []).append(row)
-        for rows in groups.values():
-            rows = np.asarray(rows)
-            m, o, K, L = self._factors(missing[rows[0]])
-            fill = Z[np.ix_(rows, o)] @ K
-            if self.sample_posterior:
-                fill = fill + rng.standard_normal((rows.size, m.size)) @ L.T
-            X[np.ix_(rows, m)] = fill * self.scale_[m] + self.mean_[m]
-        return X
 
 
 def _load(name, seed):
@@ -119,10 +67,13 @@ def _load(name, seed):
     return data.data, np.asarray(data.target), data.modalities
 
 
-def _imputer(kind):
+def _imputer(kind, blocks):
     if kind == "iterative":
         return IterativeImputer(sample_posterior=True, max_iter=5)
-    return GaussianImputer()
+    if kind == "joint_gaussian":
+        return ClassConditionalGaussianImputer(modalities=blocks,
+                                               class_conditional=False)
+    return ClassConditionalGaussianImputer(modalities=blocks)
 
 
 def run_one(name, seed, *, n_draws=20, imputer="gaussian"):
@@ -138,7 +89,7 @@ def run_one(name, seed, *, n_draws=20, imputer="gaussian"):
     )
     ranker = AcquisitionRanker(
         make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
-        _imputer(imputer),
+        _imputer(imputer, blocks),
         modalities=blocks,
         n_draws=n_draws,
         random_state=seed,
@@ -222,7 +173,7 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="*", default=list(HIDDEN))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--draws", type=int, default=20)
-    parser.add_argument("--imputer", choices=["gaussian", "iterative"],
+    parser.add_argument("--imputer", choices=["gaussian", "joint_gaussian", "iterative"],
                         default="gaussian")
     parser.add_argument("--out", default=None, help="write every run to this CSV")
     args = parser.parse_args(argv)

@@ -41,7 +41,7 @@ def _args(path, out, *extra):
         "--modality", "pet=pet_amyloid,pet_tau",
         "--modality", "demo=age",
         "--target", "diagnosis", "--index-col", "patient",
-        "--imputer", "iterative", "--draws", "5", "--out", str(out), *extra,
+        "--draws", "5", "--out", str(out), *extra,
     ]
 
 
@@ -96,6 +96,13 @@ def test_nothing_to_rank_and_unknown_target(tmp_path, capsys):
     assert "nothing to rank" in capsys.readouterr().err
     assert main([*base, "--target", "label"]) == 2
     assert "--target 'label'" in capsys.readouterr().err
+
+
+def test_other_imputers(cohort_csv, tmp_path, capsys):
+    out = tmp_path / "it"
+    assert main(_args(cohort_csv, out, "--budget", "3", "--imputer", "iterative",
+                      "--criterion", "expected_loss_reduction")) == 0
+    assert len(pd.read_csv(out / "chosen.csv")) == 3
 
 
 def test_cli_criteria_match_the_estimator():
