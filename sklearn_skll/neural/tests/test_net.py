@@ -169,6 +169,19 @@ def test_no_validation_runs_every_epoch():
     assert clf.n_iter_ == 3 and "valid_loss" not in clf.history_[-1]
 
 
+def test_predict_runs_in_eval_mode_after_training_steps():
+    # The last batch of a fit without validation is a training step: predict
+    # must still switch dropout off (the train/eval mode is set on change).
+    X, y = make_data()
+    clf = MultimodalNetClassifier(
+        modalities=MODALITIES, dropout=0.9, validation_fraction=0, **FAST
+    ).fit(X, y)
+    assert clf.net_.module_.training
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    assert not clf.net_.module_.training
+    assert not any(m.training for m in clf.net_.module_.modules())
+
+
 def test_fast_configuration_learns_on_300_rows():
     """The cheap setting other components use (max_epochs=20) is not useless."""
     X, y = make_data(300)
