@@ -74,7 +74,7 @@ def set_config(n_threads=None):
         - ``"auto"`` (default): one thread. The package's nets and batches
           are small; a second intra-op thread never paid on the measured
           2-core machine (``bench/bench_threads.py``: a training step on
-          128 to 8,192 rows was 2.6 to 37 times slower with two threads
+          128 to 8,192 rows was 1.2 to 37 times slower with two threads
           while other processes kept the cores busy).
         - a positive int: that many threads; ``-1``: one per CPU core.
         - ``"torch"``: leave torch's own setting alone (the behaviour before
