@@ -112,6 +112,7 @@ def test_the_strict_defaults_stop_with_one_line_naming_the_flag(
     err = capsys.readouterr().err
     assert code == 2
     assert match in err and err.count("\n") == 1
+    assert "np." not in err  # row labels print as the user wrote them
 
 
 @pytest.mark.parametrize(

@@ -494,9 +494,11 @@ def _partial_cells(table, resolved, partial_cells):
         if partial_cells == "error":
             k = int(np.flatnonzero(rows)[0])
             gaps = [c for c, e in zip(cols, empty[k]) if e]
+            label = table.index[k]
+            label = label.item() if isinstance(label, np.generic) else label
             raise ModalityError(
                 f"Modality `{name}` is only partly observed in {partial[name]} "
-                f"row(s) (first: row {table.index[k]!r}, empty {gaps}); pass "
+                f"row(s) (first: row {label!r}, empty {gaps}); pass "
                 "partial_cells='impute' to fill such cells from the rows that "
                 "observe the modality. Got "
                 f"{int(empty[rows].sum())} empty cell(s) in observed rows instead."

@@ -357,7 +357,8 @@ def test_partial_cells_impute_fills_only_partly_observed_blocks(cohort):
 
 def test_partial_cells_error_names_the_modality_and_the_row(cohort):
     with pytest.raises(ModalityError, match=r"Modality `clinical` is only partly "
-                       r"observed in 1 row\(s\) \(first: row 3") as info:
+                       r"observed in 1 row\(s\) \(first: row 3, empty \['mmse', 'sex'\]\)"
+                       ) as info:
         read_clinical_table(cohort, COHORT, "dx", partial_cells="error")
     assert "partial_cells='impute'" in str(info.value)
     assert str(info.value).endswith("instead.")
