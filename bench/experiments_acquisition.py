@@ -28,7 +28,9 @@ observed); multiple_features fac+pix+kar (fou, zer, mor observed); synthetic
 Usage::
 
     nice python bench/experiments_acquisition.py [--datasets alzheimers ...]
-        [--seeds 10] [--draws 20] [--imputer gaussian|joint_gaussian|iterative] [--out FILE.csv]
+        [--seeds 10] [--draws 20] [--imputer gaussian|joint_gaussian|iterative]
+        [--out FILE.csv] [--plot FILE.png]
+    python bench/experiments_acquisition.py --runs FILE.csv --plot FILE.png
 """
 
 import argparse
@@ -168,6 +170,42 @@ def report(runs):
             print(counts.to_string())
 
 
+def plot(runs, path):
+    """Accuracy against budget per dataset; shaded: paired 95 % interval of
+    each criterion's difference to random, drawn around random's mean."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(runs["dataset"]))
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6),
+                             squeeze=False)
+    for ax, name in zip(axes[0], names):
+        group = runs[runs["dataset"] == name]
+        mean = group.pivot_table(index="budget", columns="criterion",
+                                 values="accuracy", aggfunc="mean")
+        table = paired(group, "random")
+        for criterion in CRITERIA:
+            line, = ax.plot(100 * mean.index, 100 * mean[criterion], marker="o",
+                            ms=3, label=criterion)
+            if criterion == "random":
+                continue
+            t = table[table["criterion"] == criterion].sort_values("budget")
+            ax.fill_between(100 * t["budget"], 100 * (t["reference"] + t["low"]),
+                            100 * (t["reference"] + t["high"]),
+                            color=line.get_color(), alpha=0.15, lw=0)
+        ax.set_title(name)
+        ax.set_xlabel("held-out rows acquired (%)")
+    axes[0][0].set_ylabel("held-out accuracy (%)")
+    axes[0][-1].legend(frameon=False, fontsize=8)
+    fig.suptitle("Acquisition by criterion; bands: random + paired 95 % interval "
+                 "of the difference", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=list(HIDDEN))
@@ -176,7 +214,16 @@ def main(argv=None):
     parser.add_argument("--imputer", choices=["gaussian", "joint_gaussian", "iterative"],
                         default="gaussian")
     parser.add_argument("--out", default=None, help="write every run to this CSV")
+    parser.add_argument("--plot", default=None, help="write the figure to this PNG")
+    parser.add_argument("--runs", default=None,
+                        help="report (and plot) the runs of an earlier --out CSV")
     args = parser.parse_args(argv)
+    if args.runs:
+        runs = pd.read_csv(args.runs)
+        report(runs)
+        if args.plot:
+            plot(runs, args.plot)
+        return
     start = time.perf_counter()
     rows = []
     for name in args.datasets:
@@ -188,6 +235,8 @@ def main(argv=None):
     if args.out:
         runs.to_csv(args.out, index=False)
     report(runs)
+    if args.plot:
+        plot(runs, args.plot)
     seconds = runs.groupby("criterion")["rank_seconds"].mean()
     print("\nmean seconds per rank() call:", seconds.round(3).to_dict())
     print(f"total {time.perf_counter() - start:.0f} s")
