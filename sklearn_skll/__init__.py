@@ -36,6 +36,7 @@ _LAZY = {
     "observed_modalities": "._modalities",
     "resolve_modalities": "._modalities",
     "set_config": "._config",
+    "trusted_types": "._persist",
 }
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "observed_modalities",
     "resolve_modalities",
     "set_config",
+    "trusted_types",
 ]
 
 

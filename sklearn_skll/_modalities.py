@@ -13,22 +13,94 @@ is only partly NaN is not missing; by default that is an error.
 """
 
 import numpy as np
-from sklearn.utils._indexing import _get_column_indices
 
+from ._compat import _get_column_indices
 from .exceptions import ModalityError
 
 __all__ = [
     "ALL_COLUMNS",
+    "SUBSET_SEPARATOR",
+    "check_modality_name",
     "resolve_modalities",
     "check_modalities_fit",
     "observed_modalities",
     "hide_modalities",
     "restrict_modalities",
     "modality_columns",
+    "subset_name",
 ]
 
 #: Name of the single modality used when ``modalities=None``.
 ALL_COLUMNS = "all"
+
+#: Joins modality names into a subset's name (``"mri+pet"``) in tables,
+#: plots and plans; modality names may not contain it, so that every subset
+#: name is unambiguous.
+SUBSET_SEPARATOR = "+"
+
+
+def check_modality_name(name, param="modalities", error=None):
+    """Check that ``name`` can name a modality; return it.
+
+    A modality name is a non-empty string without :data:`SUBSET_SEPARATOR`:
+    subset names join modality names with it, so ``"a"``, ``"b"`` and
+    ``"a+b"`` would give two different subsets the name ``"a+b"``.
+
+    Parameters
+    ----------
+    name : object
+        The candidate name.
+    param : str, default="modalities"
+        Parameter name used in error messages.
+    error : type, default=None
+        Exception class raised (a ``ValueError`` subclass); default
+        :class:`~sklearn_skll.exceptions.ModalityError`.
+
+    Returns
+    -------
+    name : str
+
+    Examples
+    --------
+    >>> from sklearn_skll._modalities import check_modality_name
+    >>> check_modality_name("mri")
+    'mri'
+    """
+    error = ModalityError if error is None else error
+    if not isinstance(name, str) or not name:
+        raise error(
+            f"Modality names in `{param}` must be non-empty strings. "
+            f"Got {name!r} instead."
+        )
+    if SUBSET_SEPARATOR in name:
+        raise error(
+            f"Modality names in `{param}` must not contain "
+            f"{SUBSET_SEPARATOR!r}, which joins modality names into subset "
+            f"names (so 'a', 'b' and 'a{SUBSET_SEPARATOR}b' would collide); "
+            f"rename the modality. Got {name!r} instead."
+        )
+    return name
+
+
+def subset_name(names):
+    """The display name of a modality subset: names joined by ``"+"``.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Modality names, in the order to show.
+
+    Returns
+    -------
+    name : str
+
+    Examples
+    --------
+    >>> from sklearn_skll._modalities import subset_name
+    >>> subset_name(["mri", "pet"])
+    'mri+pet'
+    """
+    return SUBSET_SEPARATOR.join(str(n) for n in names)
 
 
 def _n_columns(X):
@@ -83,9 +155,9 @@ def resolve_modalities(
     Raises
     ------
     ModalityError
-        If a name is not a string, a selector selects nothing or unknown
-        columns, two modalities share a column, or fewer than
-        ``min_modalities`` modalities are given.
+        If a name is not a string or contains ``"+"``, a selector selects
+        nothing or unknown columns, two modalities share a column, or fewer
+        than ``min_modalities`` modalities are given.
     """
     n_features = _n_columns(X)
     if modalities is None:
@@ -98,11 +170,7 @@ def resolve_modalities(
             )
         resolved = {}
         for name, selector in modalities.items():
-            if not isinstance(name, str) or not name:
-                raise ModalityError(
-                    f"Modality names in `{param}` must be non-empty strings. "
-                    f"Got {name!r} instead."
-                )
+            check_modality_name(name, param)
             if absent == "skip" and _all_named_columns_absent(selector, X):
                 continue
             resolved[name] = _resolve_one(name, selector, X, n_features, param)

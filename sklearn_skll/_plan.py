@@ -25,6 +25,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from ._modalities import check_modality_name
 from .exceptions import BudgetError
 
 __all__ = ["AcquisitionPlan", "StrategyPlan", "make_plan", "STRATEGIES"]
@@ -240,6 +241,8 @@ def _check_names(modality_names):
         raise BudgetError(
             f"`modality_names` must be unique. Got {names!r} instead."
         )
+    for name in names:
+        check_modality_name(name, "modality_names", error=BudgetError)
     return tuple(names)
 
 

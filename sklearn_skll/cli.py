@@ -329,6 +329,10 @@ def _load_data_report(args):
         raise UsageError("--table needs --target COLUMN")
     if not args.table.exists():
         raise UsageError(f"table file not found: {args.table}")
+    if args.table.is_dir():
+        raise UsageError(
+            f"--table {args.table} is a directory; give a CSV or Parquet file"
+        )
     specs = _parse_assignments(args.modality, "--modality")
     modalities = {}
     for name, value in specs.items():
@@ -412,9 +416,13 @@ def _make_estimator(name, device, seed):
     if name == "logreg":
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
+        from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        # MaxAbsScaler first: StandardScaler's variance overflows near 1e154
+        # and would then leave the columns unscaled.
+        return make_pipeline(
+            MaxAbsScaler(), StandardScaler(), LogisticRegression(max_iter=2000)
+        )
     if name == "hgb":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -425,8 +433,16 @@ def _make_estimator(name, device, seed):
 
 
 def _fit_selector(args, X, y, modalities):
+    from sklearn.metrics import get_scorer_names
+
     from .selection import ModalitySelector
 
+    if args.scoring not in get_scorer_names():
+        raise UsageError(
+            f"--scoring {args.scoring!r} is not a scikit-learn scorer name; "
+            "see sklearn.metrics.get_scorer_names() (e.g. accuracy, "
+            "balanced_accuracy, roc_auc, f1_macro)"
+        )
     # The masked engine puts a mean imputer in front of estimators that reject
     # NaN blocks (logreg) itself.
     estimator = _make_estimator(args.estimator, args.device, args.seed)
@@ -798,8 +814,14 @@ def main(argv=None):
         return 2
     except ValueError as exc:
         # Data problems raised while reading the user's table (bad target,
-        # unreadable file) are user errors too; anything else is a bug.
-        if getattr(args, "table", None) is not None or isinstance(exc, KeyError):
+        # unreadable file) are user errors too, and so are the selector's
+        # checks of the options (too few rows for --cv), whatever the data
+        # source; anything else is a bug.
+        if (
+            getattr(args, "table", None) is not None
+            or args.command in ("select", "plan")
+            or isinstance(exc, KeyError)
+        ):
             print(f"sklearn-skll {args.command}: error: {exc}", file=sys.stderr)
             return 2
         raise

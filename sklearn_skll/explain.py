@@ -14,18 +14,18 @@ missing (all NaN) or taken from background rows. The result is a
 
 import numbers
 import threading
-import warnings
 
 import numpy as np
 import pandas as pd
 import shap
 from joblib import effective_n_jobs
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import Interval, StrOptions, validate_params
 from ._modalities import observed_modalities, resolve_modalities
+from ._scaling import mean_and_scale
 from ._threads import single_threaded_job
 
 __all__ = ["ModalityMasker", "modality_shap_values"]
@@ -182,12 +182,7 @@ def _modality_summary(X, modalities_, reference, observed):
     data = np.full((X.shape[0], len(modalities_)), np.nan)
     if X.dtype == object or reference.dtype == object:
         return data
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        mean = np.nanmean(reference, axis=0)
-        std = np.nanstd(reference, axis=0)
-    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-    mean = np.where(np.isfinite(mean), mean, 0.0)
+    mean, std = mean_and_scale(reference)
     z = (X - mean) / std
     for k, idx in enumerate(modalities_.values()):
         rows = observed[:, k]
@@ -263,7 +258,9 @@ def modality_shap_values(
     ``S`` are shown and the others are hidden. A modality is hidden by making
     it *missing* (its block set to NaN, for models that accept missing
     modalities, such as :class:`~sklearn_skll.MultimodalNetClassifier` or
-    :class:`~sklearn.ensemble.HistGradientBoostingClassifier`) or by taking
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier`; the net's
+    answer with every modality hidden is its class prior, whatever its
+    ``all_missing``) or by taking
     its values from background rows and averaging the outputs over them
     (interventional Shapley values). The values are computed by ``shap``'s
     exact or permutation explainer with a :class:`ModalityMasker`; they add up
@@ -274,8 +271,10 @@ def modality_shap_values(
     estimator : fitted estimator
         The model to explain. It must have the ``response`` method.
     X : {array-like, DataFrame} of shape (n_samples, n_features)
-        The rows to explain, with the columns the estimator was fit on. Rows
-        are never changed; missing modalities (all-NaN blocks) may occur.
+        The rows to explain, with the columns the estimator was fit on, in
+        the same order (a DataFrame with other or reordered columns is an
+        error). Rows are never changed; missing modalities (all-NaN blocks)
+        may occur.
     modalities : dict or None
         Mapping ``name -> column selector``, as for the estimators (see
         :func:`~sklearn_skll.resolve_modalities`). Each modality is one
@@ -391,12 +390,17 @@ def modality_shap_values(
             f"`X` must have the {n_features} columns `estimator` was fit on. "
             f"Got {X.shape[1]} columns instead."
         )
+    _check_columns(estimator, columns)
     observed = _observed(X, modalities_)
     dtypes = X_raw.dtypes.to_dict() if columns is not None else None
     model = _model_function(method_fn, columns, dtypes)
     rng = check_random_state(random_state)
 
     missing = _resolve_missing(missing, estimator, background)
+    if missing == "nan":
+        estimator = _all_missing_as_prior(estimator)
+        method_fn = getattr(estimator, response)
+        model = _model_function(method_fn, columns, dtypes)
     if missing == "background":
         if background is None:
             n_bg = min(MAX_BACKGROUND, X.shape[0])
@@ -480,6 +484,57 @@ def _resolve_missing(missing, estimator, background):
     except AttributeError:
         allow_nan = False
     return "nan" if allow_nan else "background"
+
+
+def _check_columns(estimator, columns):
+    """``X``'s column names must be those the estimator was fit on, in order.
+
+    The model and the modalities both read columns by position in the
+    explained rows, so a reordered DataFrame would feed wrong columns.
+    """
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if columns is None or fitted is None:
+        return
+    given = [str(c) for c in columns]
+    fitted = [str(c) for c in fitted]
+    if given == fitted:
+        return
+    missing = [c for c in fitted if c not in given]
+    extra = [c for c in given if c not in fitted]
+    moved = [c for c, f in zip(given, fitted) if c != f and c in fitted]
+    what = []
+    if missing:
+        what.append(f"missing {missing[:5]}")
+    if extra:
+        what.append(f"unknown {extra[:5]}")
+    if moved and not missing and not extra:
+        what.append(f"in another order (first out of place: {moved[:5]})")
+    raise ValueError(
+        "`X` must have the columns `estimator` was fit on, in the same order "
+        f"({fitted[:5]}{' ...' if len(fitted) > 5 else ''}); reorder it with "
+        "X[estimator.feature_names_in_]. Got columns "
+        f"{'; '.join(what)} instead."
+    )
+
+
+def _all_missing_as_prior(estimator):
+    """The estimator, predicting its class prior on rows with no modality.
+
+    The empty coalition hides every modality. A
+    :class:`~sklearn_skll.MultimodalNetClassifier` with ``all_missing="raise"``
+    (its default) rejects such rows; its ``"prior"`` policy gives the model's
+    own answer for them, the training class prior. A shallow copy carries
+    that setting: the caller's estimator is not changed.
+    """
+    if not hasattr(estimator, "get_params"):
+        return estimator
+    params = estimator.get_params(deep=False)
+    if params.get("all_missing") != "raise":
+        return estimator
+    shallow = object.__new__(type(estimator))
+    shallow.__dict__.update(estimator.__dict__)
+    shallow.all_missing = "prior"
+    return shallow
 
 
 def _check_background(bg, bg_columns, X, columns):

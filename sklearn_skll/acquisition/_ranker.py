@@ -7,9 +7,8 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -17,6 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._compat import HasMethods, Interval, StrOptions, _fit_context
 from .._modalities import observed_modalities, resolve_modalities
 from .._plan import _check_costs
 from ..exceptions import BudgetError

@@ -5,24 +5,29 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
-    _fit_context,
     clone,
 )
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
-from sklearn.utils._tags import get_tags
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from .._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
 from .._device import resolve_device
 from .._modalities import hide_modalities, observed_modalities, resolve_modalities
-from ..exceptions import BudgetError, ModalityError
+from .._persist import from_portable, to_portable
 from .._plan import STRATEGIES, make_plan
+from ..exceptions import BudgetError, ModalityError
 
 __all__ = ["BudgetedMultimodalClassifier"]
 
@@ -192,8 +197,12 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         Trained on the completed rows. None is a
         :class:`~sklearn_skll.MultimodalNetClassifier`.
     device : {"cpu", "cuda", "auto"}, default="cpu"
-        Handed to every torch part built by default. Parts passed keep their
-        own settings.
+        The one device of every torch part: the parts built by default, and
+        the clones of the parts passed, whose ``device`` parameters (at any
+        depth, e.g. ``selector__estimator__device``) are set to it; a part
+        passed with another device gets a ``UserWarning`` saying so. Parts
+        without a ``device`` parameter (scikit-learn estimators) run where
+        they always do, on the CPU.
     random_state : int, RandomState instance or None, default=None
         Seeds the split into available rows and pool, and every part whose
         ``random_state`` is None. Same seed, same result.
@@ -338,8 +347,14 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             return self.classifier
         return _default_classifier(self.modalities, self.device, self.verbose)
 
-    def _make_part(self, part, default, seed):
-        """Clone a given part (filling its unset modalities and seeds)."""
+    def _make_part(self, part, default, seed, role="part"):
+        """Clone a given part (filling its unset modalities and seeds).
+
+        Every ``device`` parameter of the part, at any depth (the selector's
+        estimator too), is set to this estimator's ``device``: one device for
+        every torch part. A given part that asked for another device is told
+        so with a warning.
+        """
         if part is None:
             estimator = default()
             overwrite = True
@@ -347,13 +362,26 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             estimator = clone(part)
             overwrite = False
         params = estimator.get_params(deep=True)
-        update = {}
+        update, moved = {}, []
         for name, value in params.items():
             leaf = name.rsplit("__", 1)[-1]
             if leaf == "random_state" and (overwrite or value is None):
                 update[name] = seed
             elif leaf == "modalities" and value is None and "__" not in name:
                 update[name] = self.modalities
+            elif leaf == "device" and (value is None or isinstance(value, str)):
+                if value != self.device:
+                    update[name] = self.device
+                    if not overwrite and value is not None:
+                        moved.append(f"{name}={value!r}")
+        if moved:
+            warnings.warn(
+                f"The {role}'s {', '.join(moved)} is replaced by the "
+                f"{type(self).__name__}'s device={self.device!r}: every torch "
+                "part runs on one device. Set `device` here to choose it.",
+                UserWarning,
+                stacklevel=3,
+            )
         if update:
             estimator.set_params(**update)
         return estimator
@@ -365,7 +393,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
     # ----------------------------------------------------------------- fit
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, **params):
         """Fit the selector, plan the budget, impute, fit the classifier.
 
         Parameters
@@ -375,6 +403,16 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             complete when ``available`` is set.
         y : array-like of shape (n_samples,)
             Class labels.
+        **params : dict
+            Per-row metadata for the parts, each part getting the rows it is
+            fit on. ``groups`` (e.g. patient ids) is accepted as it is and
+            handed to the selector, whose folds then keep each group in one
+            fold (several visits of a patient are never split between
+            training and scoring). With
+            ``sklearn.set_config(enable_metadata_routing=True)``, every
+            metadata a part requests (``groups`` for the selector's splitter,
+            ``sample_weight`` for a classifier that asked for it with
+            ``set_fit_request``) is routed to that part.
 
         Returns
         -------
@@ -399,6 +437,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 f"Got {self.classes_.size} class instead."
             )
         observed = observed_modalities(X_arr, modalities_)
+        self._routed = self._route(params, X_arr.shape[0])
         resolve_device(self.device)
         if self.n_draws > 1 and not has_fit_parameter(
             self._classifier_template(), "sample_weight"
@@ -442,25 +481,98 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             self.classifier,
             lambda: _default_classifier(self.modalities, self.device, self.verbose),
             int(seeds[2]),
+            role="classifier",
         )
         self._log(f"fitting the classifier on {len(y_train)} rows")
-        if weight is None:
-            self.classifier_.fit(X_train, y_train)
-        else:
-            self.classifier_.fit(X_train, y_train, sample_weight=weight)
+        fit_params = self._part_params("classifier", self._train_rows)
+        if weight is not None:
+            # n_draws > 1: incomplete rows come back n_draws times, each draw
+            # after the first appended in row order.
+            fit_params = _expand_draws(fit_params, weight, self.n_draws)
+            fit_params["sample_weight"] = (
+                weight * fit_params["sample_weight"]
+                if "sample_weight" in fit_params
+                else weight
+            )
+        self.classifier_.fit(X_train, y_train, **fit_params)
         self.n_train_rows_ = len(y_train)
+        del self._routed, self._train_rows
         return self
 
-    def _fit_selector(self, X, y, seed):
+    def _route(self, params, n_samples):
+        """Per-part metadata: routed, or plain ``groups`` for the selector."""
+        if get_config().get("enable_metadata_routing", False):
+            routed = process_routing(self, "fit", **params)
+            parts = {p: dict(routed[p].fit) for p in ("selector", "imputer",
+                                                      "classifier")}
+        else:
+            unknown = sorted(set(params) - {"groups"})
+            if unknown:
+                raise ValueError(
+                    "BudgetedMultimodalClassifier.fit accepts `groups` as it is; "
+                    "other metadata only with "
+                    "sklearn.set_config(enable_metadata_routing=True). Got "
+                    f"{unknown} instead."
+                )
+            groups = params.get("groups")
+            parts = {"selector": {} if groups is None else {"groups": groups},
+                     "imputer": {}, "classifier": {}}
+        for part in parts.values():
+            for name, values in part.items():
+                values = np.asarray(values)
+                if values.ndim != 1 or values.shape[0] != n_samples:
+                    raise ValueError(
+                        f"`{name}` must hold one value per row of X "
+                        f"({n_samples}). Got shape {values.shape} instead."
+                    )
+                part[name] = values
+        return parts
+
+    def _part_params(self, part, rows):
+        """The metadata of ``part`` for the rows it is fit on."""
+        params = self._routed[part]
+        if rows is None:
+            return dict(params)
+        return {name: values[rows] for name, values in params.items()}
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        ``fit`` routes to the ``fit`` of the selector, the imputer and the
+        classifier (the defaults when they are None) what each requests; the
+        default selector requests ``groups`` for its folds.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        router = MetadataRouter(owner=self)
+        parts = (
+            ("selector", self.selector, lambda: _default_selector(
+                self.modalities, self.device, self.n_jobs, self.verbose)),
+            ("imputer", self.imputer, lambda: _default_imputer(
+                self.modalities, self.device, self.verbose)),
+            ("classifier", self.classifier, lambda: _default_classifier(
+                self.modalities, self.device, self.verbose)),
+        )
+        for name, part, default in parts:
+            router.add(
+                **{name: default() if part is None else part},
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        return router
+
+    def _fit_selector(self, X, y, seed, rows=None):
         self.selector_ = self._make_part(
             self.selector,
             lambda: _default_selector(
                 self.modalities, self.device, self.n_jobs, self.verbose
             ),
             seed,
+            role="selector",
         )
         self._log(f"fitting the selector on {len(y)} rows")
-        self.selector_.fit(X, y)
+        self.selector_.fit(X, y, **self._part_params("selector", rows))
         if not hasattr(self.selector_, "selected_modalities_"):
             raise TypeError(
                 "The `selector` must expose `selected_modalities_` once fitted. "
@@ -492,6 +604,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 "rows already collected). Got available=None instead."
             )
         X_frame = frame(X)
+        self._train_rows = None
         if len(names) >= 2:
             self._fit_selector(X_frame, y, int(seeds[0]))
         self._make_plan(names, X.shape[0])
@@ -505,6 +618,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 )
             X_frame = frame(X[complete], complete)
             y = y[complete]
+            self._train_rows = np.flatnonzero(complete)
         if self.strategy == "skll_no_generation":
             return X_frame, y, None
         self._log(f"imputing {len(y)} rows ({int((~complete).sum())} incomplete)")
@@ -546,7 +660,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                     f"{names} instead."
                 )
             self._fit_selector(frame(X[available], available), y[available],
-                               int(seeds[0]))
+                               int(seeds[0]), rows=available)
         plan = self._make_plan(names, n)
         n_new = plan.n_new_rows(strategy)
         self._log(f"simulating {strategy!r}: {n_available} available rows + "
@@ -561,6 +675,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         new = pool[:n_new]
         self.available_indices_, self.new_indices_ = available, new
         rows = np.concatenate([available, new])
+        self._train_rows = rows
         X_train = X[rows]
         if needs_key and n_new:
             hidden = np.zeros((rows.size, len(names)), dtype=bool)
@@ -590,9 +705,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             imputer,
             lambda: _default_imputer(self.modalities, self.device, self.verbose),
             seed,
+            role="imputer",
         )
+        params = self._part_params("imputer", self._train_rows)
         if self.n_draws == 1:
-            return frame.like(self.imputer_.fit_transform(X, y), X), y, None
+            return frame.like(self.imputer_.fit_transform(X, y, **params), X), y, None
         if not hasattr(self.imputer_, "sample"):
             if isinstance(self.imputer, str):
                 warnings.warn(
@@ -602,7 +719,8 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                     UserWarning,
                     stacklevel=4,
                 )
-                return frame.like(self.imputer_.fit_transform(X, y), X), y, None
+                X_out = self.imputer_.fit_transform(X, y, **params)
+                return frame.like(X_out, X), y, None
             raise ValueError(
                 f"`n_draws={self.n_draws}` needs an imputer with a "
                 "`sample(X, y, n_draws=...)` method (FlowImputer, "
@@ -612,7 +730,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         incomplete = ~observed_modalities(
             np.asarray(X, dtype=np.float64), self.modalities_
         ).all(axis=1)
-        self.imputer_.fit(X, y)
+        self.imputer_.fit(X, y, **params)
         draws = self.imputer_.sample(X, y, n_draws=self.n_draws)
         parts = [frame.like(draws[0], X)] + [
             frame.like(draw[incomplete], _take_rows(X, incomplete))
@@ -633,6 +751,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             self.classifier,
             lambda: _default_classifier(self.modalities, self.device, self.verbose),
             seed,
+            role="classifier",
         )
         candidates = candidate_imputers(
             self.modalities, X.shape[1],
@@ -658,6 +777,14 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         }
         self._log(f"imputer='auto' chose {choice!r}:\n{table}")
         return choice, candidates[choice]
+
+    def __getstate__(self):
+        # Plain values and arrays only (see sklearn_skll._persist): safe for
+        # skops.io; tables are kept as tagged dicts and rebuilt on load.
+        return to_portable(dict(super().__getstate__()))
+
+    def __setstate__(self, state):
+        super().__setstate__(from_portable(dict(state)))
 
     # ------------------------------------------------------------- predict
 
@@ -748,6 +875,18 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         tags.classifier_tags.poor_score = inner.classifier_tags.poor_score
         tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         return tags
+
+
+def _expand_draws(params, weight, n_draws):
+    """Per-row metadata for the rows of ``n_draws`` imputation draws.
+
+    The first ``n`` training rows keep their order; the incomplete ones
+    (weight ``1 / n_draws``) follow ``n_draws - 1`` more times.
+    """
+    n = len(weight) - (n_draws - 1) * int(np.sum(weight < 1) / n_draws)
+    incomplete = np.flatnonzero(weight[:n] < 1)
+    index = np.concatenate([np.arange(n)] + [incomplete] * (n_draws - 1))
+    return {name: values[index] for name, values in params.items()}
 
 
 def _take_rows(X, rows):

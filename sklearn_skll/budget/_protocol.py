@@ -11,7 +11,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
@@ -71,13 +71,13 @@ def fast_parts(modalities, *, device="cpu"):
 
 @single_threaded_job
 def _one_run(X_train, y_train, X_test, y_test, modalities, available, budget,
-             strategy, seed, params):
+             strategy, seed, params, fit_params=None):
     est = BudgetedMultimodalClassifier(
         modalities=modalities, available=available, budget=budget,
         strategy=strategy, random_state=seed, **params,
     )
     start = time.perf_counter()
-    est.fit(X_train, y_train)
+    est.fit(X_train, y_train, **(fit_params or {}))
     fit_time = time.perf_counter() - start
     y_pred = est.predict(X_test)
     return {
@@ -95,6 +95,20 @@ def _one_run(X_train, y_train, X_test, y_test, modalities, available, budget,
     }
 
 
+def _group_test_split(y, groups, test_size, random_state):
+    """Train and test rows with no group on both sides, stratified by class."""
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or groups.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"`groups` must hold one value per row of X ({y.shape[0]}). Got "
+            f"shape {groups.shape} instead."
+        )
+    n_splits = max(2, int(round(1 / test_size)))
+    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+    train, test = next(splitter.split(np.zeros((y.shape[0], 1)), y, groups))
+    return np.sort(train), np.sort(test)
+
+
 def run_protocol(
     X,
     y,
@@ -110,6 +124,7 @@ def run_protocol(
     estimator_params=None,
     n_jobs=None,
     verbose=0,
+    groups=None,
 ):
     """Run the paper's budget protocol; one row per run.
 
@@ -143,6 +158,13 @@ def run_protocol(
         Runs in parallel (joblib).
     verbose : int, default=0
         1 shows a progress bar over the runs.
+    groups : array-like of shape (n_samples,), default=None
+        Group of each row (e.g. the patient of each visit). The test split
+        then keeps whole groups (a ``StratifiedGroupKFold`` fold of about
+        ``test_size``), and the training rows' groups go to each
+        estimator's ``fit``, whose selector then keeps groups within folds.
+        Without it, several rows of one patient can sit on both sides and
+        inflate the scores.
 
     Returns
     -------
@@ -166,10 +188,15 @@ def run_protocol(
             f"`strategies` must be among {list(STRATEGIES)}. Got {unknown} instead."
         )
     y = np.asarray(y)
-    train, test = train_test_split(
-        np.arange(y.shape[0]), test_size=test_size, stratify=y,
-        random_state=test_random_state,
-    )
+    fit_params = None
+    if groups is None:
+        train, test = train_test_split(
+            np.arange(y.shape[0]), test_size=test_size, stratify=y,
+            random_state=test_random_state,
+        )
+    else:
+        train, test = _group_test_split(y, groups, test_size, test_random_state)
+        fit_params = {"groups": np.asarray(groups)[train]}
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     y_train, y_test = y[train], y[test]
 
@@ -185,7 +212,7 @@ def run_protocol(
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     results = parallel(
         delayed(_one_run)(X_train, y_train, X_test, y_test, modalities, a, b, s,
-                          seed, params)
+                          seed, params, fit_params)
         for a, b, s, seed in jobs
     )
     if verbose:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import StrOptions, validate_params
 
-from .._modalities import observed_modalities
+from .._compat import StrOptions, validate_params
+from .._modalities import check_modality_name, observed_modalities
 from ..exceptions import ModalityError
 from ._base import make_bunch, modality_table
 
@@ -60,7 +60,18 @@ def _pool(sequences, lengths, pooling, empty):
 def _labels(split_dict, split):
     for key in ("regression_labels", "labels"):
         if key in split_dict:
-            return np.asarray(split_dict[key], dtype=np.float64).reshape(-1)
+            labels = np.asarray(split_dict[key], dtype=np.float64).reshape(-1)
+            bad = ~np.isfinite(labels)
+            if bad.any():
+                rows = np.flatnonzero(bad)
+                raise ValueError(
+                    f"Split {split!r} of the pickle has {rows.size} missing or "
+                    f"infinite sentiment label(s) in {key!r} (rows "
+                    f"{rows[:10].tolist()}{' ...' if rows.size > 10 else ''}); "
+                    "a label is never guessed: drop those utterances from the "
+                    f"pickle first. Got {labels[rows[0]]} instead."
+                )
+            return labels
     raise ValueError(
         f"Split {split!r} of the pickle has no sentiment labels: expected a "
         "'regression_labels' (MMSA) or 'labels' (MulT) entry. Got keys "
@@ -180,6 +191,13 @@ def read_mmsa_pickle(
         ``feature_names`` and ``DESCR``.
     (data, target) : tuple if ``return_X_y`` is True
 
+    Raises
+    ------
+    ValueError
+        A sentiment label is NaN or infinite: labels are never guessed (a NaN
+        would otherwise become class "negative", or a huge integer for
+        ``target="seven"``), so drop those utterances first.
+
     Examples
     --------
     >>> import numpy as np
@@ -192,6 +210,8 @@ def read_mmsa_pickle(
     >>> bunch.data.shape, bunch.target.tolist()
     ((4, 7), [1, 3, 4, 6])
     """
+    for modality in modalities:
+        check_modality_name(modality)
     if isinstance(path, dict):
         content, source = path, "<dict>"
     else:
@@ -306,6 +326,11 @@ def _read_table(path_or_frame):
     if isinstance(path_or_frame, pd.DataFrame):
         return path_or_frame.copy(), "<DataFrame>"
     path = Path(path_or_frame)
+    if path.is_dir():
+        raise ValueError(
+            f"The table {str(path)!r} is a directory; give a .csv, .tsv or "
+            ".parquet file. Got a directory instead."
+        )
     suffixes = "".join(path.suffixes).lower()
     if suffixes.endswith((".parquet", ".pq")):
         return pd.read_parquet(path), str(path)
@@ -645,8 +670,8 @@ def read_clinical_table(
         column is not numeric (``categorical="error"``), or a modality is
         partly observed in a row (``partial_cells="error"``).
     ValueError
-        The target column is missing or has empty cells
-        (``missing_target="raise"``).
+        The table has no rows or is a directory, or the target column is
+        missing or has empty cells (``missing_target="raise"``).
 
     Examples
     --------
@@ -681,6 +706,11 @@ def read_clinical_table(
     """
     table, source = _read_table(path_or_frame)
     source_text = "the table" if source == "<DataFrame>" else f"the table {source}"
+    if table.shape[0] == 0:
+        raise ValueError(
+            f"{source_text[0].upper()}{source_text[1:]} has no rows (only a "
+            f"header with {table.shape[1]} column(s)). Got 0 rows instead."
+        )
     if not table.columns.is_unique:
         dup = table.columns[table.columns.duplicated()].unique().tolist()
         raise ValueError(
@@ -707,10 +737,7 @@ def read_clinical_table(
 
     resolved, owner = {}, {}
     for name, selector in modalities.items():
-        if not isinstance(name, str):
-            raise ModalityError(
-                f"Modality names must be strings. Got {name!r} instead."
-            )
+        check_modality_name(name)
         cols = _select(name, selector, list(table.columns), source_text)
         for col in cols:
             if col == target:

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
-from sklearn.utils._param_validation import StrOptions, validate_params
 
+from .._compat import StrOptions, validate_params
 from ._base import data_path, make_bunch, modality_table
 
 __all__ = [

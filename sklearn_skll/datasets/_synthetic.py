@@ -5,8 +5,8 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
 
+from .._compat import Interval, validate_params
 from ..exceptions import ModalityError
 from ._base import make_bunch, modality_table
 

@@ -9,10 +9,8 @@ from sklearn.base import (
     BaseEstimator,
     OneToOneFeatureMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     check_consistent_length,
@@ -22,8 +20,11 @@ from sklearn.utils.validation import (
 )
 
 from .._base import same_container
+from .._compat import Interval, StrOptions, _fit_context
 from .._device import resolve_device
 from .._modalities import observed_modalities, resolve_modalities
+from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
+from .._scaling import mean_and_scale
 from .._threads import with_torch_threads
 from ..exceptions import ModalityError
 from ._flows import FlowModule
@@ -357,17 +358,12 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         all_cols = np.concatenate(list(modalities.values()))
         self.mean_ = np.zeros(X.shape[1])
         self.scale_ = np.ones(X.shape[1])
-        block = X[:, all_cols]
-        self.mean_[all_cols] = np.nanmean(block, axis=0)
-        std = np.nanstd(block, axis=0)
-        self.scale_[all_cols] = np.where(std > 0, std, 1.0)
+        # Finite for any finite data (plain squares overflow near 1e154).
+        self.mean_[all_cols], self.scale_[all_cols] = mean_and_scale(X[:, all_cols])
 
-        widths = [idx.size for idx in modalities.values()]
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = FlowModule(
-                widths, self.latent_dim, self.n_flows, self.hidden_dim, n_classes
-            )
+            module = self._new_module(n_classes)
         self.module_ = module.to(device)
 
         Xs = self._standardized_blocks(X, device)
@@ -383,6 +379,13 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self._train(Xs, Ot, Ct, train_idx, val_idx, gen)
         self._measure_transfer(Xs, Ot, train_idx, val_idx)
         return self
+
+    def _new_module(self, n_classes):
+        """The untrained flow module for the fitted modalities."""
+        widths = [idx.size for idx in self.modalities_.values()]
+        return FlowModule(
+            widths, self.latent_dim, self.n_flows, self.hidden_dim, n_classes
+        )
 
     def _encode_classes(self, y, n):
         if y is None or not self.class_conditional:
@@ -840,11 +843,25 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------- plumbing
     def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and next(module.parameters()).device.type != "cpu":
-            state["module_"] = copy.deepcopy(module).to("cpu")
-        return state
+        # Plain values and CPU arrays only (see sklearn_skll._persist): safe
+        # for skops.io, and a model fitted on CUDA loads on a CPU machine.
+        state = dict(super().__getstate__())
+        module = state.pop("module_", None)
+        if module is not None:
+            state["module_"] = {"state_dict": module_to_arrays(module)}
+            state["device_"] = "cpu"
+        return to_portable(state)
+
+    def __setstate__(self, state):
+        state = from_portable(dict(state))
+        module = state.pop("module_", None)
+        super().__setstate__(state)
+        if module is not None:
+            n_classes = 1 if self.classes_ is None else self.classes_.size
+            with torch.random.fork_rng(devices=[]):
+                self.module_ = arrays_to_module(
+                    self._new_module(n_classes), module["state_dict"]
+                ).eval()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,26 +1,28 @@
 """MultimodalNetClassifier: a skorch-trained net for rows with missing modalities."""
 
-import io
 import math
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping
-from skorch.dataset import Dataset
+from skorch.dataset import Dataset, get_len
 from skorch.helper import predefined_split
+from skorch.history import History
 from tqdm.auto import tqdm
 
+from .._compat import Interval, StrOptions, _fit_context
 from .._device import resolve_device
 from .._modalities import observed_modalities, resolve_modalities
+from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
+from .._scaling import mean_and_scale
 from .._threads import with_torch_threads
 from ..exceptions import ModalityError
 from ._modules import MultimodalNet
@@ -58,6 +60,36 @@ class _BatchIterator:
             yield X_batch, y_batch
 
 
+class _NeuralNetClassifier(NeuralNetClassifier):
+    """skorch's classifier, with one device sync per epoch instead of per batch.
+
+    skorch records ``loss.item()`` after every batch; on a GPU each call
+    waits for the batch to finish. Here the batch losses stay on the device
+    and are read back together at the end of the epoch (one transfer), before
+    any epoch-level callback reads them; the history is the same.
+    """
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        key = prefix + "_loss"
+        losses, records = [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            record = self.history[-1]["batches"][-1]
+            records.append(record)
+            data = batch[0] if isinstance(batch, (tuple, list)) else batch
+            batch_size = get_len(data)
+            self.history.record_batch(prefix + "_batch_size", batch_size)
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        if losses:
+            for record, value in zip(records, torch.stack(losses).tolist()):
+                record[key] = value
+        self.history.record(prefix + "_batch_count", len(losses))
+
+
 class _EpochProgress(Callback):
     """A tqdm bar over epochs, for ``verbose=1``."""
 
@@ -80,35 +112,6 @@ class _EpochProgress(Callback):
         state = self.__dict__.copy()
         state.pop("bar_", None)
         return state
-
-
-def _to_cpu(obj):
-    """Copy a torch object to the CPU through a buffer (no second GPU copy)."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    buffer.seek(0)
-    return torch.load(buffer, map_location="cpu", weights_only=False)
-
-
-def _net_on_cpu(net):
-    """A copy of a fitted skorch net whose module lives on the CPU.
-
-    The original net is left untouched (it may still be used on its GPU). The
-    copy shares every attribute but the module and criterion; the optimizer
-    state is dropped, since the estimator never resumes training.
-    """
-    if net.device == "cpu":
-        return net
-    state = dict(net.__dict__)
-    state.update(
-        module_=_to_cpu(net.module_),
-        criterion_=_to_cpu(net.criterion_),
-        optimizer_=None,
-        device="cpu",
-    )
-    cpu_net = object.__new__(type(net))
-    cpu_net.__dict__.update(state)  # bypasses skorch's __setattr__ bookkeeping
-    return cpu_net
 
 
 class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
@@ -396,13 +399,12 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         # Modality columns side by side, modality after modality.
         self._used_columns = np.concatenate(list(self.modalities_.values()))
         values, missing = self._take_columns(X)
-        counts = np.maximum(X.shape[0] - missing.sum(axis=0), 1)
-        self.mean_ = values.sum(axis=0) / counts
+        # Scaled by each column's largest |value| first: finite for any
+        # finite data (plain squares overflow near 1e154).
+        self.mean_, self.scale_ = mean_and_scale(np.where(missing, np.nan, values))
         values -= self.mean_
-        values[missing] = 0.0
-        std = np.sqrt(np.einsum("ij,ij->j", values, values) / counts)
-        self.scale_ = np.where(std > 0, std, 1.0)
         values /= self.scale_
+        values[missing] = 0.0
 
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -516,7 +518,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         cuda_devices = [torch.device(device).index or 0] if device != "cpu" else []
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
-            net = NeuralNetClassifier(
+            net = _NeuralNetClassifier(
                 self._module(n_classes),
                 criterion=torch.nn.CrossEntropyLoss,
                 optimizer=torch.optim.AdamW,
@@ -589,12 +591,41 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- misc
     def __getstate__(self):
-        # A copy: object.__getstate__ may hand out the live __dict__.
+        # Plain values and CPU arrays only (see sklearn_skll._persist): safe
+        # for skops.io, and a net fitted on CUDA loads on a CPU machine. The
+        # live estimator is left alone (it may still be used on its GPU).
         state = dict(super().__getstate__())
-        if "net_" in state:
-            state["net_"] = _net_on_cpu(state["net_"])
+        net = state.pop("net_", None)
+        if net is not None:
+            state["net_"] = {"state_dict": module_to_arrays(net.module_)}
+            state["history_"] = [dict(epoch) for epoch in net.history]
             state["device_"] = "cpu"
-        return state
+        return to_portable(state)
+
+    def __setstate__(self, state):
+        state = from_portable(dict(state))
+        net = state.pop("net_", None)
+        super().__setstate__(state)
+        if net is not None:
+            self.net_ = self._inference_net(net["state_dict"])
+            self.net_.history = History(self.history_)
+            self.history_ = self.net_.history
+
+    def _inference_net(self, state_dict):
+        """A skorch net on the CPU with the given weights, ready to predict."""
+        n_classes = self.classes_.size
+        with torch.random.fork_rng(devices=[]):
+            net = _NeuralNetClassifier(
+                self._module(n_classes),
+                criterion=torch.nn.CrossEntropyLoss,
+                iterator_valid=_BatchIterator,
+                iterator_valid__batch_size=max(self.batch_size, 1024),
+                train_split=None,
+                classes=np.arange(n_classes),
+                device="cpu",
+            ).initialize()
+        arrays_to_module(net.module_, state_dict)
+        return net
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -6,27 +6,35 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
-from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn import get_config
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.metrics import check_scoring
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, check_cv
 from sklearn.utils import check_random_state, resample
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    RealNotInt,
-    StrOptions,
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_feature_names_in,
     check_is_fitted,
     validate_data,
 )
 
+from .._compat import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+)
 from .._modalities import (
     observed_modalities,
     resolve_modalities,
 )
+from .._persist import from_portable, to_portable
 from ..exceptions import CooperationWarning, ModalityError
 from ..game import (
     cooperation_scores,
@@ -63,6 +71,17 @@ def _default_estimator(random_state):
         lr=3e-3,
         random_state=random_state,
     )
+
+
+def _check_row_values(name, values, n_samples):
+    """``values`` as an array of one entry per row of ``X``."""
+    values = np.asarray(values)
+    if values.ndim != 1 or values.shape[0] != n_samples:
+        raise ValueError(
+            f"`{name}` must hold one value per row of X ({n_samples}). Got "
+            f"shape {values.shape} instead."
+        )
+    return values
 
 
 class ModalitySelector(TransformerMixin, BaseEstimator):
@@ -284,7 +303,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, **params):
         """Score modality subsets and select the key subset.
 
         Parameters
@@ -293,11 +312,23 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             Missing modality blocks are all NaN.
         y : array-like of shape (n_samples,)
             Class labels.
+        **params : dict
+            Metadata for the ``cv`` splitter. ``groups`` (e.g. patient ids,
+            one per row) keeps the rows of a group in one fold, so that a
+            patient seen in training is never scored: with an int ``cv`` the
+            folds are then a shuffled ``StratifiedGroupKFold``; a splitter
+            given as ``cv`` gets ``groups`` in its ``split``. ``groups`` is
+            accepted as it is, like ``cross_validate(groups=...)``; with
+            ``sklearn.set_config(enable_metadata_routing=True)`` every
+            metadata the splitter requests is routed to it. ``sample_weight``
+            is not routed: held-out rows are already reweighted by the
+            bootstrap, and the subset models are fit unweighted.
 
         Returns
         -------
         self : ModalitySelector
         """
+        split_params = self._split_params(params)
         if not hasattr(X, "shape"):  # lists and other array-likes
             X = np.asarray(X)
         modalities_ = resolve_modalities(self.modalities, X, absent="skip")
@@ -338,8 +369,12 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         seeds = rng.randint(np.iinfo(np.int32).max, size=5)
         rows = self._subsample(y, seeds[0])
         X_fit, y_fit, observed = X_arr[rows], y[rows], observed[rows]
+        split_params = {
+            k: _check_row_values(k, v, y.shape[0])[rows]
+            for k, v in split_params.items()
+        }
         self.n_samples_fit_ = int(rows.size)
-        folds = self._folds(X_fit, y_fit, seeds[1])
+        folds = self._folds(X_fit, y_fit, seeds[1], split_params)
         estimator = self._make_estimator(seeds[2])
         self.estimator_ = estimator
         scorer = check_scoring(estimator, scoring=self.scoring)
@@ -415,10 +450,51 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             )
         return np.sort(rows)
 
-    def _folds(self, X, y, seed):
+    def _split_params(self, params):
+        """Metadata for the splitter's ``split``: routed, or plain ``groups``."""
+        if get_config().get("enable_metadata_routing", False):
+            return dict(process_routing(self, "fit", **params).splitter.split)
+        unknown = sorted(set(params) - {"groups"})
+        if unknown:
+            raise ValueError(
+                "ModalitySelector.fit accepts `groups` as it is; other metadata "
+                "only with sklearn.set_config(enable_metadata_routing=True), and "
+                "only what the `cv` splitter requests. Got "
+                f"{unknown} instead."
+            )
+        groups = params.get("groups")
+        return {} if groups is None else {"groups": groups}
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        ``fit`` routes the metadata the ``cv`` splitter requests (``groups``
+        for group splitters; with an int ``cv`` the splitter is a
+        ``StratifiedGroupKFold``) to its ``split``. See scikit-learn's
+        metadata routing user guide.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
         cv = self.cv
         if isinstance(cv, numbers.Integral):
-            cv = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+            cv = StratifiedGroupKFold(n_splits=cv)
+        router = MetadataRouter(owner=self)
+        router.add(
+            splitter=check_cv(cv, classifier=True),
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
+        )
+        return router
+
+    def _folds(self, X, y, seed, split_params=None):
+        split_params = split_params or {}
+        cv = self.cv
+        if isinstance(cv, numbers.Integral):
+            splitter = (
+                StratifiedGroupKFold if "groups" in split_params else StratifiedKFold
+            )
+            cv = splitter(n_splits=cv, shuffle=True, random_state=seed)
         cv = check_cv(cv, y, classifier=True)
         n_splits = cv.get_n_splits(X, y)
         classes, counts = np.unique(y, return_counts=True)
@@ -436,7 +512,10 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
                 f"`cv` or `max_samples`, or merge rare classes. Got {counts[k]} "
                 f"rows instead of at least {n_splits}."
             )
-        return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y)]
+        return [
+            (np.asarray(tr), np.asarray(te))
+            for tr, te in cv.split(X, y, **split_params)
+        ]
 
     def _make_estimator(self, seed):
         if self.estimator is None:
@@ -611,16 +690,17 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         Returns
         -------
         X_out : {ndarray, DataFrame} of shape (n_samples, n_features_out)
-            ``X`` unchanged (selection informs what to collect; it never
-            drops data) unless ``drop_unselected=True``. A DataFrame in gives
-            a DataFrame out (same index and column names), so the next step's
-            name-based ``modalities`` keep working.
+            A copy of ``X`` (selection informs what to collect; it never
+            drops data) unless ``drop_unselected=True``; never the caller's
+            own array. A DataFrame in gives a DataFrame out (same index and
+            column names), so the next step's name-based ``modalities`` keep
+            working.
 
         Warns
         -----
         UserWarning
-            When ``drop_unselected=False``: the output is ``X`` itself, so in
-            a Pipeline this step changes nothing for the steps after it.
+            When ``drop_unselected=False``: the output is a copy of ``X``, so
+            in a Pipeline this step changes nothing for the steps after it.
         """
         check_is_fitted(self)
         X_in = X
@@ -635,10 +715,12 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-            return X_in if isinstance(X_in, pd.DataFrame) else X
+            # A copy: validate_data may hand back the caller's own array, and
+            # a later in-place step must not change the caller's data.
+            return X_in.copy() if isinstance(X_in, pd.DataFrame) else X.copy()
         columns = self._selected_columns()
         if isinstance(X_in, pd.DataFrame):
-            return X_in.iloc[:, columns]
+            return X_in.iloc[:, columns].copy()
         return X[:, columns]
 
     def get_feature_names_out(self, input_features=None):
@@ -657,6 +739,14 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         if self.drop_unselected:
             return names[self._selected_columns()]
         return names
+
+    def __getstate__(self):
+        # Plain values and arrays only (see sklearn_skll._persist): safe for
+        # skops.io; tables are kept as tagged dicts and rebuilt on load.
+        return to_portable(dict(super().__getstate__()))
+
+    def __setstate__(self, state):
+        super().__setstate__(from_portable(dict(state)))
 
     # ----------------------------------------------------------- reporting
     def utility_table(self):

@@ -26,7 +26,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.parallel import Parallel, delayed
 
-from .._modalities import hide_modalities, restrict_modalities
+from .._modalities import hide_modalities, restrict_modalities, subset_name
 from .._threads import single_threaded_job
 from ..exceptions import ModalityError
 
@@ -37,11 +37,6 @@ __all__ = ["RetrainEngine", "MaskedEngine", "SubsetScore", "subset_name"]
 #: single views tracked nets retrained per subset (mean |gap| 0.021 on four
 #: multiple_features views; 0.188 without dropout).
 MASKED_DROPOUT = 0.5
-
-
-def subset_name(names):
-    """Display name of a subset: its modality names joined by ``+``."""
-    return "+".join(names)
 
 
 @dataclass

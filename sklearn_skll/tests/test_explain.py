@@ -21,9 +21,9 @@ from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
-from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 
 from sklearn_skll import ModalityError  # noqa: E402
+from sklearn_skll._compat import InvalidParameterError  # noqa: E402
 from sklearn_skll.explain import ModalityMasker, modality_shap_values  # noqa: E402
 
 MODS = {"a": [0, 1], "b": [2, 3, 4], "c": [5]}

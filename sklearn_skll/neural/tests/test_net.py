@@ -319,11 +319,11 @@ def test_cuda_fitted_net_is_pickled_on_cpu():
     clf.net_.device = "cuda"
     clf.device_ = "cuda"
     state = clf.__getstate__()
-    assert state["net_"] is not clf.net_
-    assert state["net_"].device == "cpu" and state["device_"] == "cpu"
+    # Weights as CPU arrays (no torch object in the state: see
+    # tests/test_persistence.py for a mocked CUDA module).
+    assert state["device_"] == "cpu"
+    assert all(isinstance(v, np.ndarray) for v in state["net_"]["state_dict"].values())
     assert clf.net_.device == "cuda"  # the live estimator is left alone
-    params = list(state["net_"].module_.parameters())
-    assert all(p.device.type == "cpu" for p in params)
     buffer = io.BytesIO()
     pickle.dump(clf, buffer)
     buffer.seek(0)

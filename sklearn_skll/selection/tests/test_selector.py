@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.utils._param_validation import InvalidParameterError
 
+from sklearn_skll._compat import InvalidParameterError
 from sklearn_skll.exceptions import CooperationWarning, ModalityError
 from sklearn_skll.selection import ModalitySelector
 

@@ -1,0 +1,164 @@
+"""Portable state of fitted estimators: safe to save with ``skops.io``.
+
+Every estimator's ``__getstate__`` returns plain Python values and NumPy
+arrays only: a torch module becomes its ``state_dict`` as CPU arrays, and a
+pandas DataFrame or Series becomes a small tagged dict. ``__setstate__``
+rebuilds both. So a fitted estimator
+
+- pickles and joblib-dumps as before (and loads on a machine without CUDA
+  whatever the device it was fitted on);
+- saves with :func:`skops.io.dump` and loads with :func:`skops.io.load`
+  given the types of :func:`trusted_types`, which runs no code from the file.
+"""
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["trusted_types", "to_portable", "from_portable", "module_to_arrays"]
+
+_TAG = "__sklearn_skll_portable__"
+
+
+def trusted_types():
+    """The types a saved ``sklearn_skll`` estimator needs ``skops.io`` to trust.
+
+    :func:`skops.io.load` refuses any type it does not know as safe unless the
+    caller trusts it. These are the package's own estimators and the plain
+    records they keep (the acquisition plans); together with the types
+    ``skops`` trusts by default (NumPy, SciPy, scikit-learn, builtins), they
+    cover every estimator of the package with its default parts. Always check
+    :func:`skops.io.get_untrusted_types` of a file from elsewhere before
+    loading it: a file that needs more types than these holds something else
+    (e.g. your own classifier inside a ``BudgetedMultimodalClassifier``).
+
+    Returns
+    -------
+    types : list of str
+        Fully qualified type names, as :func:`skops.io.load` takes them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import skops.io as sio
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_skll import ModalitySelector, trusted_types
+    >>> X = np.random.RandomState(0).randn(40, 4)
+    >>> y = np.arange(40) % 2
+    >>> sel = ModalitySelector(LogisticRegression(), cv=2,
+    ...                        modalities={"a": [0, 1], "b": [2, 3]}).fit(X, y)
+    >>> data = sio.dumps(sel)
+    >>> set(sio.get_untrusted_types(data=data)) <= set(trusted_types())
+    True
+    >>> sio.loads(data, trusted=trusted_types()).selected_modalities_
+    ['a']
+    """
+    from ._plan import AcquisitionPlan, StrategyPlan
+    from .budget import BudgetedMultimodalClassifier
+    from .impute import FlowImputer
+    from .neural import MultimodalNetClassifier
+    from .selection import ModalitySelector
+
+    types = [
+        ModalitySelector,
+        FlowImputer,
+        MultimodalNetClassifier,
+        BudgetedMultimodalClassifier,
+        AcquisitionPlan,
+        StrategyPlan,
+    ]
+    return sorted(f"{t.__module__}.{t.__qualname__}" for t in types)
+
+
+def module_to_arrays(module):
+    """A torch module's ``state_dict`` as a dict of CPU NumPy arrays."""
+    return {
+        name: tensor.detach().cpu().numpy().copy()
+        for name, tensor in module.state_dict().items()
+    }
+
+
+def arrays_to_module(module, arrays):
+    """Load ``arrays`` (from :func:`module_to_arrays`) into ``module``."""
+    import torch
+
+    module.load_state_dict(
+        {k: torch.from_numpy(np.asarray(v)) for k, v in arrays.items()}
+    )
+    return module
+
+
+def _index_state(index):
+    if isinstance(index, pd.RangeIndex):
+        return {
+            "range": [int(index.start), int(index.stop), int(index.step)],
+            "name": index.name,
+        }
+    return {"values": _plain(index.to_numpy()), "name": index.name}
+
+
+def _index_from(state):
+    if "range" in state:
+        return pd.RangeIndex(*state["range"], name=state["name"])
+    return pd.Index(list(state["values"]), name=state["name"])
+
+
+def _plain(array):
+    """An object array as a list (skops keeps lists of plain values exactly)."""
+    if array.dtype == object:
+        return [to_portable(v) for v in array.tolist()]
+    return np.array(array, copy=True)
+
+
+def to_portable(value):
+    """``value`` with DataFrames and Series turned into tagged plain dicts."""
+    if isinstance(value, pd.DataFrame):
+        return {
+            _TAG: "DataFrame",
+            "columns": _index_state(value.columns),
+            "index": _index_state(value.index),
+            "data": [
+                _plain(value.iloc[:, j].to_numpy()) for j in range(value.shape[1])
+            ],
+        }
+    if isinstance(value, pd.Series):
+        return {
+            _TAG: "Series",
+            "name": value.name,
+            "index": _index_state(value.index),
+            "data": _plain(value.to_numpy()),
+        }
+    if isinstance(value, dict):
+        return {k: to_portable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        return type(value)(to_portable(v) for v in value)
+    return value
+
+
+def _column(data):
+    if isinstance(data, list):
+        out = np.empty(len(data), dtype=object)
+        out[:] = [from_portable(v) for v in data]
+        return out
+    return data
+
+
+def from_portable(value):
+    """Undo :func:`to_portable`."""
+    if isinstance(value, dict):
+        kind = value.get(_TAG)
+        if kind == "DataFrame":
+            columns = _index_from(value["columns"])
+            data = {j: _column(col) for j, col in enumerate(value["data"])}
+            frame = pd.DataFrame(data, index=_index_from(value["index"]))
+            frame.columns = columns
+            return frame
+        if kind == "Series":
+            return pd.Series(
+                _column(value["data"]),
+                index=_index_from(value["index"]),
+                name=value["name"],
+            )
+        return {k: from_portable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        return type(value)(from_portable(v) for v in value)
+    return value
