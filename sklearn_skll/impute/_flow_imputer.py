@@ -1,6 +1,5 @@
 """FlowImputer: generate missing modalities with class-conditional flows."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
