@@ -140,7 +140,9 @@ def test_selector_without_drop_says_it_changes_nothing(alzheimers_hidden):
     sel = ModalitySelector(_clf(), modalities=mods, cv=3, random_state=0).fit(X, y)
     with pytest.warns(UserWarning, match="changes nothing"):
         out = sel.transform(X)
-    assert out is X
+    # The same table, but a copy: a later in-place step must not reach X.
+    assert out is not X
+    pd.testing.assert_frame_equal(out, X)
 
 
 def test_modality_absent_rule_keeps_partial_and_missing_columns_errors():
