@@ -24,6 +24,7 @@ from pathlib import Path
 
 # numpy, pandas, scikit-learn, torch and matplotlib are imported by the
 # commands that use them, so that `--help` and `datasets` start quickly.
+from ._bench_defaults import BENCHMARK_DEFAULTS as _BENCH
 from .exceptions import BudgetError, CooperationWarning, ModalityError
 
 __all__ = ["main"]
@@ -100,26 +101,31 @@ def _build_parser():
 
     p = sub.add_parser(
         "benchmark",
-        help="run the paper's budget protocol (Table 2 layout)",
+        help="run the paper's budget protocol: paired verdicts, learning curve",
         description=(
             "Run the SK-LL protocol: for each available ratio, budget, strategy "
             "and seed, simulate the acquisition on complete data, train, and "
-            "score on a held-out test split. Writes results.json, results.csv, "
-            "results.md and PNG plots."
+            "score on a held-out test split. Reports the paired difference of "
+            "each strategy to uniform (95 %% CI over seeds) and the learning "
+            "curve of the classifier (is more data worth it here?). Writes "
+            "results.md, results.csv, results.json and PNG plots."
         ),
     )
-    p.add_argument("--dataset", default="alzheimers", help="bundled dataset name")
+    p.add_argument("--dataset", default=_BENCH["dataset"],
+                   help=f"bundled dataset name (default {_BENCH['dataset']})")
     p.add_argument(
         "--available",
         type=_float_list,
-        default=[0.1, 0.2, 0.3, 0.4],
-        help="comma-separated available ratios (default 0.1,0.2,0.3,0.4)",
+        default=list(_BENCH["available"]),
+        help="comma-separated available ratios (default "
+        f"{','.join(map(str, _BENCH['available']))})",
     )
     p.add_argument(
         "--budget",
         type=_float_list,
-        default=[0.1],
-        help="comma-separated budgets as fractions of the training rows (default 0.1)",
+        default=list(_BENCH["budgets"]),
+        help="comma-separated budgets as fractions of the training rows (default "
+        f"{','.join(map(str, _BENCH['budgets']))})",
     )
     p.add_argument(
         "--strategies",
@@ -128,17 +134,18 @@ def _build_parser():
         help="comma-separated strategies among available_only, uniform, skll, "
         "skll_no_generation, full (default: all)",
     )
-    p.add_argument("--seeds", type=_positive_int, default=5, help="number of seeds")
+    p.add_argument("--seeds", type=_positive_int, default=_BENCH["seeds"],
+                   help=f"number of seeds (default {_BENCH['seeds']})")
     p.add_argument("--out", type=Path, default=Path("skll-benchmark"), help="output folder")
     p.add_argument("--n-jobs", type=int, default=None, help="parallel runs (joblib)")
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
     p.add_argument(
         "--classifier",
         choices=_ESTIMATORS,
-        default="net",
-        help="the classifier trained on the acquired rows: the multimodal net "
-        "(default), gradient boosting (takes missing blocks natively), or a "
-        "mean-imputing logistic regression",
+        default=_BENCH["classifier"],
+        help="the classifier trained on the acquired rows: the multimodal net, "
+        "gradient boosting (takes missing blocks natively), or a mean-imputing "
+        f"logistic regression (default {_BENCH['classifier']})",
     )
     p.add_argument(
         "--defaults",
@@ -609,128 +616,56 @@ def _cost(name, value):
 
 
 def _cmd_benchmark(args):
-    from sklearn.model_selection import train_test_split
-
     from ._device import resolve_device
-    from .budget import fast_parts, run_protocol, summarize
-    from .plotting import plot_benchmark
-    from .selection import ModalitySelector
+    from .budget import STRATEGIES, run_benchmark
 
     try:
         resolve_device(args.device, param="--device")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    bunch = _load_bundled(args.dataset)
-    kwargs = {}
+    strategies = STRATEGIES
     if args.strategies is not None:
-        from .budget import STRATEGIES
-
         unknown = sorted(set(args.strategies) - set(STRATEGIES))
         if unknown:
             raise UsageError(
                 f"--strategies: unknown {unknown}; choose among {', '.join(STRATEGIES)}"
             )
-        kwargs["strategies"] = tuple(args.strategies)
-    verbose = 0 if args.quiet else 1
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        # Small available sets often leave subsets no better than the constant
-        # predictor; C(S) is then NaN. Count those notes instead of printing
-        # one per run.
-        warnings.simplefilter("always", CooperationWarning)
-        runs = run_protocol(
-            bunch.data,
-            bunch.target,
-            bunch.modalities,
-            available=tuple(args.available),
-            budgets=tuple(args.budget),
-            seeds=args.seeds,
-            n_jobs=args.n_jobs,
-            device=args.device,
-            estimator_params=_benchmark_parts(args, bunch.modalities, fast_parts),
-            verbose=verbose,
-            **kwargs,
-        )
-    n_undefined = sum(issubclass(w.category, CooperationWarning) for w in caught)
-    for w in caught:
-        if not issubclass(w.category, CooperationWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    elapsed = time.perf_counter() - start
-
-    # Shapley values of the modalities on the training part of the same split.
-    X_train, _, y_train, _ = train_test_split(
-        bunch.data, bunch.target, test_size=0.3, stratify=bunch.target, random_state=0
+        strategies = tuple(args.strategies)
+    bunch = _load_bundled(args.dataset)
+    bunch.name = args.dataset
+    result = run_benchmark(
+        bunch,
+        available=tuple(args.available),
+        budgets=tuple(args.budget),
+        strategies=strategies,
+        seeds=args.seeds,
+        classifier=args.classifier,
+        parts="defaults" if args.defaults else "fast",
+        device=args.device,
+        n_jobs=args.n_jobs,
+        verbose=0 if args.quiet else 1,
     )
-    selector = ModalitySelector(
-        _make_estimator("logreg", "cpu", 0), modalities=bunch.modalities, cv=5,
-        n_bootstrap=200, random_state=0,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CooperationWarning)
-        selector.fit(X_train, y_train)
-
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    runs.to_csv(out / "results.csv", index=False)
-    long = summarize(runs)
-    wide = summarize(runs, layout="wide")
-    meta = {
-        "dataset": args.dataset,
-        "available": args.available,
-        "budget": args.budget,
-        "strategies": sorted(set(runs["strategy"])),
-        "seeds": args.seeds,
-        "metric": "accuracy",
-        "wall_time_s": round(elapsed, 1),
-        "summary": json.loads(long.reset_index().to_json(orient="records")),
-        "shapley_values": selector.shapley_values_.to_dict(),
-        "runs": json.loads(runs.to_json(orient="records")),
-    }
-    (out / "results.json").write_text(json.dumps(meta, indent=2))
-    long_md = _markdown_table(_mean_std(long))
-    wide_md = _markdown_table(wide)
-    (out / "results.md").write_text(
-        f"# SK-LL protocol on `{args.dataset}`\n\n"
-        f"Test accuracy, mean \u00b1 std over {args.seeds} seeds "
-        f"({len(runs)} runs, {elapsed:.0f} s).\n\n{wide_md}\n\n"
-        f"## Per strategy\n\n{long_md}\n"
-    )
-    written = plot_benchmark(runs, out, selector=selector)
-    print(f"\nSK-LL protocol on {args.dataset!r}: {len(runs)} runs in {elapsed:.0f} s; "
-          f"test accuracy (%), mean \u00b1 std over {args.seeds} seeds\n")
-    print(_render_table(wide))
-    if n_undefined:
-        print(f"\nnote: in {n_undefined} selector fits some subsets did no better than "
-              "the constant predictor, so their C(S) is undefined (NaN); small "
-              "available sets make the key subset uncertain.")
-    print("\nShapley values (logistic regression utilities on the training part):")
-    print(_render_table(selector.shapley_values_.rename_axis("modality").to_frame(),
-                        floatfmt=".4f"))
-    print("\nWrote " + ", ".join(str(p) for p in
-                               [out / "results.md", out / "results.csv",
-                                out / "results.json", *written]))
+    written = result.save(args.out)
+    print(f"\nSK-LL protocol on {args.dataset!r}: {len(result.runs)} runs in "
+          f"{result.wall_time:.0f} s, {result.n_seeds} seeds, classifier "
+          f"{args.classifier}\n")
+    if result.paired is not None:
+        print(f"Paired differences to {result.reference} (95 % CI over "
+              f"{result.n_seeds} seeds):")
+        for (avail, budget, _), text in result.verdicts().items():
+            print(f"  available {100 * avail:g} %, budget {100 * budget:g} %: {text}")
+    if result.stakes is not None:
+        print("\nIs more data worth it here?")
+        for text in result.stake_sentences():
+            print(f"  {text}")
+    print("\nTest accuracy (%), mean \u00b1 std over seeds:\n")
+    print(_render_table(result.summary_wide()))
+    if result.n_undefined_notes:
+        print(f"\nnote: in {result.n_undefined_notes} selector fits some subsets did "
+              "no better than the constant predictor, so their C(S) is undefined "
+              "(NaN); small available sets make the key subset uncertain.")
+    print("\nWrote " + ", ".join(str(p) for p in written))
     return 0
-
-
-def _benchmark_parts(args, modalities, fast_parts):
-    params = {} if args.defaults else fast_parts(modalities, device=args.device)
-    if args.classifier != "net":
-        estimator = _make_estimator(args.classifier, args.device, 0)
-        if args.classifier == "logreg":
-            # Rows left incomplete (skll_no_generation) get column means.
-            from sklearn.impute import SimpleImputer
-
-            estimator.steps.insert(0, ("impute", SimpleImputer()))
-        params["classifier"] = estimator
-    return params or None
-
-
-def _mean_std(long):
-    table = long.reset_index()
-    table["accuracy"] = [f"{100 * m:.2f} \u00b1 {100 * s:.2f}"
-                         for m, s in zip(table["mean"], table["std"].fillna(0.0))]
-    return table[["available", "budget", "strategy", "n_train", "key_subset",
-                  "accuracy"]]
 
 
 # ---------------------------------------------------------------- output
@@ -772,17 +707,6 @@ def _fmt(value, floatfmt):
     if isinstance(value, (list, tuple, frozenset, set)):
         return "+".join(str(v) for v in value)
     return str(value)
-
-
-def _markdown_table(frame):
-    import pandas as pd
-
-    frame = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
-    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    rows = ["| " + " | ".join(_fmt(v, ".4f") for v in row) + " |"
-            for row in frame.itertuples(index=False)]
-    return "\n".join([head, rule, *rows])
 
 
 # ---------------------------------------------------------------- entry point

@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "plot_benchmark",
+    "plot_budget_curve",
+    "plot_greedy_path",
+    "plot_interactions",
+    "plot_learning_curve",
+    "plot_paired_differences",
+    "plot_protocol",
     "plot_shapley",
     "plot_subsets",
-    "plot_interactions",
-    "plot_greedy_path",
-    "plot_protocol",
-    "plot_budget_curve",
-    "plot_benchmark",
 ]
 
 #: One colour and marker per strategy, the same in every plot.
@@ -36,8 +38,13 @@ def _axes(ax, figsize=(5, 3.5)):
     return ax
 
 
-def plot_shapley(selector_or_values, ax=None, *, scaled=False):
-    """Bar chart of Shapley values, with bootstrap error bars when available.
+def _metric_name(selector):
+    scoring = getattr(selector, "scoring", None)
+    return scoring if isinstance(scoring, str) else "score"
+
+
+def plot_shapley(selector_or_values, ax=None, *, scaled=False, points=False):
+    """Bar chart of Shapley values, with bootstrap 95 % intervals when available.
 
     Parameters
     ----------
@@ -46,29 +53,46 @@ def plot_shapley(selector_or_values, ax=None, *, scaled=False):
     ax : matplotlib Axes, default=None
     scaled : bool, default=False
         Plot the scaled values (Eq. 3) of a selector instead.
+    points : bool, default=False
+        Show the values times 100 (percentage points of a score in [0, 1],
+        as the benchmark's report does).
 
     Returns
     -------
     ax : matplotlib Axes
     """
     err = None
+    metric = "score"
     if hasattr(selector_or_values, "shapley_values_"):
         sel = selector_or_values
+        metric = _metric_name(sel)
         values = sel.scaled_shapley_values_ if scaled else sel.shapley_values_
-        std = getattr(sel, "shapley_std_", None)
-        if std is not None:
+        ci = getattr(sel, "shapley_ci_", None)
+        if ci is not None:
             z = sel.utilities_["utility"].iloc[-1] if scaled else 1.0
-            err = std.to_numpy() / z
+            low = (ci["low"] / z).to_numpy()
+            high = (ci["high"] / z).to_numpy()
+            v = values.to_numpy()
+            err = np.vstack([np.clip(v - low, 0, None), np.clip(high - v, 0, None)])
     else:
         values = pd.Series(selector_or_values, dtype=float)
+    unit = 100.0 if points and not scaled else 1.0
+    values = values * unit
+    err = None if err is None else err * unit
     ax = _axes(ax)
     x = np.arange(len(values))
     colors = ["tab:blue" if v >= 0 else "tab:red" for v in np.nan_to_num(values)]
-    ax.bar(x, values.to_numpy(), yerr=err, color=colors, capsize=4)
+    ax.bar(x, values.to_numpy(), yerr=err, color=colors, capsize=4,
+           label="bootstrap 95 % CI" if err is not None else None)
     ax.set_xticks(x, [str(i) for i in values.index])
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("scaled Shapley value" if scaled else "Shapley value")
-    ax.set_title("Modality contributions")
+    if scaled:
+        ax.set_ylabel("scaled Shapley value\n(share of the full utility)")
+    else:
+        ax.set_ylabel(f"Shapley value{' (points)' if unit != 1 else ''}\n"
+                      f"({metric} over the constant predictor)")
+    ax.set_title("Modality contributions"
+                 + (" (error bars: bootstrap 95 % CI)" if err is not None else ""))
     return ax
 
 
@@ -98,7 +122,15 @@ def plot_subsets(selector, ax=None, *, by="utility", top=None):
         df = df.head(top)
     ax = _axes(ax, figsize=(5, 0.3 * len(df) + 1.2))
     y = np.arange(len(df))[::-1]
-    err = df.get(f"{by}_std")
+    err, err_kind = df.get(f"{by}_std"), "bootstrap std"
+    if by == "utility" and "utility_ci_low" in df:
+        v = df["utility"].to_numpy(dtype=float)
+        err = np.vstack([np.clip(v - df["utility_ci_low"].to_numpy(dtype=float), 0, None),
+                         np.clip(df["utility_ci_high"].to_numpy(dtype=float) - v, 0,
+                                 None)])
+        err_kind = "bootstrap 95 % CI"
+    elif err is not None:
+        err = err.to_numpy()
     selected = set()
     if hasattr(selector, "selected_modalities_"):
         selected = {frozenset(selector.selected_modalities_)}
@@ -109,13 +141,15 @@ def plot_subsets(selector, ax=None, *, by="utility", top=None):
     ax.barh(
         y,
         df[by].to_numpy(),
-        xerr=None if err is None else err.to_numpy(),
+        xerr=err,
         color=colors,
         capsize=3,
     )
     ax.set_yticks(y, df["subset"].tolist())
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("utility f_u(S)" if by == "utility" else "cooperation C(S)")
+    label = (f"utility f_u(S)\n({_metric_name(selector)} over the constant "
+             "predictor)" if by == "utility" else "cooperation C(S)")
+    ax.set_xlabel(label + (f"\nbars: {err_kind}" if err is not None else ""))
     ax.set_title("Modality subsets (selected in orange)")
     return ax
 
@@ -146,8 +180,11 @@ def plot_interactions(selector_or_matrix, ax=None):
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if i != j and np.isfinite(values[i, j]):
+                # White on the dark ends of the colour map, black elsewhere.
+                dark = abs(values[i, j]) > 0.6 * bound
                 ax.text(
-                    j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8
+                    j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black",
                 )
     ax.figure.colorbar(image, ax=ax, label="interaction (>0 synergy)")
     ax.set_title("Pairwise interactions")
@@ -172,12 +209,21 @@ def plot_greedy_path(selector_or_path, ax=None):
     ax.plot(path["step"], path["utility"], marker="o")
     for step, util, mod in zip(path["step"], path["utility"], path["modality"]):
         ax.annotate(
-            f"+{mod}", (step, util), textcoords="offset points", xytext=(4, 4),
-            fontsize=8,
+            f"+{mod}", (step, util), textcoords="offset points", xytext=(0, 7),
+            ha="center", fontsize=8,
         )
-    ax.set_xticks(list(path["step"]))
-    ax.set_xlabel("step")
-    ax.set_ylabel("utility f_u(S)")
+    steps = list(path["step"])
+    ax.set_xticks(steps)
+    # Room for the first and last labels; utilities start from 0.
+    ax.set_xlim(min(steps) - 0.6, max(steps) + 0.6)
+    utils = path["utility"].to_numpy(dtype=float)
+    top = np.nanmax(utils) if np.isfinite(utils).any() else 1.0
+    bottom = min(0.0, np.nanmin(utils)) if np.isfinite(utils).any() else 0.0
+    span = (top - bottom) or 1.0
+    ax.set_ylim(bottom - (0.05 * span if bottom < 0 else 0), top + 0.15 * span)
+    metric = _metric_name(selector_or_path)
+    ax.set_xlabel("step (modality added)")
+    ax.set_ylabel(f"utility f_u(S)\n({metric} over the constant predictor)")
     ax.set_title("Greedy path (Algorithm 1)")
     return ax
 
@@ -186,8 +232,33 @@ def _style(strategy):
     return _STRATEGY_STYLE.get(strategy, ("#9467bd", "x"))
 
 
+def _mean_ci(values, confidence=0.95):
+    """Mean and half-width of the Student-t interval (0 with one value)."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return (values.mean() if values.size else np.nan), 0.0
+    half = stats.t.ppf(0.5 + confidence / 2, values.size - 1) * values.std(
+        ddof=1) / np.sqrt(values.size)
+    return values.mean(), half
+
+
+def _clip_percent(ax):
+    """Keep an accuracy axis (%) within [0, 100]: t-intervals of few seeds
+    can reach past the bounds."""
+    low, high = ax.get_ylim()
+    ax.set_ylim(max(low, 0.0), min(high, 100.5))
+
+
 def plot_protocol(runs, ax=None, *, metric="accuracy", budget=None):
-    """Metric against the available ratio, one line per strategy, with +-1 std bands.
+    """Metric (%) against the available ratio, one line per strategy.
+
+    Means over seeds with 95 % Student-t intervals as error bars, the
+    strategies side by side at each ratio. To compare strategies, prefer
+    :func:`plot_paired_differences`: the seeds move every strategy together,
+    which these unpaired intervals do not know.
 
     Parameters
     ----------
@@ -206,25 +277,165 @@ def plot_protocol(runs, ax=None, *, metric="accuracy", budget=None):
     ax = _axes(ax, figsize=(6, 4))
     budget = runs["budget"].min() if budget is None else budget
     sub = runs[np.isclose(runs["budget"], budget)]
-    for strategy, group in sub.groupby("strategy", sort=False):
-        stats = group.groupby("available")[metric].agg(["mean", "std"]).fillna(0.0)
+    strategies = [s for s in _STRATEGY_STYLE if s in set(sub["strategy"])]
+    avail = np.sort(sub["available"].unique())
+    step = 100 * (np.diff(avail).min() if avail.size > 1 else 0.1)
+    width = 0.5 * step / max(len(strategies), 1)
+    n_seeds = sub["seed"].nunique()
+    for k, strategy in enumerate(strategies):
+        group = sub[sub["strategy"] == strategy]
+        stats = [_mean_ci(group.loc[np.isclose(group["available"], a), metric])
+                 for a in avail]
+        x = 100 * avail + (k - (len(strategies) - 1) / 2) * width
         color, marker = _style(strategy)
-        x = 100 * stats.index.to_numpy(dtype=float)
-        ax.plot(x, stats["mean"], marker=marker, color=color, label=strategy)
-        ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
-                        color=color, alpha=0.15, linewidth=0)
+        ax.errorbar(x, [100 * m for m, _ in stats], yerr=[100 * h for _, h in stats],
+                    marker=marker, color=color, label=strategy, capsize=3,
+                    linestyle="none")
+    ax.set_xticks(100 * avail, [f"{100 * a:g}" for a in avail])
+    _clip_percent(ax)
     ax.set_xlabel("available complete data (% of training rows)")
-    ax.set_ylabel(f"test {metric}")
-    ax.set_title(f"Budget {100 * budget:g} %: mean \u00b1 std over seeds")
+    ax.set_ylabel(f"test {metric} (%)")
+    ax.set_title(f"Budget {100 * budget:g} %: mean, 95 % CI over {n_seeds} seeds")
     ax.legend(fontsize=8)
     return ax
 
 
-def plot_budget_curve(runs, ax=None, *, metric="accuracy", available=None):
-    """Metric against the number of training rows each strategy ends up with.
+def plot_paired_differences(paired, ax=None, *, reference="uniform"):
+    """Forest plot of the paired differences to a reference strategy.
 
-    One point per (budget, strategy) at one available ratio: how much accuracy
-    each strategy buys per row, the budget curve of the protocol.
+    One row per (available, budget) cell, one marker per strategy: the mean
+    over seeds of ``metric(strategy) - metric(reference)`` in percentage
+    points, with its 95 % interval (Student-t over seeds). Right of the zero
+    line the strategy beats the reference; an interval crossing it is no
+    difference.
+
+    Parameters
+    ----------
+    paired : DataFrame
+        ``summarize(runs, reference=...)`` (long layout).
+    ax : matplotlib Axes, default=None
+    reference : str, default="uniform"
+        Its name, for the labels.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    table = paired.reset_index()
+    cells = list(dict.fromkeys(zip(table["available"], table["budget"])))
+    strategies = [s for s in _STRATEGY_STYLE if s in set(table["strategy"])]
+    strategies += sorted(set(table["strategy"]) - set(strategies))
+    ax = _axes(ax, figsize=(6.5, 0.45 * len(cells) * max(len(strategies), 2) / 2 + 1.5))
+    height = 0.8 / max(len(strategies), 1)
+    y0 = np.arange(len(cells))[::-1]
+    for k, strategy in enumerate(strategies):
+        rows = table[table["strategy"] == strategy].set_index(["available", "budget"])
+        keep = [i for i, c in enumerate(cells) if c in rows.index]
+        if not keep:
+            continue
+        sub = rows.loc[[cells[i] for i in keep]]
+        y = y0[keep] + 0.4 - (k + 0.5) * height
+        mean = 100 * sub["mean_diff"].to_numpy(dtype=float)
+        low = 100 * sub["diff_ci_low"].to_numpy(dtype=float)
+        high = 100 * sub["diff_ci_high"].to_numpy(dtype=float)
+        err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
+        color, marker = _style(strategy)
+        ax.errorbar(mean, y, xerr=err, marker=marker, color=color, capsize=3,
+                    linestyle="none", label=strategy)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y0, [f"available {100 * a:g} %\nbudget {100 * b:g} %"
+                       for a, b in cells], fontsize=8)
+    for y in y0[:-1]:
+        ax.axhline(y - 0.5, color="0.85", linewidth=0.6)
+    ax.set_ylim(-0.6, len(cells) - 0.4)
+    n_seeds = int(table["n_seeds"].max()) if len(table) else 0
+    ax.set_xlabel(f"accuracy minus {reference}'s, same seed (points)\n"
+                  f"mean and 95 % CI over {n_seeds} seeds; right of 0: better")
+    ax.set_title(f"Paired differences to {reference}")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return ax
+
+
+def plot_learning_curve(curve, ax=None, *, runs=None):
+    """Accuracy (%) of the classifier against the rows it trains on.
+
+    Means over seeds with 95 % Student-t intervals at each measured row
+    count, the fit ``a + b log(rows)`` (solid where measured, dashed where
+    extrapolated) and, with ``runs``, what the protocol measured at the
+    smallest availability: each strategy's mean accuracy at the rows it ended
+    with (one hollow mark per budget).
+
+    Parameters
+    ----------
+    curve : DataFrame
+        ``seed``, ``n_rows``, ``accuracy``: the ``learning_curve`` of a
+        :class:`~sklearn_skll.budget.BenchmarkResult`.
+    ax : matplotlib Axes, default=None
+    runs : DataFrame, default=None
+        The runs of the protocol, to mark the strategies' row counts.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(6.5, 4.2))
+    sizes = np.sort(curve["n_rows"].unique())
+    stats = [_mean_ci(curve.loc[curve["n_rows"] == n, "accuracy"]) for n in sizes]
+    mean = np.array([100 * m for m, _ in stats])
+    ax.errorbar(sizes, mean, yerr=[100 * h for _, h in stats], marker="o",
+                color="black", capsize=3, linestyle="none",
+                label="measured on the available rows")
+    if sizes.size >= 2:
+        slope, intercept = np.polyfit(np.log(curve["n_rows"]), curve["accuracy"], 1)
+        top = sizes.max()
+        if runs is not None:
+            top = max(top, runs["n_train"].max())
+        grid = np.geomspace(sizes.min(), sizes.max(), 50)
+        ax.plot(grid, 100 * (intercept + slope * np.log(grid)), color="black",
+                linewidth=1)
+        if top > sizes.max():
+            ext = np.geomspace(sizes.max(), top, 30)
+            ax.plot(ext, 100 * (intercept + slope * np.log(ext)), color="black",
+                    linewidth=1, linestyle="--", label="fit a + b log(rows), "
+                    "extrapolated")
+        if runs is not None:
+            # What the protocol measured: each strategy's mean accuracy at the
+            # rows it ended with (SK-LL's rows lack measured modalities, so
+            # they are not points of this curve; the marks show how far the
+            # curve's promise holds).
+            smallest = runs[np.isclose(runs["available"], runs["available"].min())]
+            for strategy in ("uniform", "skll", "full"):
+                rows = smallest[smallest["strategy"] == strategy]
+                if rows.empty:
+                    continue
+                stats = rows.groupby("budget").agg(n=("n_train", "mean"),
+                                                   acc=("accuracy", "mean"))
+                color, marker = _style(strategy)
+                ax.plot(stats["n"], 100 * stats["acc"], marker=marker, color=color,
+                        linestyle="none", markersize=8, markerfacecolor="none",
+                        markeredgewidth=1.8,
+                        label=f"{strategy}: measured, at its rows")
+    n_seeds = curve["seed"].nunique()
+    ax.set_xscale("log")
+    low, high = ax.get_xlim()
+    ticks = [t for t in (2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+             if low <= t <= high]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    _clip_percent(ax)
+    ax.set_xlabel("training rows (log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"Learning curve on the available rows: mean, 95 % CI over "
+                 f"{n_seeds} seeds", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return ax
+
+
+def plot_budget_curve(runs, ax=None, *, metric="accuracy", available=None):
+    """Metric (%) against the budget, one line per strategy.
+
+    At one available ratio: means over seeds with 95 % Student-t intervals,
+    one point per budget run. ``available_only`` spends nothing: a flat line.
 
     Parameters
     ----------
@@ -242,26 +453,37 @@ def plot_budget_curve(runs, ax=None, *, metric="accuracy", available=None):
     ax = _axes(ax, figsize=(6, 4))
     available = runs["available"].min() if available is None else available
     sub = runs[np.isclose(runs["available"], available)]
-    for strategy, group in sub.groupby("strategy", sort=False):
-        stats = group.groupby("budget").agg(
-            rows=("n_train", "mean"), mean=(metric, "mean"), std=(metric, "std")
-        ).fillna(0.0)
+    budgets = np.sort(sub["budget"].unique())
+    strategies = [s for s in _STRATEGY_STYLE if s in set(sub["strategy"])]
+    step = 100 * (np.diff(budgets).min() if budgets.size > 1 else 0.1)
+    width = 0.25 * step / max(len(strategies), 1)
+    for k, strategy in enumerate(strategies):
+        group = sub[sub["strategy"] == strategy]
+        stats = [_mean_ci(group.loc[np.isclose(group["budget"], b), metric])
+                 for b in budgets]
+        x = 100 * budgets + (k - (len(strategies) - 1) / 2) * width
         color, marker = _style(strategy)
-        ax.errorbar(stats["rows"], stats["mean"], yerr=stats["std"], marker=marker,
-                    color=color, label=strategy, capsize=3)
-        for budget, row in stats.iterrows():
-            if strategy != "available_only":
-                ax.annotate(f"B={100 * budget:g}%", (row["rows"], row["mean"]),
-                            textcoords="offset points", xytext=(4, -10), fontsize=7)
-    ax.set_xlabel("training rows after acquisition")
-    ax.set_ylabel(f"test {metric}")
-    ax.set_title(f"Available {100 * available:g} %: what the budget buys")
-    ax.legend(fontsize=8)
+        ax.errorbar(x, [100 * m for m, _ in stats], yerr=[100 * h for _, h in stats],
+                    marker=marker, color=color, label=strategy, capsize=3)
+    ax.set_xticks(100 * budgets, [f"{100 * b:g}" for b in budgets])
+    _clip_percent(ax)
+    ax.set_xlabel("budget (% of training rows)")
+    ax.set_ylabel(f"test {metric} (%)")
+    ax.set_title(f"Accuracy vs budget at {100 * available:g} % available\n"
+                 f"mean, 95 % CI over {sub['seed'].nunique()} seeds (unpaired; "
+                 "compare strategies in the paired plot)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
 
 
-def plot_benchmark(runs, out, *, selector=None, metric="accuracy"):
+def plot_benchmark(runs, out, *, selector=None, metric="accuracy",
+                   learning_curve=None, reference="uniform"):
     """Write the benchmark's PNG plots to the folder ``out``.
+
+    One figure per question: ``paired_differences.png`` (does a strategy
+    beat the reference?), ``learning_curve.png`` (is more data worth it at
+    all?), ``budget_curve.png`` (how does accuracy grow with the budget? only
+    with several budgets) and ``shapley.png`` (which modalities matter?).
 
     Parameters
     ----------
@@ -272,6 +494,10 @@ def plot_benchmark(runs, out, *, selector=None, metric="accuracy"):
     selector : ModalitySelector, default=None
         A fitted selector; when given, its Shapley bars are written too.
     metric : str, default="accuracy"
+    learning_curve : DataFrame, default=None
+        ``seed``, ``n_rows``, ``accuracy``; when given, its plot is written.
+    reference : str, default="uniform"
+        The strategy of the paired differences; None for none.
 
     Returns
     -------
@@ -281,6 +507,8 @@ def plot_benchmark(runs, out, *, selector=None, metric="accuracy"):
     from pathlib import Path
 
     import matplotlib.pyplot as plt
+
+    from .budget import summarize
 
     out = Path(out)
     written = []
@@ -292,16 +520,27 @@ def plot_benchmark(runs, out, *, selector=None, metric="accuracy"):
         plt.close(fig)
         written.append(path)
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    plot_protocol(runs, ax, metric=metric)
-    save(fig, "accuracy_vs_available.png")
+    if reference is not None and reference in set(runs["strategy"]) and \
+            runs["strategy"].nunique() > 1:
+        paired = summarize(runs, metric, reference=reference)
+        n_cells = len(paired.reset_index()[["available", "budget"]].drop_duplicates())
+        n_strat = paired.index.get_level_values("strategy").nunique()
+        fig, ax = plt.subplots(figsize=(8.5, 1.6 + 0.22 * n_cells * max(n_strat, 2)))
+        plot_paired_differences(paired, ax, reference=reference)
+        save(fig, "paired_differences.png")
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    plot_budget_curve(runs, ax, metric=metric)
-    save(fig, "budget_curve.png")
+    if learning_curve is not None:
+        fig, ax = plt.subplots(figsize=(8.5, 4.2))
+        plot_learning_curve(learning_curve, ax, runs=runs)
+        save(fig, "learning_curve.png")
+
+    if runs["budget"].nunique() > 1:
+        fig, ax = plt.subplots(figsize=(8.5, 4.2))
+        plot_budget_curve(runs, ax, metric=metric)
+        save(fig, "budget_curve.png")
 
     if selector is not None:
         fig, ax = plt.subplots(figsize=(6, 3.8))
-        plot_shapley(selector, ax)
+        plot_shapley(selector, ax, points=True)
         save(fig, "shapley.png")
     return written

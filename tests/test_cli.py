@@ -147,7 +147,7 @@ def test_select_with_the_masked_engine(clinical_csv, capsys):
 
 def test_benchmark_writes_tables_and_plots(tmp_path, capsys):
     out_dir = tmp_path / "bench"
-    code = main(["benchmark", "--seeds", "2", "--available", "0.3",
+    code = main(["benchmark", "--seeds", "2", "--available", "0.3", "--budget", "0.1",
                  "--strategies", "available_only,uniform,skll", "--out",
                  str(out_dir), "--quiet"])
     assert code == 0
@@ -165,9 +165,14 @@ def test_benchmark_writes_tables_and_plots(tmp_path, capsys):
     meta = json.loads((out_dir / "results.json").read_text())
     assert meta["seeds"] == 2 and len(meta["runs"]) == 6
     assert set(meta["shapley_values"]) == {"proteins", "csf", "apoe", "demographics"}
-    for name in ("results.md", "accuracy_vs_available.png", "budget_curve.png",
+    for name in ("results.md", "paired_differences.png", "learning_curve.png",
                  "shapley.png"):
         assert (out_dir / name).stat().st_size > 0
+    # One budget: no curve over budgets to draw.
+    assert not (out_dir / "budget_curve.png").exists()
+    report = (out_dir / "results.md").read_text()
+    assert report.splitlines()[4] == "## Paired differences to uniform"
+    assert "SK-LL" in out and "Is more data worth it here?" in out
 
 
 def test_benchmark_rejects_unknown_strategies(tmp_path, capsys):
@@ -180,7 +185,8 @@ def test_benchmark_rejects_unknown_strategies(tmp_path, capsys):
 def test_benchmark_with_a_mean_imputing_logistic_regression(tmp_path, capsys):
     # skll_no_generation leaves the new rows incomplete: the logistic
     # regression must take their NaN blocks (mean imputation inside).
-    code = main(["benchmark", "--seeds", "1", "--available", "0.3", "--strategies",
+    code = main(["benchmark", "--seeds", "1", "--available", "0.3", "--budget", "0.1",
+                 "--strategies",
                  "skll_no_generation", "--classifier", "logreg", "--out",
                  str(tmp_path), "--quiet"])
     assert code == 0

@@ -6,20 +6,26 @@ on the training part and is scored on the test part.
 """
 
 import time
+import uuid
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._plan import STRATEGIES
 from .._threads import single_threaded_job
 from ._budgeted import BudgetedMultimodalClassifier
-from .._plan import STRATEGIES
 
 __all__ = ["fast_parts", "run_protocol", "summarize"]
+
+#: The fixed stratified test split of the protocol: its size and its seed.
+TEST_SIZE = 0.3
+TEST_RANDOM_STATE = 0
 
 #: Columns of the frame :func:`run_protocol` returns.
 RUN_COLUMNS = [
@@ -67,6 +73,42 @@ def fast_parts(modalities, *, device="cpu"):
                                max_epochs=20, device=device),
         "classifier": MultimodalNetClassifier(modalities=modalities, device=device),
     }
+
+
+#: Fitted selectors of the running protocols, by run token then by input hash.
+_SELECTOR_CACHE = {}
+
+
+class _FitOnce(MetaEstimatorMixin, BaseEstimator):
+    """A selector fitted once per (rows, labels, parameters) within a protocol.
+
+    Every strategy and budget of one seed and availability fits the selector
+    on the same available rows with the same seed, so the fits are identical:
+    the first is kept (under ``token``, one protocol run) and reused. The
+    fitted selector's attributes are read through this wrapper.
+    """
+
+    def __init__(self, selector, *, token=None):
+        self.selector = selector
+        self.token = token
+
+    def fit(self, X, y):
+        import joblib
+
+        cache = _SELECTOR_CACHE.setdefault(self.token, {})
+        key = joblib.hash((X, y, self.selector))
+        if key not in cache:
+            if len(cache) >= 8:
+                cache.pop(next(iter(cache)))
+            cache[key] = clone(self.selector).fit(X, y)
+        self.selector_ = cache[key]
+        return self
+
+    def __getattr__(self, name):
+        fitted = self.__dict__.get("selector_")
+        if fitted is not None and name.endswith("_") and not name.startswith("__"):
+            return getattr(fitted, name)
+        raise AttributeError(name)
 
 
 @single_threaded_job
@@ -118,8 +160,8 @@ def run_protocol(
     budgets=(0.1,),
     strategies=STRATEGIES,
     seeds=5,
-    test_size=0.3,
-    test_random_state=0,
+    test_size=TEST_SIZE,
+    test_random_state=TEST_RANDOM_STATE,
     device="cpu",
     estimator_params=None,
     n_jobs=None,
@@ -179,6 +221,13 @@ def run_protocol(
     summarize : Mean and standard deviation over seeds.
     """
     params = dict(estimator_params or {})
+    token = None
+    if params.get("selector") is not None:
+        token = uuid.uuid4().hex
+        selector = clone(params["selector"])
+        if selector.get_params().get("modalities", False) is None:
+            selector.set_params(modalities=modalities)
+        params["selector"] = _FitOnce(selector, token=token)
     params.setdefault("device", device)
     seed_list = list(range(seeds)) if isinstance(seeds, Integral) else list(seeds)
     strategies = list(strategies)
@@ -221,11 +270,14 @@ def run_protocol(
         results = tqdm(results, total=len(jobs),
                        desc="[run_protocol] runs")
     rows = []
-    for row in results:
-        if row["strategy"] == "available_only":
-            rows.extend({**row, "budget": b} for b in budgets)
-        else:
-            rows.append(row)
+    try:
+        for row in results:
+            if row["strategy"] == "available_only":
+                rows.extend({**row, "budget": b} for b in budgets)
+            else:
+                rows.append(row)
+    finally:
+        _SELECTOR_CACHE.pop(token, None)
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 

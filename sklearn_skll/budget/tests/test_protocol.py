@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_skll.budget import run_protocol, summarize
@@ -127,3 +128,30 @@ def test_summarize_paired_pairs_by_seed_and_keeps_old_layouts():
                                              "key_subset"]
     with pytest.raises(ValueError, match="`reference`"):
         summarize(runs, reference="greedy")
+
+
+def test_run_protocol_fits_the_selector_once_per_seed_and_availability(monkeypatch):
+    from sklearn_skll.budget import _protocol
+
+    X, y = _data(n=150)
+    kwargs = dict(available=(0.2, 0.4), budgets=(0.1, 0.3),
+                  strategies=("uniform", "skll"), seeds=2,
+                  estimator_params=PARAMS)
+    fits = []
+    original = UtilitySelector.fit
+    monkeypatch.setattr(UtilitySelector, "fit",
+                        lambda self, X, y: fits.append(1) or original(self, X, y))
+    cached = run_protocol(X, y, MODS, **kwargs)
+    # 2 seeds x 2 availabilities, not x 2 budgets.
+    assert len(fits) == 4
+    assert not _protocol._SELECTOR_CACHE
+
+    def refit(self, X, y):
+        self.selector_ = clone(self.selector).fit(X, y)
+        return self
+
+    monkeypatch.setattr(_protocol._FitOnce, "fit", refit)
+    fresh = run_protocol(X, y, MODS, **kwargs)
+    assert len(fits) == 4 + 8
+    cols = ["accuracy", "n_train", "key_subset"]
+    pd.testing.assert_frame_equal(cached[cols], fresh[cols])
