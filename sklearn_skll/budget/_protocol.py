@@ -92,15 +92,15 @@ class _FitOnce(MetaEstimatorMixin, BaseEstimator):
         self.selector = selector
         self.token = token
 
-    def fit(self, X, y):
+    def fit(self, X, y, **params):
         import joblib
 
         cache = _SELECTOR_CACHE.setdefault(self.token, {})
-        key = joblib.hash((X, y, self.selector))
+        key = joblib.hash((X, y, params, self.selector))
         if key not in cache:
             if len(cache) >= 8:
                 cache.pop(next(iter(cache)))
-            cache[key] = clone(self.selector).fit(X, y)
+            cache[key] = clone(self.selector).fit(X, y, **params)
         self.selector_ = cache[key]
         return self
 
