@@ -468,7 +468,7 @@ def _fit_selector(args, X, y, modalities):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         selector.fit(X, y)
-    _summarize_warnings(caught)
+    _summarize_warnings(caught, selector.utilities_)
     return selector
 
 
@@ -478,19 +478,19 @@ def _n_bootstrap(args):
     return _AUTO_BOOTSTRAP["accuracy" if args.scoring == "accuracy" else "other"]
 
 
-def _summarize_warnings(caught):
+def _summarize_warnings(caught, utilities=None):
     """Print each kind of warning once, with its count, instead of every copy."""
     groups = {}
     for w in caught:
-        key = (w.category, str(w.message).split(": ")[0] if issubclass(
-            w.category, CooperationWarning) else str(w.message))
-        groups.setdefault(key, []).append(w)
-    for (category, _), items in groups.items():
-        first = str(items[0].message).strip().splitlines()[0]
+        groups.setdefault((w.category, str(w.message)), []).append(w)
+    for (category, message), items in groups.items():
+        first = message.strip().splitlines()[0]
         if issubclass(category, CooperationWarning):
-            if first.startswith("C(S)"):
-                first = (first.split(" `utilities_`")[0]
-                         + " The `cooperation` column shows nan for them.")
+            if first.startswith("C(S)") and utilities is not None:
+                undefined = int(utilities["cooperation"].isna().sum())
+                first = (f"C(S) is undefined (NaN) for {undefined} of {len(utilities)} "
+                         "modality subsets: they do no better than the constant "
+                         "predictor (nan in the `cooperation` column).")
             print(f"note: {first}", file=sys.stderr)
             continue
         times = f" ({len(items)} times; shown once)" if len(items) > 1 else ""

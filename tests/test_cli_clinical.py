@@ -154,15 +154,15 @@ def test_repeated_warnings_are_printed_once_with_their_count(capsys):
         warnings.simplefilter("always")
         for _ in range(11):
             warnings.warn("lbfgs failed to converge", UserWarning, stacklevel=1)
-        warnings.warn("C(S) is undefined (NaN) for 2 of 7 modality subsets: they do "
-                      "no better. `utilities_` lists them.", CooperationWarning,
-                      stacklevel=1)
-    _summarize_warnings(caught)
+        warnings.warn("C(S) is undefined (NaN) for some modality subsets.",
+                      CooperationWarning, stacklevel=1)
+    utilities = pd.DataFrame({"cooperation": [0.0, np.nan, 0.5, np.nan]})
+    _summarize_warnings(caught, utilities)
     err = capsys.readouterr().err.splitlines()
     assert err == [
         "warning: UserWarning: lbfgs failed to converge (11 times; shown once)",
         (
-            "note: C(S) is undefined (NaN) for 2 of 7 modality subsets: they do no "
-            "better. The `cooperation` column shows nan for them."
+            "note: C(S) is undefined (NaN) for 2 of 4 modality subsets: they do no "
+            "better than the constant predictor (nan in the `cooperation` column)."
         ),
     ]

@@ -555,12 +555,13 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CooperationWarning)
             coop = cooperation_scores(table, keys, tol=tol)
-        if caught:  # one summary, whatever the number of subsets
-            undefined = sum(1 for s in keys if np.isnan(coop[s]))
+        if caught:
+            # One summary per fit, and the same text every fit, so that
+            # Python shows it once however many fits run (a grid search).
             warnings.warn(
-                f"C(S) is undefined (NaN) for {undefined} of {len(keys)} modality "
-                "subsets: they do no better than the constant predictor. "
-                "`utilities_` lists them (column `cooperation`).",
+                "C(S) is undefined (NaN) for some modality subsets: they do no "
+                "better than the constant predictor. `utilities_` lists them "
+                "(NaN in column `cooperation`).",
                 CooperationWarning,
                 stacklevel=4,  # the caller of fit, past _fit_context
             )
