@@ -329,13 +329,16 @@ def test_fit_with_the_default_parts():
     X_test.loc[::2, ["c1", "c2"]] = np.nan
     assert clf.predict_proba(X_test).shape == (80, 2)
     assert clf.score(X_test, y_test) > 0.6
-    # A part passed keeps its own settings.
+    # A part passed keeps its own settings, but its device is the
+    # meta-estimator's (one device for every torch part), and it is told so.
     mine = FlowImputer(modalities=mods, max_epochs=3, n_flows=2, device="auto")
-    clf = BudgetedMultimodalClassifier(
-        modalities=mods, available=0.4, strategy="uniform", imputer=mine,
-        classifier=LogisticRegression(), device="cpu", random_state=0,
-    ).fit(X, y)
-    assert clf.imputer_.device == "auto" and clf.imputer_.max_epochs == 3
+    with pytest.warns(UserWarning, match="replaced by the"):
+        clf = BudgetedMultimodalClassifier(
+            modalities=mods, available=0.4, strategy="uniform", imputer=mine,
+            classifier=LogisticRegression(), device="cpu", random_state=0,
+        ).fit(X, y)
+    assert clf.imputer_.device == "cpu" and clf.imputer_.max_epochs == 3
+    assert mine.device == "auto"  # the part passed is not altered
 
 
 def test_pipeline_of_the_real_parts_on_a_dataframe():
