@@ -105,7 +105,8 @@ def run(quick=False, runs=None):
         rows.append(row)
     rows.append({"benchmark": "startup", "case": "import sklearn_skll / import sklearn",
                  "metric": "ratio", "value": "",
-                 "ratio": round(median["import sklearn_skll"] / median["import sklearn"], 2),
+                 "ratio": round(median["import sklearn_skll"]
+                                / median["import sklearn"], 2),
                  "target": ""})
     rows.append({"benchmark": "startup",
                  "case": "import ModalitySelector / import sklearn", "metric": "ratio",

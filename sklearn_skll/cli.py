@@ -210,7 +210,8 @@ def _add_selector_args(p):
     g.add_argument("--cv", type=_positive_int, default=5, help="cross-validation folds")
     g.add_argument("--bootstrap", type=_bootstrap, default="auto",
                    help="bootstrap resamples of the held-out rows for 95 %% intervals "
-                   f"(0: none; default auto: {_AUTO_BOOTSTRAP['accuracy']} for accuracy, "
+                   "(0: none; default auto: "
+                   f"{_AUTO_BOOTSTRAP['accuracy']} for accuracy, "
                    "which rescores all resamples in one product, "
                    f"{_AUTO_BOOTSTRAP['other']} for other scorers, which rescore "
                    "each resample: about 2 ms per resample, subset and fold)")
@@ -409,8 +410,9 @@ def _data_head(bunch, what, selectors):
         for modality, group in imputed.groupby("modality", sort=False):
             filled = ", ".join(f"{r.column}: {r.n_cells} with its {r.rule} "
                                f"{_fmt(r.value, '.4g')}" for r in group.itertuples())
-            lines.append(f"  imputed {int(group['n_cells'].sum())} cell(s) of {modality} "
-                         f"in {len(group)} column(s): {filled} (--partial-cells impute)")
+            n_cells = int(group["n_cells"].sum())
+            lines.append(f"  imputed {n_cells} cell(s) of {modality} in {len(group)} "
+                         f"column(s): {filled} (--partial-cells impute)")
     table = missingness.copy()
     table.insert(0, "columns", [len(bunch.modalities[m]) for m in table.index])
     title = ("Rows per modality (missing: all its cells empty; partial: some, "
@@ -701,7 +703,8 @@ def _numeric(text):
 
 def _fmt(value, floatfmt):
     # numpy floats have a float dtype; checking it needs no numpy import
-    if isinstance(value, float) or getattr(getattr(value, "dtype", None), "kind", "") == "f":
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    if isinstance(value, float) or kind == "f":
         value = float(value)
         return "nan" if math.isnan(value) else format(value, floatfmt)
     if isinstance(value, (list, tuple, frozenset, set)):

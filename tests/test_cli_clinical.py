@@ -75,7 +75,8 @@ def test_select_reads_the_cohort_with_the_new_flags(cohort_csv, capsys):
     assert "198 rows, 3 modalities" in head
     assert "dropped 2 row(s) with an empty target" in head
     assert "one-hot encoded `sex` (clinical) into 2 columns: F, M" in head
-    assert "imputed 1 cell(s) of clinical in 1 column(s): mmse: 1 with its median" in head
+    assert ("imputed 1 cell(s) of clinical in 1 column(s): mmse: 1 with its median"
+            in head)
     rows = {line.split()[0]: line.split() for line in head.splitlines()
             if line.split() and line.split()[0] in ("mri", "pet", "clinical")}
     # modality, columns, rows_observed, rows_missing, missing_pct, rows_partial

@@ -469,7 +469,8 @@ def _one_hot(table, resolved, categorical, source_text):
             taken.update(names)
             text = column.astype(str).to_numpy()
             for level, new in zip(levels, names):
-                pieces[new] = np.where(present, (text == level).astype(np.float64), np.nan)
+                hot = (text == level).astype(np.float64)
+                pieces[new] = np.where(present, hot, np.nan)
             new_cols.extend(names)
             records.append(
                 {
@@ -569,8 +570,8 @@ Modalities (name (width): columns):
 
 Rows where a modality is missing (all its cells empty): {missing}.
 Rows where a modality is only partly observed (some cells empty): {partial}.
-{encoded}{imputed}Estimators treat a fully empty block as a missing modality; a partly empty
-block is an error unless imputed first (``partial_cells="impute"``).
+{encoded}{imputed}Estimators treat a fully empty block as a missing modality; a partly
+empty block is an error unless imputed first (``partial_cells="impute"``).
 
 Licence and citation: those of the source table.
 """

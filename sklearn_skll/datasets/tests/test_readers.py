@@ -292,7 +292,9 @@ def cohort():
     )
 
 
-COHORT = {"mri": ["mri_a"], "pet": "re:^pet_", "clinical": ["age", "mmse", "sex", "apoe"]}
+COHORT = {
+    "mri": ["mri_a"], "pet": "re:^pet_", "clinical": ["age", "mmse", "sex", "apoe"]
+}
 
 
 def test_categorical_columns_are_one_hot_encoded_inside_their_modality(cohort):
@@ -346,7 +348,8 @@ def test_partial_cells_impute_fills_only_partly_observed_blocks(cohort):
     observed = kept.data.notna()
     pd.testing.assert_frame_equal(data[observed], kept.data[observed])
     imputed = bunch.imputed.set_index("column")
-    assert imputed.loc["mmse", "rule"] == "median" and imputed.loc["mmse", "n_cells"] == 1
+    assert imputed.loc["mmse", "rule"] == "median"
+    assert imputed.loc["mmse", "n_cells"] == 1
     assert imputed.loc["sex", "value"] == "F"
     assert imputed.loc["sex", "rule"] == "most frequent"
     assert set(imputed["modality"]) == {"clinical"}
@@ -356,9 +359,9 @@ def test_partial_cells_impute_fills_only_partly_observed_blocks(cohort):
 
 
 def test_partial_cells_error_names_the_modality_and_the_row(cohort):
-    with pytest.raises(ModalityError, match=r"Modality `clinical` is only partly "
-                       r"observed in 1 row\(s\) \(first: row 3, empty \['mmse', 'sex'\]\)"
-                       ) as info:
+    match = (r"Modality `clinical` is only partly observed in 1 row\(s\) "
+             r"\(first: row 3, empty \['mmse', 'sex'\]\)")
+    with pytest.raises(ModalityError, match=match) as info:
         read_clinical_table(cohort, COHORT, "dx", partial_cells="error")
     assert "partial_cells='impute'" in str(info.value)
     assert str(info.value).endswith("instead.")
