@@ -58,9 +58,10 @@ def add_parser(sub):
                    "the normalizing flow, or scikit-learn's IterativeImputer "
                    "(slow beyond a few dozen columns)")
     p.add_argument("--draws", default="20", help="imputer draws per row (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
-    p.add_argument("--out", type=Path, default=Path("skll-acquire"), help="output folder")
-    p.add_argument("--top", type=int, default=20, help="chosen pairs to print (default 20)")
+    p.add_argument("--seed", default="0", help="random seed (default 0)")
+    p.add_argument("--out", type=Path, default=Path("skll-acquire"),
+                   help="output folder")
+    p.add_argument("--top", default="20", help="chosen pairs to print (default 20)")
     return p
 
 
@@ -71,7 +72,8 @@ def _number(text, option, *, minimum, integer=False):
         value = float(text)
     except ValueError:
         raise UsageError(f"{option}: expected a number, got {text!r}") from None
-    if not np.isfinite(value) or value < minimum or (integer and not value.is_integer()):
+    whole = value.is_integer() if np.isfinite(value) else False
+    if not np.isfinite(value) or value < minimum or (integer and not whole):
         kind = "an integer" if integer else "a number"
         raise UsageError(f"{option}: expected {kind} >= {minimum}, got {text!r}")
     return int(value) if integer else value
@@ -113,27 +115,27 @@ def _read(args):
     return bunch.data, labels, bunch.modalities, bunch.observed
 
 
-def _make_parts(args, modalities):
+def _make_parts(args, modalities, seed):
     from .cli import _make_estimator
 
-    classifier = _make_estimator(args.classifier, "cpu", args.seed)
+    classifier = _make_estimator(args.classifier, "cpu", seed)
     if args.classifier == "net":
         classifier.set_params(modalities=modalities)
     if args.imputer == "gaussian":
         from .impute import ClassConditionalGaussianImputer
 
         imputer = ClassConditionalGaussianImputer(modalities=modalities,
-                                                  random_state=args.seed)
+                                                  random_state=seed)
     elif args.imputer == "flow":
         from .impute import FlowImputer
 
-        imputer = FlowImputer(modalities=modalities, random_state=args.seed)
+        imputer = FlowImputer(modalities=modalities, random_state=seed)
     else:
         from sklearn.experimental import enable_iterative_imputer  # noqa: F401
         from sklearn.impute import IterativeImputer
 
         imputer = IterativeImputer(sample_posterior=True, max_iter=10,
-                                   random_state=args.seed)
+                                   random_state=seed)
     return classifier, imputer
 
 
@@ -172,6 +174,8 @@ def run(args):
 
     budget = _number(args.budget, "--budget", minimum=0)
     n_draws = _number(args.draws, "--draws", minimum=1, integer=True)
+    seed = _number(args.seed, "--seed", minimum=0, integer=True)
+    top = _number(args.top, "--top", minimum=0, integer=True)
     X, labels, modalities, observed = _read(args)
     costs = {name: _cost(name, value)
              for name, value in _parse_assignments(args.cost, "--cost").items()}
@@ -199,10 +203,10 @@ def run(args):
         f"{int((complete & ~labelled).sum())} complete unlabelled rows are left out.",
         file=sys.stderr,
     )
-    classifier, imputer = _make_parts(args, modalities)
+    classifier, imputer = _make_parts(args, modalities, seed)
     ranker = AcquisitionRanker(
         classifier, imputer, modalities=modalities, costs=costs or None,
-        criterion=args.criterion, n_draws=n_draws, random_state=args.seed,
+        criterion=args.criterion, n_draws=n_draws, random_state=seed,
     )
     X_rank = X[candidate]
     with warnings.catch_warnings():
@@ -224,10 +228,10 @@ def run(args):
         "the table, index = its label"
     )
     if len(chosen):
-        shown = chosen.head(args.top).rename(columns={"gain_per_cost": "gain/cost"})
+        shown = chosen.head(top).rename(columns={"gain_per_cost": "gain/cost"})
         print(_render_table(shown.drop(columns="gain_std")))
-        if len(chosen) > args.top:
-            print(f"... {len(chosen) - args.top} more in {args.out / 'chosen.csv'}")
+        if len(chosen) > top:
+            print(f"... {len(chosen) - top} more in {args.out / 'chosen.csv'}")
     print(f"wrote {args.out / 'ranking.csv'}, {args.out / 'chosen.csv'}, "
           f"{args.out / 'acquire.png'}")
     return 0

@@ -76,6 +76,8 @@ def test_acquire_ranks_the_incomplete_rows_and_spends_the_budget(
         (["--budget", "3", "--cost", "ct=2"], "unknown modalities"),
         (["--budget", "3", "--cost", "pet=0"], "positive"),
         (["--budget", "3", "--draws", "0"], "--draws"),
+        (["--budget", "3", "--seed", "1.5"], "--seed"),
+        (["--budget", "3", "--top", "-2"], "--top"),
     ],
 )
 def test_bad_input_is_one_line_with_exit_code_2(cohort_csv, tmp_path, capsys,

@@ -29,7 +29,7 @@ CRITERIA = ("random", "uncertainty", "expected_change", "expected_loss_reduction
 #: Columns of the frames returned by ``rank`` and ``select``.
 RANK_COLUMNS = ["row", "modality", "gain", "gain_std", "cost", "gain_per_cost"]
 
-#: Most stacked rows (candidate x draw) predicted in one call (bounds memory).
+#: Most stacked rows (candidate x draw) built and predicted at once (bounds memory).
 _CHUNK = 65536
 
 
@@ -396,19 +396,23 @@ class AcquisitionRanker(BaseEstimator):
         draws = self._draws(Xa[need], rng)  # (K, len(need), n_features)
         at = np.searchsorted(need, rows)
         K = draws.shape[0]
-        stacked = np.repeat(Xa[rows][:, None, :], K, axis=1)  # (n, K, p)
-        for c, (_, subset) in enumerate(cands):
-            cols = np.concatenate([self.modalities_[self._name(j)] for j in subset])
-            stacked[c][:, cols] = draws[:, at[c]][:, cols]
-        proba = self._proba(stacked.reshape(n * K, -1)).reshape(n, K, -1)
+        names = list(self.modalities_)
+        proba = np.empty((n, K, len(self.classes_)))
+        step = max(1, _CHUNK // K)  # candidates per batch (bounds memory)
+        for start in range(0, n, step):
+            batch = range(start, min(n, start + step))
+            stacked = np.repeat(Xa[rows[start : batch.stop]][:, None, :], K, axis=1)
+            for c in batch:
+                cols = np.concatenate([self.modalities_[names[j]] for j in cands[c][1]])
+                stacked[c - start][:, cols] = draws[:, at[c]][:, cols]
+            proba[start : batch.stop] = self._proba(
+                stacked.reshape(len(batch) * K, -1)
+            ).reshape(len(batch), K, -1)
         if self.criterion == "expected_change":
             terms = 0.5 * np.abs(proba - p0[:, None, :]).sum(axis=2)
         else:  # expected_loss_reduction
             terms = _entropy(proba.mean(axis=1))[:, None] - _entropy(proba)
         return terms.mean(axis=1), terms.std(axis=1)
-
-    def _name(self, j):
-        return list(self.modalities_)[j]
 
     def _draws(self, Xa, rng):
         """``n_draws`` completed copies of ``Xa``: (n_draws, n_rows, n_features)."""

@@ -7,10 +7,10 @@ from sklearn.impute import IterativeImputer, SimpleImputer
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_skll import FlowImputer, MultimodalNetClassifier
-from sklearn_skll.impute import ClassConditionalGaussianImputer
 from sklearn_skll.acquisition import CRITERIA, AcquisitionRanker
 from sklearn_skll.acquisition._ranker import _entropy
 from sklearn_skll.exceptions import BudgetError, ModalityError
+from sklearn_skll.impute import ClassConditionalGaussianImputer
 
 MODS = {"base": [0, 1], "signal": [2, 3], "noise": [4, 5]}
 
@@ -62,7 +62,8 @@ def test_rank_one_entry_per_missing_pair_best_first(split, criterion):
         "row", "modality", "gain", "gain_std", "cost", "gain_per_cost"
     ]
     pairs = set(zip(ranking["row"], ranking["modality"]))
-    expected = {(r, "signal") for r in range(20)} | {(r, "noise") for r in range(20, 40)}
+    expected = {(r, "signal") for r in range(20)}
+    expected |= {(r, "noise") for r in range(20, 40)}
     expected |= {(r, "signal") for r in range(35, 40)}
     assert pairs == expected and len(ranking) == len(expected)
     assert np.all(np.diff(ranking["gain_per_cost"].to_numpy()) <= 0)
@@ -271,3 +272,13 @@ def test_imputer_with_a_sample_method_draws_in_one_call(split):
     pd.testing.assert_frame_equal(ranking, ranker.rank(X_new))
     by = ranking.groupby("modality")["gain"].mean()
     assert by["signal"] > 3 * by["noise"]
+
+
+def test_batches_of_candidates_give_the_same_ranking(split, monkeypatch):
+    from sklearn_skll.acquisition import _ranker as module
+
+    X, y, X_new = split
+    ranker = _ranker(max_subset_size=None).fit(X, y)
+    whole = ranker.rank(X_new)
+    monkeypatch.setattr(module, "_CHUNK", 20)  # 2 candidates x 8 draws a batch
+    pd.testing.assert_frame_equal(whole, ranker.rank(X_new))
