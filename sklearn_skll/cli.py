@@ -422,23 +422,9 @@ def _data_head(bunch, what, selectors):
 
 
 def _make_estimator(name, device, seed):
-    if name == "logreg":
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+    from .budget._benchmark import make_classifier
 
-        # MaxAbsScaler first: StandardScaler's variance overflows near 1e154
-        # and would then leave the columns unscaled.
-        return make_pipeline(
-            MaxAbsScaler(), StandardScaler(), LogisticRegression(max_iter=2000)
-        )
-    if name == "hgb":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        return HistGradientBoostingClassifier(max_iter=100, random_state=seed)
-    from .neural import MultimodalNetClassifier
-
-    return MultimodalNetClassifier(device=device, random_state=seed)
+    return make_classifier(name, device=device, random_state=seed)
 
 
 def _fit_selector(args, X, y, modalities):

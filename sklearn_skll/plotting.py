@@ -125,9 +125,9 @@ def plot_subsets(selector, ax=None, *, by="utility", top=None):
     err, err_kind = df.get(f"{by}_std"), "bootstrap std"
     if by == "utility" and "utility_ci_low" in df:
         v = df["utility"].to_numpy(dtype=float)
-        err = np.vstack([np.clip(v - df["utility_ci_low"].to_numpy(dtype=float), 0, None),
-                         np.clip(df["utility_ci_high"].to_numpy(dtype=float) - v, 0,
-                                 None)])
+        low = df["utility_ci_low"].to_numpy(dtype=float)
+        high = df["utility_ci_high"].to_numpy(dtype=float)
+        err = np.vstack([np.clip(v - low, 0, None), np.clip(high - v, 0, None)])
         err_kind = "bootstrap 95 % CI"
     elif err is not None:
         err = err.to_numpy()

@@ -45,15 +45,19 @@ _SMALL = 0.01
 def make_classifier(name, *, device="cpu", random_state=0):
     """The estimator behind a ``--classifier`` / ``--estimator`` name.
 
-    ``"logreg"``: standardisation and logistic regression; ``"hgb"``:
+    ``"logreg"``: scaling, standardisation and logistic regression; ``"hgb"``:
     histogram gradient boosting; ``"net"``: the multimodal net.
     """
     if name == "logreg":
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
+        from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        # MaxAbsScaler first: StandardScaler's variance overflows near 1e154
+        # and would then leave the columns unscaled.
+        return make_pipeline(
+            MaxAbsScaler(), StandardScaler(), LogisticRegression(max_iter=2000)
+        )
     if name == "hgb":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -76,7 +80,9 @@ def benchmark_parts(modalities, *, classifier="net", parts="fast", device="cpu")
     incomplete by ``skll_no_generation``).
     """
     if parts not in ("fast", "defaults"):
-        raise ValueError(f"`parts` must be 'fast' or 'defaults'. Got {parts!r} instead.")
+        raise ValueError(
+            f"`parts` must be 'fast' or 'defaults'. Got {parts!r} instead."
+        )
     params = fast_parts(modalities, device=device) if parts == "fast" else {}
     if classifier != "net":
         estimator = make_classifier(classifier, device=device)
