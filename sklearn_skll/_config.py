@@ -83,8 +83,9 @@ def set_config(n_threads=None):
 
         Jobs run in parallel (``n_jobs``) by
         :class:`~sklearn_skll.ModalitySelector`,
-        :func:`~sklearn_skll.budget.run_protocol` and
-        :func:`~sklearn_skll.explain.modality_shap_values` use one torch
+        :func:`~sklearn_skll.budget.run_protocol`,
+        :func:`~sklearn_skll.explain.modality_shap_values` and
+        :class:`~sklearn_skll.acquisition.AcquisitionRanker` use one torch
         thread and one BLAS thread each, unless ``n_threads="torch"``.
 
     See Also

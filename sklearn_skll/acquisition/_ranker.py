@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 from .._compat import HasMethods, Interval, StrOptions, _fit_context
 from .._modalities import observed_modalities, resolve_modalities
 from .._plan import _check_costs
+from .._threads import single_threaded_job
 from ..exceptions import BudgetError
 
 __all__ = ["CRITERIA", "AcquisitionRanker"]
@@ -41,6 +42,7 @@ def _entropy(p):
     return -terms.sum(axis=-1)
 
 
+@single_threaded_job
 def _one_draw(imputer, X, seed):
     """One posterior draw: ``imputer`` reseeded, its fitted state shared."""
     imp = copy.copy(imputer)
