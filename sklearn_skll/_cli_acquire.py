@@ -6,10 +6,9 @@ imputer. Rows missing every modality, and complete rows without a label, are
 left out (counted in the printed summary). A candidate's label may be empty.
 """
 
+import math
 import sys
 from pathlib import Path
-
-import numpy as np
 
 __all__ = ["add_parser", "run"]
 
@@ -72,8 +71,8 @@ def _number(text, option, *, minimum, integer=False):
         value = float(text)
     except ValueError:
         raise UsageError(f"{option}: expected a number, got {text!r}") from None
-    whole = value.is_integer() if np.isfinite(value) else False
-    if not np.isfinite(value) or value < minimum or (integer and not whole):
+    if (not math.isfinite(value) or value < minimum
+            or (integer and not value.is_integer())):
         kind = "an integer" if integer else "a number"
         raise UsageError(f"{option}: expected {kind} >= {minimum}, got {text!r}")
     return int(value) if integer else value
@@ -141,6 +140,7 @@ def _make_parts(args, modalities, seed):
 
 def _plot(chosen, ranking, budget, path):
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -164,6 +164,8 @@ def _plot(chosen, ranking, budget, path):
 
 
 def run(args):
+    import numpy as np  # here, not at import: ``--help`` stays quick
+
     """Run ``sklearn-skll acquire``; return the exit code."""
     import warnings
 

@@ -36,11 +36,11 @@ def _modules_after(code):
                 "from sklearn_skll.cli import main\n"
                 "try:\n    main()\nexcept SystemExit:\n    pass"
             ),
-            (*HEAVY, "sklearn", "pandas"),
+            (*HEAVY, "sklearn", "pandas", "numpy"),
         ),
         (
             "from sklearn_skll.cli import main; main(['datasets'])",
-            (*HEAVY, "sklearn", "pandas"),
+            (*HEAVY, "sklearn", "pandas", "numpy"),
         ),
         ("from sklearn_skll import ModalitySelector", HEAVY),
     ],
