@@ -215,7 +215,8 @@ def _cell(row):
 def report(runs):
     """Print accuracy per budget and the paired differences."""
     for dataset, group in runs.groupby("dataset", sort=False):
-        print(f"\n## {dataset}: held-out accuracy (%) by budget (% of rows acquired)")
+        print(f"\n## {dataset}: held-out accuracy (%) by budget (fraction of the "
+              "held-out rows; with --scenario choice, of the cost of everything)")
         mean = group.pivot_table(index="budget", columns="criterion",
                                  values="accuracy", aggfunc="mean")[list(CRITERIA)]
         print((100 * mean).round(1).to_string())
