@@ -19,7 +19,7 @@ the paper's example: uniform buys +3.33 % complete rows, a key pair +5 % pairs
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 import numpy as np
@@ -106,6 +106,16 @@ class AcquisitionPlan:
         New complete rows of the paper's baseline and upper bound.
     skll : StrategyPlan or None
         New rows carrying the key subset (None without a key subset).
+    key_rule : str or None
+        The key rule that chose the key (``"paper"``, ``"gain_per_cost"``,
+        ``"simulate"``) when the plan came from a selector.
+    key_candidates : DataFrame or None
+        Every candidate key with its criterion, utility, share of the full
+        utility and probability of being the best.
+    key_confidence : float or None
+        Probability that the key is the best candidate (paired bootstrap).
+    notes : tuple of str
+        What to know about the key, in words.
     """
 
     modality_names: tuple
@@ -118,6 +128,38 @@ class AcquisitionPlan:
     uniform: StrategyPlan
     skll: StrategyPlan | None
     full: StrategyPlan
+    key_rule: str | None = None
+    key_candidates: pd.DataFrame | None = field(default=None, compare=False)
+    key_confidence: float | None = None
+    notes: tuple = ()
+
+    def with_key_details(self, *, rule, candidates=None, confidence=None, notes=()):
+        """A copy with the key rule, its candidates, confidence and notes.
+
+        Parameters
+        ----------
+        rule : str
+        candidates : DataFrame, default=None
+        confidence : float, default=None
+        notes : sequence of str, default=()
+
+        Returns
+        -------
+        plan : AcquisitionPlan
+        """
+        return replace(
+            self, key_rule=rule, key_candidates=candidates,
+            key_confidence=None if confidence is None else float(confidence),
+            notes=tuple(notes),
+        )
+
+    def _key_row(self):
+        """The candidate row of the key in ``key_candidates`` (or None)."""
+        c = self.key_candidates
+        if c is None or self.key_subset is None or "modalities" not in c:
+            return None
+        match = c[c["modalities"].map(frozenset) == frozenset(self.key_subset)]
+        return None if match.empty else match.iloc[0]
 
     @property
     def cost_dict(self):
@@ -164,7 +206,10 @@ class AcquisitionPlan:
             Index ``strategy``; columns ``modalities``, ``generated``,
             ``cost_per_row``, ``n_new_rows_exact``, ``n_new_rows``,
             ``fraction``, ``total_cost``, and ``utility`` and
-            ``expected_gain`` when a utility table was given.
+            ``expected_gain`` when a utility table was given. A plan from a
+            selector adds, on the skll row, ``key_rule``, ``criterion``,
+            ``criterion_value``, ``share_of_full`` and ``p_best``; its
+            ``attrs["notes"]`` holds the notes in words.
         """
         rows = [p for p in (self.skll, self.uniform, self.full) if p is not None]
         frame = pd.DataFrame(
@@ -188,6 +233,19 @@ class AcquisitionPlan:
             frame["expected_gain"] = [
                 np.nan if p.expected_gain is None else p.expected_gain for p in rows
             ]
+        row = self._key_row()
+        if row is not None:
+            frame["key_rule"] = [
+                self.key_rule if p.strategy == "skll" else None for p in rows
+            ]
+            value = row.get("value", row.get("score", np.nan))
+            for col, v in (("criterion", row.get("criterion")),
+                           ("criterion_value", value),
+                           ("share_of_full", row.get("share_of_full", np.nan)),
+                           ("p_best", row.get("p_best", np.nan))):
+                frame[col] = [v if p.strategy == "skll" else
+                              (None if col == "criterion" else np.nan) for p in rows]
+        frame.attrs["notes"] = list(self.notes)
         return frame
 
     def __repr__(self):
@@ -219,6 +277,18 @@ class AcquisitionPlan:
             )
         if self.key_selection == "utility_per_cost":
             lines.append("  key subset chosen by utility per cost")
+        row = self._key_row()
+        if row is not None:
+            value = row.get("value", row.get("score", np.nan))
+            text = (f"  key by rule {self.key_rule!r}: {row.get('criterion')} "
+                    f"{_num(float(value))}, utility {_num(float(row['utility']))}")
+            share = row.get("share_of_full", np.nan)
+            if np.isfinite(share):
+                text += f", {100 * share:.0f} % of the full utility"
+            if self.key_confidence is not None and np.isfinite(self.key_confidence):
+                text += f", best in {100 * self.key_confidence:.0f} % of replicates"
+            lines.append(text)
+        lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
 

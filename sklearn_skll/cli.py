@@ -499,6 +499,33 @@ def _interval_line(selector):
 # ---------------------------------------------------------------- commands
 
 
+def _why_selected(selector):
+    """The selection's criterion and confidence, and the key rule's key, in words."""
+    import math
+
+    lines = []
+    by = {"cooperation": "the highest C(S)", "utility": "the highest utility",
+          "greedy": "Algorithm 1"}[selector.selection]
+    conf = selector.selection_confidence_
+    text = f"  chosen by {by}"
+    if not math.isnan(conf):
+        text += f"; best in {100 * conf:.0f} % of bootstrap resamples"
+    lines.append(text)
+    shapley = selector.shapley_values_
+    if shapley.notna().any():
+        best = shapley.idxmax()
+        if best not in selector.selected_modalities_:
+            lines.append(f"  it leaves out `{best}`, the modality with the highest "
+                         f"Shapley value: {by} rewards cooperation, not accuracy"
+                         if selector.selection == "cooperation" else
+                         f"  it leaves out `{best}`, the modality with the highest "
+                         "Shapley value")
+    lines.append(f"Key subset for new rows (key={selector.key!r}): "
+                 f"{', '.join(selector.key_subset_)}")
+    lines.extend(f"  note: {n}" for n in selector.key_notes_)
+    return "\n".join(lines)
+
+
 def _cmd_datasets(args):
     from .datasets._registry import dataset_rows
 
@@ -546,6 +573,7 @@ def _cmd_select(args):
     path = " -> ".join(selector.greedy_path_["modality"])
     print(f"\nGreedy path (Algorithm 1): {path}")
     print(f"Selected key subset: {', '.join(selector.selected_modalities_)}")
+    print(_why_selected(selector))
     print(_interval_line(selector))
     print(f"[{elapsed:.1f} s]")
     if args.out is not None:

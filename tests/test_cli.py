@@ -68,6 +68,10 @@ def test_select_on_a_user_table(clinical_csv, tmp_path, capsys):
     assert "utility" in out and "cooperation" in out
     assert "mri+pet+demo" in out or "mri+pet" in out
     assert "Shapley" in out and "Selected key subset" in out
+    # the selection says why and how sure; the key is shown with its rule
+    assert "chosen by the highest C(S); best in" in out
+    assert "Key subset for new rows (key='gain_per_cost')" in out
+    assert "% of the full utility" in out
     for name in ("shapley.png", "subsets.png", "interactions.png", "greedy.png",
                  "subsets.csv"):
         assert (out_dir / name).stat().st_size > 0

@@ -37,21 +37,17 @@ _DEFAULT_BUDGET = 0.1
 
 
 def _default_selector(modalities, device, n_jobs, verbose):
-    """ModalitySelector with fast settings: masked utilities of a small net.
+    """ModalitySelector with its defaults, which choose by data size.
 
-    One small net per fold (``utility="masked"``, ``cv=3``) instead of one
-    per subset and fold: about 2 s on ``alzheimers`` on one CPU core.
+    Up to 1,000 rows a regularised linear model retrained per subset on
+    repeated stratified folds (it learns from 50 rows, where a small net
+    predicts the majority class); above, the small net with masked
+    utilities. ``device`` is not used: the selector's net runs on the CPU.
     """
-    from ..neural import MultimodalNetClassifier
     from ..selection import ModalitySelector
 
-    net = MultimodalNetClassifier(
-        encoder_hidden=32, embed_dim=16, fusion_hidden=32, max_epochs=30,
-        patience=5, batch_size=64, lr=3e-3, device=device,
-    )
     return ModalitySelector(
-        net, modalities=modalities, utility="masked", cv=3, n_jobs=n_jobs,
-        verbose=max(verbose - 1, 0),
+        modalities=modalities, n_jobs=n_jobs, verbose=max(verbose - 1, 0),
     )
 
 
@@ -165,15 +161,20 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         - ``"full"``: new complete rows as if every modality had its own
           budget (the paper's upper bound; simulation only).
     costs : dict of str -> float, default=None
-        Cost of one observation of each modality; None is 1 each. With
-        costs, the key subset is chosen by utility per cost from the
-        selector's ``utilities_`` (see :func:`make_plan`).
+        Cost of one observation of each modality; None is 1 each. Handed to
+        the selector's key rule.
+    key : {"paper", "gain_per_cost", "simulate"}, default="gain_per_cost"
+        Rule the selector uses for the key subset (its ``key`` parameter;
+        see :class:`~sklearn_skll.ModalitySelector` and the user guide,
+        "Choosing the key subset"). A selector without a ``key`` parameter
+        keeps its own ``selected_modalities_``.
     selector : estimator, default=None
         Fitted on the available rows; must expose ``selected_modalities_``
-        (and ``utilities_`` for cost-aware plans). None is a
-        :class:`~sklearn_skll.ModalitySelector` with fast settings: masked
-        utilities (one model per fold), ``cv=3``, a small 30-epoch
-        :class:`~sklearn_skll.MultimodalNetClassifier`.
+        (a :class:`~sklearn_skll.ModalitySelector` also gives the key with
+        its confidence and notes to ``plan_``). None is a
+        :class:`~sklearn_skll.ModalitySelector` with its defaults, which
+        choose by data size: a regularised linear model retrained per
+        subset up to 1,000 rows, a small net with masked utilities above.
     imputer : transformer, "auto" or None, default=None
         Fills the missing modality blocks. Training rows are filled through
         ``fit_transform(X, y)``, so an imputer that uses labels (the package's
@@ -299,6 +300,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         ],
         "strategy": [StrOptions(set(STRATEGIES))],
         "costs": [dict, None],
+        "key": [StrOptions({"paper", "gain_per_cost", "simulate"})],
         "selector": [HasMethods(["fit"]), None],
         "imputer": [HasMethods(["fit", "transform"]), StrOptions({"auto"}), None],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
@@ -317,6 +319,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         available=None,
         strategy="skll",
         costs=None,
+        key="gain_per_cost",
         selector=None,
         imputer=None,
         n_draws=1,
@@ -331,6 +334,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.available = available
         self.strategy = strategy
         self.costs = costs
+        self.key = key
         self.selector = selector
         self.imputer = imputer
         self.n_draws = n_draws
@@ -571,6 +575,25 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             seed,
             role="selector",
         )
+        own = self.selector_.get_params(deep=False)
+        self.selector_.set_params(**{
+            k: v for k, v in (("key", self.key), ("budget", self.budget),
+                              ("costs", self.costs)) if k in own
+        })
+        classes, counts = np.unique(y, return_counts=True)
+        single = classes[counts == 1]
+        if single.size and classes.size - single.size >= 2:
+            # Cross-validation cannot score a class with one row; the
+            # classifier still trains on it.
+            warnings.warn(
+                f"Classes {list(single)} have a single available row; the "
+                "selector scores the modality subsets without them (the "
+                "classifier still trains on every row).",
+                UserWarning, stacklevel=4,
+            )
+            keep = ~np.isin(y, single)
+            X = X[keep] if not hasattr(X, "iloc") else X.iloc[np.flatnonzero(keep)]
+            y = y[keep]
         self._log(f"fitting the selector on {len(y)} rows")
         self.selector_.fit(X, y, **self._part_params("selector", rows))
         if not hasattr(self.selector_, "selected_modalities_"):
@@ -583,6 +606,12 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         """The one code path from a budget to rows: :func:`make_plan`."""
         key, utilities = None, None
         selector = getattr(self, "selector_", None)
+        if selector is not None and hasattr(selector, "key_subset_"):
+            plan = selector.plan(self.budget, costs=self.costs,
+                                 n_reference=n_reference)
+            self.plan_ = plan
+            self.key_subset_ = plan.key_subset
+            return plan
         if selector is not None:
             key = list(selector.selected_modalities_)
             if self.costs is not None and hasattr(selector, "utilities_"):

@@ -40,7 +40,9 @@ def fast_parts(modalities, *, device="cpu"):
     The settings the command line's ``benchmark`` uses by default, so that the
     paper's protocol (100 fits) runs in minutes on a laptop CPU:
 
-    - selector: the masked utility engine with a small net, 3 folds;
+    - selector: :class:`~sklearn_skll.ModalitySelector` with its defaults
+      (a regularised linear model retrained per subset up to 1,000 rows, on
+      repeated stratified folds; the small masked net above);
     - imputer: :class:`~sklearn_skll.FlowImputer` with 2 coupling layers,
       32 hidden units and at most 20 epochs;
     - classifier: :class:`~sklearn_skll.MultimodalNetClassifier` with its
@@ -64,11 +66,8 @@ def fast_parts(modalities, *, device="cpu"):
     from ..neural import MultimodalNetClassifier
     from ..selection import ModalitySelector
 
-    net = dict(encoder_hidden=32, embed_dim=16, fusion_hidden=32, max_epochs=30,
-               patience=5, batch_size=64, lr=3e-3, device=device)
     return {
-        "selector": ModalitySelector(MultimodalNetClassifier(**net),
-                                     modalities=modalities, utility="masked", cv=3),
+        "selector": ModalitySelector(modalities=modalities),
         "imputer": FlowImputer(modalities=modalities, n_flows=2, hidden_dim=32,
                                max_epochs=20, device=device),
         "classifier": MultimodalNetClassifier(modalities=modalities, device=device),

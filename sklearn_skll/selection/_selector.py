@@ -1,6 +1,7 @@
 """ModalitySelector: score modality subsets and select the key subset."""
 
 import itertools
+import math
 import numbers
 import warnings
 
@@ -9,7 +10,12 @@ import pandas as pd
 from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, check_cv
+from sklearn.model_selection import (
+    RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    check_cv,
+)
 from sklearn.utils import check_random_state, resample
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -56,9 +62,44 @@ MAX_EXHAUSTIVE = 12
 #: needs a gain above it.
 COOPERATION_RTOL = 0.01
 
+#: Up to this many rows, ``estimator=None`` is a regularised linear model
+#: retrained per subset; above it, the small masked net.
+LINEAR_MAX_ROWS = 1000
 
-def _default_estimator(random_state):
-    """A small, fast MultimodalNetClassifier (imported lazily: torch is heavy)."""
+#: ``n_repeats="auto"`` repeats the stratified folds until about this many
+#: held-out predictions per subset are made (at most :data:`MAX_AUTO_REPEATS`).
+AUTO_HELDOUT = 300
+MAX_AUTO_REPEATS = 2
+
+#: ``n_bootstrap="auto"``: replicates when the score is accuracy (computed
+#: in one matrix product per fold, so nearly free); 0 for other scorers.
+AUTO_BOOTSTRAP = 200
+
+
+def _linear_estimator():
+    """Mean imputation, standardisation, L2 logistic regression (C = 0.1)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(
+        SimpleImputer(strategy="mean", keep_empty_features=True),
+        StandardScaler(),
+        LogisticRegression(C=0.1, max_iter=1000),
+    )
+
+
+def _default_estimator(random_state, n_samples=None):
+    """The default estimator for ``n_samples`` rows (the net when None).
+
+    Up to :data:`LINEAR_MAX_ROWS` rows: a regularised linear model (cheap to
+    retrain per subset and fold, and it learns from 50 rows, where the small
+    net predicts the majority class). Above: a small, fast
+    MultimodalNetClassifier (imported lazily: torch is heavy).
+    """
+    if n_samples is not None and n_samples <= LINEAR_MAX_ROWS:
+        return _linear_estimator()
     from ..neural import MultimodalNetClassifier
 
     return MultimodalNetClassifier(
@@ -101,9 +142,13 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
     estimator : estimator object, default=None
         Classifier with ``fit`` and ``predict`` scored on each subset. When
         it has a ``modalities`` parameter, each clone gets it restricted to
-        the subset. None means a small
+        the subset. None chooses by the number of rows fitted: up to
+        1,000 rows (:data:`LINEAR_MAX_ROWS`), mean imputation, standardisation
+        and an L2 ``LogisticRegression(C=0.1)``, retrained per subset (it
+        learns from 50 rows; a fit takes milliseconds); above, a small
         :class:`~sklearn_skll.neural.MultimodalNetClassifier`
-        (32 hidden units, at most 30 epochs with early stopping).
+        (32 hidden units, at most 30 epochs with early stopping) with the
+        masked engine. ``estimator_`` is the one used.
     modalities : dict, default=None
         Name -> column selector (``ColumnTransformer`` vocabulary). At least
         two modalities. On a DataFrame, a modality that names columns none
@@ -111,7 +156,9 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         which is then simply selected (this keeps generic checks working).
     scoring : str or callable, default="accuracy"
         Any scikit-learn scorer (greater is better).
-    utility : {"retrain", "masked"}, default="retrain"
+    utility : {"auto", "retrain", "masked"}, default="auto"
+        ``"auto"`` is ``"masked"`` for the default net (more than 1,000
+        rows) and ``"retrain"`` otherwise.
         ``"retrain"`` fits a clone per subset and fold (the paper).
         ``"masked"`` fits one clone per fold on all modalities with modality
         dropout and scores each subset by hiding the other modalities of the
@@ -122,7 +169,14 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         ``SimpleImputer`` (it only fills hidden blocks).
     cv : int, cross-validation generator or iterable, default=5
         Folds shared by every subset. An int means a shuffled
-        ``StratifiedKFold`` seeded by ``random_state``.
+        ``StratifiedKFold`` seeded by ``random_state``, repeated
+        ``n_repeats`` times. When a class has fewer rows than folds, the
+        largest feasible number of stratified folds is used (at least 2) with
+        a warning; a class with a single row is an error.
+    n_repeats : int or "auto", default="auto"
+        Repeats of the stratified folds when ``cv`` is an int (more held-out
+        predictions, less variance). ``"auto"`` repeats until about 300
+        held-out predictions per subset (``ceil(300 / n_rows)``, at most 2).
     search : {"exhaustive", "greedy"}, default="exhaustive"
         ``"exhaustive"`` scores all 2**M - 1 subsets (M <= 12).
         ``"greedy"`` scores only the subsets Algorithm 1 visits; Shapley
@@ -142,12 +196,30 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         Fit on a stratified random subsample of this many rows (a float is a
         fraction) to save time; the paper's Table 11 keeps the ranking with
         100 rows. None uses all rows.
-    n_bootstrap : int, default=0
-        Bootstrap replicates of the held-out rows (models are not refit):
-        each replicate reweights every fold's held-out rows with multinomial
-        counts shared by all subsets, giving paired replicates of the whole
-        utility table, hence of Shapley values and C(S). Adds ``*_std`` and
-        95 % percentile bounds.
+    n_bootstrap : int or "auto", default="auto"
+        Bootstrap replicates of the rows (models are not refit): each
+        replicate draws every row's multinomial count once and reweights the
+        held-out predictions of every fold and repeat with it, shared by all
+        subsets, giving paired replicates of the whole utility table, hence
+        of Shapley values, C(S) and the probability that each subset is the
+        best (``p_best``, ``selection_confidence_``). Adds ``*_std`` and 95 %
+        percentile bounds. ``"auto"`` is 200 for ``scoring="accuracy"``
+        (computed in one matrix product, nearly free) and 0 otherwise.
+    key : {"paper", "gain_per_cost", "simulate"}, default="gain_per_cost"
+        Rule for ``key_subset_``, the modalities new rows should carry (what
+        :meth:`plan` buys): ``"paper"`` the highest C(S) among subsets of
+        M - 1 modalities; ``"gain_per_cost"`` the highest utility per unit
+        cost among proper subsets of two modalities or more that keep at
+        least half of the full utility; ``"simulate"`` a repeated nested
+        simulation of the budget inside the rows at hand (see
+        :func:`sklearn_skll.budget.simulate_keys`). See the user guide,
+        "Choosing the key subset".
+    budget : float or int, default=0.1
+        Budget the key is chosen for (``key="simulate"``; also the default
+        of :meth:`plan`), as in :func:`~sklearn_skll.budget.make_plan`.
+    costs : dict of str -> float, default=None
+        Cost of one observation of each modality for the key rules and
+        :meth:`plan` (1 each if None).
     drop_unselected : bool, default=False
         If True, ``transform`` keeps only the selected modalities' columns.
         If False, ``transform`` returns ``X`` unchanged and warns: in a
@@ -172,7 +244,29 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         ``baseline``, ``utility``, ``cooperation``, ``rank`` (within its
         size, by the selection criterion; 1 is best); with
         ``n_bootstrap > 0`` also ``utility_std``, ``utility_ci_low``,
-        ``utility_ci_high`` and ``cooperation_std``.
+        ``utility_ci_high``, ``cooperation_std`` and ``p_best`` (share of
+        bootstrap replicates in which the subset is the best of its size by
+        the selection criterion).
+    utility_replicates_ : ndarray of shape (n_subsets, n_bootstrap)
+        Bootstrap replicates of the utilities, row-aligned with
+        ``utilities_`` (empty without bootstrap).
+    selection_confidence_ : float
+        Probability (share of bootstrap replicates) that
+        ``selected_modalities_`` is the best subset by the selection
+        criterion; NaN without bootstrap.
+    key_subset_ : tuple of str
+        The modalities new rows should carry, by the ``key`` rule.
+    key_candidates_ : DataFrame
+        Every candidate key, best first, with its criterion and ``value``,
+        ``utility``, ``share_of_full`` and ``p_best`` (``key="simulate"``:
+        the simulated ``score`` with its interval and the paired difference
+        to uniform rows, ``diff_uniform``).
+    key_confidence_ : float
+        ``p_best`` of the key (NaN without bootstrap).
+    key_notes_ : list of str
+        What to know about the key in words (close runners-up, the share of
+        the full utility it keeps, a strong modality it leaves out, what the
+        rule ignores).
     shapley_values_ : Series
         Shapley value of each modality (Eq. 1); sums to f_u(all).
     scaled_shapley_values_ : Series
@@ -188,6 +282,9 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         ``utility``, ``gain``, ``cooperation``, ...).
     selected_modalities_ : list of str
         The key subset.
+    cooperation_tol_ : float
+        Utilities not above it count as no gain (1 % of the largest absolute
+        single-modality utility).
     baseline_score_ : float
         Cross-validated score of the constant predictor on all rows.
     estimator_ : estimator object
@@ -242,7 +339,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "predict"]), None],
         "modalities": [dict, None],
         "scoring": [str, callable],
-        "utility": [StrOptions({"retrain", "masked"})],
+        "utility": [StrOptions({"auto", "retrain", "masked"})],
         "cv": ["cv_object"],
         "search": [StrOptions({"exhaustive", "greedy"})],
         "selection": [StrOptions({"cooperation", "utility", "greedy"})],
@@ -253,7 +350,16 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             Interval(RealNotInt, 0, 1, closed="right"),
             None,
         ],
-        "n_bootstrap": [Interval(numbers.Integral, 0, None, closed="left")],
+        "n_repeats": [Interval(numbers.Integral, 1, None, closed="left"),
+                      StrOptions({"auto"})],
+        "n_bootstrap": [Interval(numbers.Integral, 0, None, closed="left"),
+                        StrOptions({"auto"})],
+        "key": [StrOptions({"paper", "gain_per_cost", "simulate"})],
+        "budget": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
+        "costs": [dict, None],
         "drop_unselected": ["boolean"],
         "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
@@ -266,14 +372,18 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         *,
         modalities=None,
         scoring="accuracy",
-        utility="retrain",
+        utility="auto",
         cv=5,
+        n_repeats="auto",
         search="exhaustive",
         selection="cooperation",
         subset_size=None,
         max_modalities=None,
         max_samples=None,
-        n_bootstrap=0,
+        n_bootstrap="auto",
+        key="gain_per_cost",
+        budget=0.1,
+        costs=None,
         drop_unselected=False,
         n_jobs=None,
         random_state=None,
@@ -284,12 +394,16 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         self.scoring = scoring
         self.utility = utility
         self.cv = cv
+        self.n_repeats = n_repeats
         self.search = search
         self.selection = selection
         self.subset_size = subset_size
         self.max_modalities = max_modalities
         self.max_samples = max_samples
         self.n_bootstrap = n_bootstrap
+        self.key = key
+        self.budget = budget
+        self.costs = costs
         self.drop_unselected = drop_unselected
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -375,12 +489,20 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         }
         self.n_samples_fit_ = int(rows.size)
         folds = self._folds(X_fit, y_fit, seeds[1], split_params)
-        estimator = self._make_estimator(seeds[2])
+        estimator = self._make_estimator(seeds[2], rows.size)
         self.estimator_ = estimator
         scorer = check_scoring(estimator, scoring=self.scoring)
-        boot_weights = self._boot_weights(folds, seeds[3])
+        n_bootstrap = self.n_bootstrap
+        if n_bootstrap == "auto":
+            n_bootstrap = AUTO_BOOTSTRAP if self.scoring == "accuracy" else 0
+        self.n_bootstrap_ = n_bootstrap
+        boot_weights = self._boot_weights(folds, rows.size, n_bootstrap, seeds[3])
 
-        engine_cls = RetrainEngine if self.utility == "retrain" else MaskedEngine
+        utility = self.utility
+        if utility == "auto":
+            default_net = self.estimator is None and rows.size > LINEAR_MAX_ROWS
+            utility = "masked" if default_net else "retrain"
+        engine_cls = RetrainEngine if utility == "retrain" else MaskedEngine
         engine = engine_cls(
             estimator,
             X_fit,
@@ -413,6 +535,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         else:
             evaluate([frozenset([n]) for n in names])
         tol = self._cooperation_tol(results, names)
+        self.cooperation_tol_ = tol
         selected, path = greedy_selection(
             evaluate, names, max_modalities=self.max_modalities, tol=tol
         )
@@ -420,6 +543,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         self.baseline_score_ = self._overall_baseline(y_fit, folds, scorer)
         self._build_tables(names, results, path, tol)
         self.selected_modalities_ = self._select(names, selected, subset_size)
+        self._selection_confidence(names, results, tol, subset_size)
+        self._choose_key(X_fit, y_fit, names, tol, seeds[4])
         if self.verbose >= 2:
             print(
                 f"[ModalitySelector] {len(results)} subsets scored with "
@@ -489,53 +614,81 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
 
     def _folds(self, X, y, seed, split_params=None):
         split_params = split_params or {}
-        cv = self.cv
-        if isinstance(cv, numbers.Integral):
-            splitter = (
-                StratifiedGroupKFold if "groups" in split_params else StratifiedKFold
-            )
-            cv = splitter(n_splits=cv, shuffle=True, random_state=seed)
-        cv = check_cv(cv, y, classifier=True)
-        n_splits = cv.get_n_splits(X, y)
         classes, counts = np.unique(y, return_counts=True)
         if classes.size < 2:
             raise ValueError(
                 "ModalitySelector needs at least two classes in `y` to score a "
                 f"classifier. Got {classes.size} class instead."
             )
-        small = counts < n_splits
-        if isinstance(cv, StratifiedKFold) and small.any():
-            k = int(np.flatnonzero(small)[0])
-            raise ValueError(
-                f"Class {classes[k]!r} has only {counts[k]} rows, fewer than the "
-                f"`cv`={n_splits} folds, so some folds would lack it. Lower "
-                f"`cv` or `max_samples`, or merge rare classes. Got {counts[k]} "
-                f"rows instead of at least {n_splits}."
-            )
+        cv = self.cv
+        if isinstance(cv, numbers.Integral) and "groups" in split_params:
+            cv = StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=seed)
+        stratified = isinstance(cv, numbers.Integral) or type(cv) is StratifiedKFold
+        if stratified:
+            n_splits = cv if isinstance(cv, numbers.Integral) else cv.n_splits
+            rare = int(np.argmin(counts))
+            if counts[rare] == 1:
+                raise ValueError(
+                    f"Class {classes[rare]!r} has a single row in `y`; "
+                    "cross-validation needs at least two rows of every class "
+                    "(one to train on, one to score). Collect or label another "
+                    "row of that class, merge it with a similar class, or drop "
+                    "its row before fitting. Got 1 row instead."
+                )
+            if counts[rare] < n_splits:
+                warnings.warn(
+                    f"Class {classes[rare]!r} has only {counts[rare]} rows, "
+                    f"fewer than the `cv`={n_splits} folds; using "
+                    f"{counts[rare]} stratified folds instead (utilities are "
+                    "noisier: consider more rows of that class).",
+                    UserWarning,
+                    stacklevel=4,  # the caller of fit, past _fit_context
+                )
+                n_splits = int(counts[rare])
+            if isinstance(cv, numbers.Integral):
+                repeats = self.n_repeats
+                if repeats == "auto":
+                    repeats = math.ceil(AUTO_HELDOUT / y.shape[0])
+                    repeats = min(MAX_AUTO_REPEATS, max(1, repeats))
+                if repeats > 1:
+                    cv = RepeatedStratifiedKFold(
+                        n_splits=n_splits, n_repeats=repeats, random_state=seed
+                    )
+                else:
+                    cv = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
+            elif n_splits != cv.n_splits:
+                cv = StratifiedKFold(
+                    n_splits, shuffle=cv.shuffle, random_state=cv.random_state
+                )
+        cv = check_cv(cv, y, classifier=True)
         return [
             (np.asarray(tr), np.asarray(te))
             for tr, te in cv.split(X, y, **split_params)
         ]
 
-    def _make_estimator(self, seed):
+    def _make_estimator(self, seed, n_samples):
         if self.estimator is None:
-            return _default_estimator(int(seed))
+            return _default_estimator(int(seed), n_samples)
         estimator = clone(self.estimator)
         params = estimator.get_params(deep=False)
         if "random_state" in params and params["random_state"] is None:
             estimator.set_params(random_state=int(seed))
         return estimator
 
-    def _boot_weights(self, folds, seed):
+    @staticmethod
+    def _boot_weights(folds, n_rows, n_bootstrap, seed):
+        """Row counts drawn once per replicate, shared by folds and repeats."""
+        if not n_bootstrap:
+            return [np.empty((0, test.size)) for _, test in folds]
         rng = check_random_state(seed)
+        counts = rng.multinomial(
+            n_rows, np.full(n_rows, 1.0 / n_rows), size=n_bootstrap
+        ).astype(float)
         out = []
         for _, test in folds:
-            n = test.size
-            if self.n_bootstrap:
-                counts = rng.multinomial(n, np.full(n, 1.0 / n), size=self.n_bootstrap)
-                out.append(counts.astype(float))
-            else:
-                out.append(np.empty((0, n)))
+            w = counts[:, test]
+            w[w.sum(axis=1) == 0] = 1.0  # a fold drawn empty keeps its rows
+            out.append(w)
         return out
 
     def _overall_baseline(self, y, folds, scorer):
@@ -595,8 +748,10 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         complete = len(results) == 2 ** len(names) - 1
         self.shapley_std_ = None
         self.shapley_ci_ = None
-        if self.n_bootstrap:
+        self.utility_replicates_ = np.empty((len(keys), 0))
+        if self.n_bootstrap_:
             boot = np.stack([results[s].boot_utility for s in keys])  # (n_sub, B)
+            self.utility_replicates_ = boot
             df["utility_std"] = boot.std(axis=1, ddof=1)
             df["utility_ci_low"] = np.percentile(boot, 2.5, axis=1)
             df["utility_ci_high"] = np.percentile(boot, 97.5, axis=1)
@@ -668,6 +823,100 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             if np.isfinite(c).sum() > 1:
                 out[i] = np.nanstd(c, ddof=1)
         return out
+
+    def _selection_confidence(self, names, results, tol, subset_size):
+        """``p_best`` per subset and ``selection_confidence_`` (bootstrap)."""
+        from .._keys import _cooperation, _p_best
+
+        df = self.utilities_
+        boot = self.utility_replicates_
+        self.selection_confidence_ = np.nan
+        if boot.shape[1] == 0:
+            return
+        index = {frozenset(m): i for i, m in enumerate(df["modalities"])}
+        if self.selection == "cooperation":
+            crit = np.full_like(boot, np.nan)
+            for i, mods in enumerate(df["modalities"]):
+                solo = [index.get(frozenset([n])) for n in mods]
+                if all(j is not None for j in solo):
+                    crit[i] = _cooperation(boot[i], boot[solo].sum(axis=0), tol)
+        else:
+            crit = boot
+        p_best = np.full(len(df), np.nan)
+        for _, group in df.groupby("size", sort=False):
+            rows = group.index.to_numpy()
+            p_best[rows] = _p_best(crit[rows], boot[rows])
+        df["p_best"] = p_best
+        selected = frozenset(self.selected_modalities_)
+        if self.selection != "greedy":
+            self.selection_confidence_ = float(p_best[index[selected]])
+        elif len(index) == 2 ** len(names) - 1:
+            same = 0
+            for b in range(boot.shape[1]):
+                table = {s: boot[i, b] for s, i in index.items()}
+                picked, _ = greedy_selection(
+                    table, names, max_modalities=self.max_modalities, tol=tol
+                )
+                same += frozenset(picked) == selected
+            self.selection_confidence_ = same / boot.shape[1]
+
+    def _choose_key(self, X, y, names, tol, seed):
+        """``key_subset_`` and its candidates by the ``key`` rule."""
+        from .._keys import (
+            _simulation_candidates,
+            key_notes,
+            rank_keys,
+            simulate_keys,
+        )
+
+        df = self.utilities_
+        if len(names) < 2 or len(df) < 2 ** len(names) - 1:
+            # one modality, or greedy search: the key is the selection
+            self.key_subset_ = tuple(self.selected_modalities_)
+            self.key_candidates_ = df[
+                df["modalities"].map(frozenset) == frozenset(self.key_subset_)
+            ].reset_index(drop=True)
+            self.key_confidence_ = self.selection_confidence_
+            self.key_notes_ = []
+            return
+        costs = self.costs
+        if self.key == "simulate":
+            complete = observed_modalities(X, self.modalities_).all(axis=1)
+            candidates = _simulation_candidates(df, names, costs, [], limit=3)
+            table, _ = simulate_keys(
+                self.estimator_, X[complete], y[complete], self.modalities_,
+                candidates, budget=self.budget, costs=costs, n_repeats=10,
+                random_state=seed,
+            )
+            utility = dict(zip(df["modalities"].map(frozenset), df["utility"]))
+            full = utility[frozenset(names)]
+            table["utility"] = [utility.get(frozenset(m), np.nan)
+                                for m in table["modalities"]]
+            table["share_of_full"] = table["utility"] / full if full > tol else np.nan
+            table.insert(2, "criterion", "simulated_score")
+            ranked = table[table["subset"] != "uniform"].reset_index(drop=True)
+            self.key_candidates_ = table
+        else:
+            ranked = rank_keys(
+                self.key, df, names, costs=costs,
+                replicates=self.utility_replicates_, tol=tol,
+            )
+            self.key_candidates_ = ranked
+        self.key_subset_ = tuple(ranked["modalities"].iloc[0])
+        self.key_confidence_ = float(ranked["p_best"].iloc[0])
+        shapley = self.shapley_values_
+        self.key_notes_ = key_notes(self.key, ranked, shapley)
+        if self.key == "simulate":
+            uni = table[table["subset"] == "uniform"].iloc[0]
+            top = ranked.iloc[0]
+            if top["diff_ci_low"] <= 0 <= top["diff_ci_high"]:
+                self.key_notes_.insert(0, (
+                    f"in the simulation the key's rows score "
+                    f"{top['score']:.3f} and uniform rows {uni['score']:.3f}: "
+                    "no difference (the 95 % interval of the paired difference, "
+                    f"[{top['diff_ci_low']:+.3f}, {top['diff_ci_high']:+.3f}], "
+                    "holds 0)"
+                ))
 
     def _select(self, names, greedy_selected, subset_size):
         if self.selection == "greedy":
@@ -759,24 +1008,27 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             for mods, u in zip(df["modalities"], df["utility"])
         }
 
-    def plan(self, budget, costs=None, n_reference=None):
+    def plan(self, budget=None, costs=None, n_reference=None):
         """Turn a data-collection budget into an acquisition plan.
 
         Delegates to :func:`sklearn_skll.budget.make_plan` with the fitted
-        modalities, the utility table and, as the key subset,
-        ``selected_modalities_``. With unequal ``costs`` the key subset is
-        instead chosen by ``make_plan`` as the proper subset (two modalities
-        or more) with the largest utility per unit cost,
-        ``f_u(S) / cost(S)``, i.e. the largest expected gain
-        ``B * f_u(S) / cost(S)`` of the budget ``B``.
+        modalities, the utility table and ``key_subset_`` as the key subset.
+        The plan carries the key's criterion, its utility, the share of the
+        full utility it keeps, its probability of being the best candidate
+        and notes in words (shown by ``repr`` and ``to_frame().attrs``).
 
         Parameters
         ----------
-        budget : float or int
+        budget : float or int, default=None
             Fraction of ``n_reference`` (float in (0, 1]) or an absolute
-            number of modality-observations / cost units (int).
+            number of modality-observations / cost units (int). None is the
+            ``budget`` parameter.
         costs : dict of str -> float, default=None
-            Cost of one observation of each modality (1 each if None).
+            Cost of one observation of each modality. None is the ``costs``
+            parameter (1 each if that is None too). Costs other than those
+            of ``fit`` re-rank the candidates for ``key="gain_per_cost"``;
+            for ``key="simulate"`` the key simulated at fit is kept (a note
+            says so): refit with the new ``costs`` to simulate again.
         n_reference : int, default=None
             Rows a fractional budget refers to; default ``n_samples_fit_``.
 
@@ -785,16 +1037,40 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         plan : AcquisitionPlan
         """
         check_is_fitted(self)
+        from .._keys import key_notes, rank_keys
         from .._plan import make_plan
 
-        equal_costs = costs is None or len(set(costs.values())) <= 1
-        return make_plan(
+        budget = self.budget if budget is None else budget
+        fit_costs = self.costs
+        costs = fit_costs if costs is None else costs
+        key, candidates = self.key_subset_, self.key_candidates_
+        notes = list(self.key_notes_)
+        confidence = self.key_confidence_
+        if costs != fit_costs and len(candidates) > 1:
+            if self.key == "gain_per_cost":
+                names = list(self.modalities_)
+                candidates = rank_keys(
+                    "gain_per_cost", self.utilities_, names, costs=costs,
+                    replicates=self.utility_replicates_, tol=self.cooperation_tol_,
+                )
+                key = tuple(candidates["modalities"].iloc[0])
+                confidence = float(candidates["p_best"].iloc[0])
+                notes = key_notes(self.key, candidates, self.shapley_values_)
+            elif self.key == "simulate":
+                notes.append("the key was simulated with the costs given at fit")
+        if budget != self.budget and self.key == "simulate":
+            notes.append(f"the key was simulated for budget={self.budget!r}")
+        plan = make_plan(
             list(self.modalities_),
             budget,
-            key_subset=list(self.selected_modalities_) if equal_costs else None,
+            key_subset=list(key),
             utilities=self.utility_table(),
             costs=costs,
             n_reference=self.n_samples_fit_ if n_reference is None else n_reference,
+        )
+        return plan.with_key_details(
+            rule=self.key, candidates=candidates, confidence=confidence,
+            notes=notes,
         )
 
     def plot(self, kind="shapley", ax=None):

@@ -305,9 +305,11 @@ def test_default_parts_get_device_and_modalities():
     assert isinstance(selector, ModalitySelector)
     assert isinstance(imputer, FlowImputer)
     assert isinstance(classifier, MultimodalNetClassifier)
-    for part in (selector.estimator, imputer, classifier):
+    for part in (imputer, classifier):
         assert part.device == "auto"
-    assert selector.n_jobs == 2 and selector.utility == "masked"
+    # the selector's estimator is chosen by data size at fit
+    assert selector.estimator is None and selector.utility == "auto"
+    assert selector.n_jobs == 2
     assert imputer.modalities == mods and classifier.modalities == mods
 
 
@@ -321,9 +323,10 @@ def test_fit_with_the_default_parts():
         modalities=mods, available=0.4, budget=0.2, strategy="skll",
         device="cpu", random_state=0,
     ).fit(X, y)
-    for part in (clf.selector_.estimator, clf.imputer_, clf.classifier_):
+    for part in (clf.imputer_, clf.classifier_):
         assert part.device == "cpu"
         assert part.random_state is not None
+    assert clf.selector_.random_state is not None
     assert len(clf.key_subset_) == 2
     X_test, y_test, _ = _frame_data(n=80, seed=1)
     X_test.loc[::2, ["c1", "c2"]] = np.nan
@@ -373,7 +376,7 @@ def test_pipeline_of_the_real_parts_on_a_dataframe():
         imputer=pipe.named_steps["impute"], classifier=pipe.named_steps["clf"],
         random_state=0,
     ).fit(X, y)
-    assert meta.key_subset_ == tuple(pipe.named_steps["select"].selected_modalities_)
+    assert meta.key_subset_ == tuple(pipe.named_steps["select"].key_subset_)
     np.testing.assert_allclose(
         meta.imputer_.transform(X), pipe.named_steps["impute"].transform(X)
     )
@@ -539,3 +542,35 @@ def test_auto_imputer_needs_enough_rows_per_class():
     with pytest.raises(ValueError, match="imputer='auto'"):
         _make(available=6, budget=0.1, strategy="skll", imputer="auto",
               classifier=LogisticRegression()).fit(X, y)
+
+def test_key_rule_reaches_the_plan():
+    X, y, mods = _frame_data()
+    from sklearn_skll.selection import ModalitySelector
+
+    for key in ("paper", "gain_per_cost"):
+        clf = BudgetedMultimodalClassifier(
+            modalities=mods, available=0.5, budget=0.2, strategy="skll",
+            key=key, selector=ModalitySelector(n_repeats=1, cv=3),
+            imputer=BlockMeanImputer(), classifier=LogisticRegression(),
+            random_state=0,
+        ).fit(X, y)
+        assert clf.selector_.key == key and clf.plan_.key_rule == key
+        assert clf.key_subset_ == clf.selector_.key_subset_
+        assert clf.plan_.notes
+
+
+def test_a_single_available_row_of_a_class_does_not_stop_the_fit():
+    X, y, mods = _frame_data()
+    y = y.copy()
+    y[:3] = 2  # a rare third class: one row of it among the available ones
+    from sklearn_skll.selection import ModalitySelector
+
+    clf = BudgetedMultimodalClassifier(
+        modalities=mods, available=0.2, budget=0.2, strategy="skll",
+        selector=ModalitySelector(n_repeats=1, cv=3),
+        imputer=BlockMeanImputer(), classifier=LogisticRegression(),
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="single available row"):
+        clf.fit(X, y)
+    assert 2 in clf.classes_ and clf.key_subset_

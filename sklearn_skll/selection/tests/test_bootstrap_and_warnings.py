@@ -53,7 +53,8 @@ def test_accuracy_bootstrap_in_one_product_equals_one_call_a_resample(utility):
 
 def test_progress_bar_says_it_includes_the_bootstrap(capsys):
     X, y = make_data(60)
-    ModalitySelector(LogisticRegression(), modalities=MODS, cv=2, n_bootstrap=25,
+    ModalitySelector(LogisticRegression(), modalities=MODS, cv=2, n_repeats=1,
+                     n_bootstrap=25,
                      verbose=1, random_state=0).fit(X, y)
     assert "7 subsets x 2 folds, 25 bootstrap resamples each" in capsys.readouterr().err
 

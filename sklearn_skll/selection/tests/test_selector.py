@@ -1,3 +1,4 @@
+import itertools
 import pickle
 import warnings
 
@@ -35,6 +36,7 @@ def make_data(n=150, seed=0, frame=False):
 def selector(**params):
     params.setdefault("modalities", MODS)
     params.setdefault("cv", 3)
+    params.setdefault("n_repeats", 1)
     params.setdefault("random_state", 0)
     return ModalitySelector(LogisticRegression(), **params)
 
@@ -174,13 +176,13 @@ def test_masked_engine_uses_modality_dropout_or_hides_blocks():
     X, y = make_data(60)
     DropoutClassifier.seen.clear()
     ModalitySelector(
-        DropoutClassifier(), modalities=MODS, cv=2, utility="masked", random_state=0
+        DropoutClassifier(), modalities=MODS, cv=2, n_repeats=1, utility="masked", random_state=0
     ).fit(X, y)
     # the parameter is switched on and the rows are left whole
     assert DropoutClassifier.seen == [(0.5, False), (0.5, False)]
     DropoutClassifier.seen.clear()
     ModalitySelector(
-        RecordingClassifier(), modalities=MODS, cv=2, utility="masked", random_state=0
+        RecordingClassifier(), modalities=MODS, cv=2, n_repeats=1, utility="masked", random_state=0
     ).fit(X, y)
 
 
@@ -227,9 +229,10 @@ def test_errors_are_clear():
     with pytest.raises(ModalityError, match="`noise` is fully observed in no row"):
         selector().fit(X_missing, y)
     y_rare = y.copy()
-    y_rare[:2] = 2
-    with pytest.raises(ValueError, match="fewer than the `cv`=3 folds"):
+    y_rare[:1] = 2
+    with pytest.raises(ValueError, match="single row") as err:
         selector().fit(X, y_rare)
+    assert "max_samples" not in str(err.value)
     with pytest.raises(InvalidParameterError, match="'estimator'"):
         ModalitySelector(object(), modalities=MODS).fit(X, y)
     with pytest.raises(ValueError, match="selection='greedy'"):
@@ -339,14 +342,19 @@ def test_plots_return_axes(fitted):
 
 
 def test_plan_delegates_to_budget(fitted):
-    sel, _, _ = fitted
+    from sklearn_skll._keys import rank_keys
+
+    sel, X, y = fitted
     plan = sel.plan(0.1)
-    assert plan.key_subset == tuple(sel.selected_modalities_)
+    assert plan.key_subset == sel.key_subset_
     assert plan.n_reference == sel.n_samples_fit_
+    paper = clone(sel).set_params(key="paper").fit(X, y)
+    assert paper.plan(0.1).key_subset == tuple(paper.selected_modalities_)
     costs = {"strong": 10.0, "weak": 1.0, "copy": 1.0, "noise": 1.0}
     cheap = sel.plan(0.1, costs=costs)
-    assert cheap.key_selection == "utility_per_cost"
-    assert "strong" not in cheap.key_subset
+    ranked = rank_keys("gain_per_cost", sel.utilities_, list(MODS), costs=costs)
+    assert cheap.key_subset == ranked["modalities"].iloc[0]
+    assert cheap.key_rule == "gain_per_cost" and cheap.notes
 
 
 def test_one_modality_is_simply_selected():
@@ -356,12 +364,104 @@ def test_one_modality_is_simply_selected():
     assert sel.shapley_values_["all"] == pytest.approx(sel.utilities_["utility"].item())
 
 
+def test_default_estimator_is_linear_at_pilot_sizes():
+    X, y = make_data(80)
+    mods = {"strong": [0, 1], "weak": [2, 3]}
+    sel = ModalitySelector(modalities=mods, cv=2, random_state=0).fit(X[:, :4], y)
+    assert type(sel.estimator_).__name__ == "Pipeline"
+    assert sel.selected_modalities_ == ["strong"]
+    # 80 rows: ceil(300 / 80) capped at 2 repeats of 2 folds, 3 subsets
+    assert sel.n_fits_ == 3 * 2 * 2
+
+
 @pytest.mark.slow
-def test_default_estimator_is_the_multimodal_net():
+def test_default_estimator_is_the_multimodal_net(monkeypatch):
+    from sklearn_skll.selection import _selector
+
+    monkeypatch.setattr(_selector, "LINEAR_MAX_ROWS", 50)
     X, y = make_data(80)
     mods = {"strong": [0, 1], "weak": [2, 3]}
     sel = ModalitySelector(modalities=mods, cv=2, random_state=0).fit(X[:, :4], y)
     assert type(sel.estimator_).__name__ == "MultimodalNetClassifier"
+    assert sel.n_fits_ == 2 * 2  # utility="auto" is masked: 1 fit per fold x repeat
     assert sel.selected_modalities_ == ["strong"]
 
 
+
+
+def test_folds_adapt_to_a_rare_class():
+    X, y = make_data(90)
+    y = y.copy()
+    y[:2] = 2  # two rows of a third class, fewer than the 3 folds
+    with pytest.warns(UserWarning, match="using 2 stratified folds"):
+        sel = selector(n_repeats=2).fit(X, y)
+    assert sel.n_fits_ == 15 * 2 * 2
+    assert np.isfinite(sel.utilities_["utility"]).all()
+
+
+def test_selection_confidence_from_the_bootstrap():
+    X, y = make_data(150)
+    sel = selector(n_bootstrap=50).fit(X, y)
+    df = sel.utilities_
+    assert sel.utility_replicates_.shape == (15, 50)
+    # p_best is a probability within each size and sums to one there
+    np.testing.assert_allclose(df.groupby("size")["p_best"].sum(), 1.0)
+    chosen = df[df["modalities"].map(frozenset) == frozenset(sel.selected_modalities_)]
+    assert sel.selection_confidence_ == pytest.approx(chosen["p_best"].item())
+    assert 0 < sel.selection_confidence_ <= 1
+    # a clear winner among singletons: strong
+    singles = df[df["size"] == 1].set_index("subset")["p_best"]
+    assert singles["strong"] > singles["weak"] and singles["noise"] == 0
+    assert np.isnan(selector(n_bootstrap=0).fit(X, y).selection_confidence_)
+    greedy = selector(selection="greedy", n_bootstrap=20).fit(X, y)
+    assert 0 <= greedy.selection_confidence_ <= 1
+
+
+@pytest.mark.parametrize("key", ["paper", "gain_per_cost", "simulate"])
+def test_key_rules(key):
+    X, y = make_data(150)
+    sel = selector(key=key, n_bootstrap=30).fit(X, y)
+    cand = sel.key_candidates_
+    assert sel.key_subset_ == tuple(cand["modalities"].iloc[0])
+    assert 0 <= sel.key_confidence_ <= 1
+    assert {"subset", "utility", "share_of_full", "p_best"} <= set(cand)
+    if key == "paper":
+        assert sel.key_subset_ == tuple(sel.selected_modalities_)
+        assert (cand["size"] == 3).all()
+    if key == "gain_per_cost":
+        assert (cand.loc[cand["eligible"], "share_of_full"] >= 0.5).all()
+    if key == "simulate":
+        assert {"score", "score_ci_low", "diff_uniform", "diff_ci_low"} <= set(cand)
+        assert "uniform" in set(cand["subset"])
+        assert (cand["score_ci_low"] <= cand["score"]).all()
+    plan = sel.plan()
+    frame = plan.to_frame()
+    assert frame.loc["skll", "key_rule"] == key
+    assert frame.loc["skll", "p_best"] == pytest.approx(sel.key_confidence_)
+    assert frame.attrs["notes"] == list(plan.notes) and plan.notes
+    assert "note:" in repr(plan) and f"rule {key!r}" in repr(plan)
+
+
+def test_key_guard_against_a_cheap_weak_subset():
+    """The README case: a cheap pair of weak modalities is not the key."""
+    from sklearn_skll._keys import key_notes, rank_keys
+
+    names = ["proteins", "csf", "apoe", "demographics"]
+    solo = {"proteins": 0.06, "csf": 0.07, "apoe": 0.002, "demographics": 0.002}
+    rows = []
+    for size in range(1, 5):
+        for subset in itertools.combinations(names, size):
+            u = sum(solo[n] for n in subset) * (1.1 if size == 2 else 0.9)
+            if set(subset) == {"apoe", "demographics"}:
+                u = 0.03
+            rows.append({"subset": "+".join(subset), "modalities": subset,
+                         "size": size, "utility": u})
+    table = pd.DataFrame(rows)
+    costs = {"proteins": 3.0, "csf": 5.0, "apoe": 1.0, "demographics": 0.1}
+    ranked = rank_keys("gain_per_cost", table, names, costs=costs).set_index("subset")
+    assert ranked.index[0] != "apoe+demographics"
+    assert not ranked.loc["apoe+demographics", "eligible"]
+    assert ranked["share_of_full"].iloc[0] >= 0.5
+    shapley = pd.Series(solo)
+    notes = " ".join(key_notes("gain_per_cost", ranked.reset_index(), shapley))
+    assert "% of the full utility" in notes and "generated" in notes
