@@ -36,18 +36,24 @@ _SEED_MAX = np.iinfo(np.int32).max
 _DEFAULT_BUDGET = 0.1
 
 
-def _default_selector(modalities, device, n_jobs, verbose):
+def _default_selector(modalities, device, n_jobs, verbose, n_samples=None):
     """ModalitySelector with its defaults, which choose by data size.
 
     Up to 1,000 rows a regularised linear model retrained per subset on
     repeated stratified folds (it learns from 50 rows, where a small net
-    predicts the majority class); above, the small net with masked
-    utilities. ``device`` is not used: the selector's net runs on the CPU.
+    predicts the majority class); above, the small net on ``device`` with
+    masked utilities.
     """
     from ..selection import ModalitySelector
+    from ..selection._selector import LINEAR_MAX_ROWS, _default_estimator
 
+    estimator = None
+    if n_samples is not None and n_samples > LINEAR_MAX_ROWS:
+        estimator = _default_estimator(None).set_params(device=device)
     return ModalitySelector(
-        modalities=modalities, n_jobs=n_jobs, verbose=max(verbose - 1, 0),
+        estimator, modalities=modalities, n_jobs=n_jobs,
+        utility="auto" if estimator is None else "masked",
+        verbose=max(verbose - 1, 0),
     )
 
 
@@ -570,16 +576,23 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.selector_ = self._make_part(
             self.selector,
             lambda: _default_selector(
-                self.modalities, self.device, self.n_jobs, self.verbose
+                self.modalities, self.device, self.n_jobs, self.verbose,
+                n_samples=len(y),
             ),
             seed,
             role="selector",
         )
-        own = self.selector_.get_params(deep=False)
-        self.selector_.set_params(**{
-            k: v for k, v in (("key", self.key), ("budget", self.budget),
-                              ("costs", self.costs)) if k in own
-        })
+        # The key rule, budget and costs reach a selector that has them (or
+        # one it wraps).
+        own = self.selector_.get_params(deep=True)
+        update = {}
+        for name, value in (("key", self.key), ("budget", self.budget),
+                            ("costs", self.costs)):
+            for param in (name, f"selector__{name}"):
+                if param in own:
+                    update[param] = value
+                    break
+        self.selector_.set_params(**update)
         classes, counts = np.unique(y, return_counts=True)
         single = classes[counts == 1]
         if single.size and classes.size - single.size >= 2:
@@ -606,9 +619,10 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         """The one code path from a budget to rows: :func:`make_plan`."""
         key, utilities = None, None
         selector = getattr(self, "selector_", None)
-        if selector is not None and hasattr(selector, "key_subset_"):
-            plan = selector.plan(self.budget, costs=self.costs,
-                                 n_reference=n_reference)
+        planner = getattr(selector, "selector_", selector)  # a wrapped selector
+        if selector is not None and hasattr(planner, "key_subset_"):
+            plan = planner.plan(self.budget, costs=self.costs,
+                                n_reference=n_reference)
             self.plan_ = plan
             self.key_subset_ = plan.key_subset
             return plan

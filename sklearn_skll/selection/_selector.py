@@ -176,7 +176,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
     n_repeats : int or "auto", default="auto"
         Repeats of the stratified folds when ``cv`` is an int (more held-out
         predictions, less variance). ``"auto"`` repeats until about 300
-        held-out predictions per subset (``ceil(300 / n_rows)``, at most 2).
+        held-out predictions per subset (``ceil(300 / n_rows)``, at most 2; 1 with more
+        than four modalities, whose 31+ subsets already cost many fits).
     search : {"exhaustive", "greedy"}, default="exhaustive"
         ``"exhaustive"`` scores all 2**M - 1 subsets (M <= 12).
         ``"greedy"`` scores only the subsets Algorithm 1 visits; Shapley
@@ -650,6 +651,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
                 if repeats == "auto":
                     repeats = math.ceil(AUTO_HELDOUT / y.shape[0])
                     repeats = min(MAX_AUTO_REPEATS, max(1, repeats))
+                    if self.search == "exhaustive" and len(self.modalities_) > 4:
+                        repeats = 1  # 31+ subsets: repeats would multiply fits
                 if repeats > 1:
                     cv = RepeatedStratifiedKFold(
                         n_splits=n_splits, n_repeats=repeats, random_state=seed

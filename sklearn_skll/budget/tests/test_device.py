@@ -44,7 +44,11 @@ def _fast(parts):
 
 def test_one_device_reaches_every_part_given(mock_cuda):
     X, y = _data()
-    parts = _fast(fast_parts(MODS))  # built for the CPU
+    # fast_parts' selector is linear at these sizes; give it the net to follow
+    # the device through every torch part
+    net_selector = ModalitySelector(MultimodalNetClassifier(device="cpu"),
+                                    utility="masked", cv=3, n_repeats=1)
+    parts = _fast({**fast_parts(MODS), "selector": net_selector})  # for the CPU
     with pytest.warns(UserWarning, match="replaced by.*device='cuda'"):
         clf = BudgetedMultimodalClassifier(
             modalities=MODS,
@@ -75,8 +79,10 @@ def test_parts_built_by_default_get_the_device():
         _default_selector,
     )
 
+    small = clf._make_part(None, lambda: _default_selector(MODS, "cuda", None, 0), 0)
+    assert small.estimator is None  # linear up to 1,000 rows: no torch part
     for default in (
-        lambda: _default_selector(MODS, "cuda", None, 0),
+        lambda: _default_selector(MODS, "cuda", None, 0, n_samples=5000),
         lambda: _default_imputer(MODS, "cuda", 0),
         lambda: _default_classifier(MODS, "cuda", 0),
     ):

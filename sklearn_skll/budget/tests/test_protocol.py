@@ -155,3 +155,27 @@ def test_run_protocol_fits_the_selector_once_per_seed_and_availability(monkeypat
     assert len(fits) == 4 + 8
     cols = ["accuracy", "n_train", "key_subset"]
     pd.testing.assert_frame_equal(cached[cols], fresh[cols])
+
+
+def test_run_protocol_with_a_rare_class_and_the_real_selector():
+    """Folds adapt: a class with 1-2 available rows never stops the protocol."""
+    import warnings
+
+    from sklearn_skll.selection import ModalitySelector
+
+    X, y = _data(n=300)
+    y = y.copy()
+    y[::25] = 2  # 12 rows of a rare third class (4 %)
+    params = {"selector": ModalitySelector(n_repeats=1, cv=3),
+              "imputer": BlockMeanImputer(),
+              "classifier": LogisticRegression(max_iter=200)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runs = run_protocol(
+            X, y, MODS, available=(0.05, 0.1, 0.3), budgets=(0.1,),
+            strategies=("uniform", "skll"), seeds=2,
+            estimator_params={**params, "key": "paper"},
+        )
+    assert len(runs) == 2 * 3 * 2
+    skll = runs[runs.strategy == "skll"]
+    assert (skll.key_subset.str.count(r"\+") == 1).all()  # the pairs of M - 1 = 2
