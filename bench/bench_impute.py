@@ -75,7 +75,7 @@ def _fit_time(X, y, modalities, epochs, **params):
     )
     start = time.perf_counter()
     imp.fit(X, y)
-    return (time.perf_counter() - start) / imp.n_epochs_, imp
+    return (time.perf_counter() - start) / imp.n_iter_, imp
 
 
 def _rows_per_second(imputer, X, repeats=1):

@@ -78,8 +78,10 @@ def run(quick=False):
 
     from sklearn_skll.datasets import make_multimodal_classification
     from sklearn_skll.exceptions import CooperationWarning
+    from sklearn.model_selection import StratifiedKFold
+
+    from sklearn_skll.budget import fast_parts
     from sklearn_skll.selection import ModalitySelector
-    from sklearn_skll.selection._selector import _default_estimator
 
     torch.set_num_threads(1)
     warnings.simplefilter("ignore", CooperationWarning)
@@ -88,18 +90,16 @@ def run(quick=False):
     X, y, mods = data.data, data.target, data.modalities
     cv = 3
 
-    def selector(**params):
-        return ModalitySelector(modalities=mods, cv=cv, random_state=0, **params)
-
-    # the folds and estimator the selector derives from random_state=0
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.utils import check_random_state
-
-    seeds = check_random_state(0).randint(2**31 - 1, size=5)
-    folds = list(
-        StratifiedKFold(cv, shuffle=True, random_state=seeds[1]).split(X, y)
+    # The same folds and small net (the selector's default) for every timing.
+    splitter = StratifiedKFold(cv, shuffle=True, random_state=0)
+    folds = list(splitter.split(X, y))
+    net = clone(fast_parts(mods)["selector"].estimator).set_params(
+        modalities=mods, random_state=0
     )
-    net = _default_estimator(int(seeds[2])).set_params(modalities=mods)
+
+    def selector(**params):
+        return ModalitySelector(net, modalities=mods, cv=splitter, random_state=0,
+                                **params)
 
     def full_fit():
         for train, _ in folds:

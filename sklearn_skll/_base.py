@@ -1,9 +1,119 @@
-"""What the four estimators share: the container of their output."""
+"""What the four estimators share: one fit prologue.
+
+- :func:`validate_modal_data` checks ``X`` (and ``y``) against
+  ``modalities`` at fit and at every later call, and returns the observed
+  mask;
+- :func:`seed_streams` turns ``random_state`` into named seeds;
+- :func:`same_container` and :class:`Framer` keep DataFrames DataFrames;
+- :func:`format_rows` lists offending rows in error messages.
+"""
+
+import hashlib
+import numbers
 
 import numpy as np
-import pandas as pd
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
 
-__all__ = ["same_container"]
+from ._modalities import _rows as format_rows
+from ._modalities import observed_modalities, resolve_modalities
+
+__all__ = [
+    "SEED_MAX",
+    "Framer",
+    "format_rows",
+    "same_container",
+    "seed_streams",
+    "validate_modal_data",
+]
+
+#: Seeds handed to parts and to torch lie in ``[0, SEED_MAX)``.
+SEED_MAX = np.iinfo(np.int32).max
+
+
+def validate_modal_data(
+    estimator,
+    X,
+    y=None,
+    *,
+    reset=True,
+    partial="raise",
+    allow_none=True,
+    min_modalities=1,
+    **check_params,
+):
+    """Validate ``X`` (and ``y``) against ``estimator.modalities``.
+
+    At fit (``reset=True``) the modalities are resolved on ``X`` as given (a
+    DataFrame keeps its column names, so name selectors work; a modality
+    whose named columns are all absent is left out, see
+    :func:`~sklearn_skll.resolve_modalities`) and stored as
+    ``estimator.modalities_``. At later calls ``X`` is checked against
+    ``modalities_`` and the features seen in fit.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,) or None
+    observed : ndarray of bool, shape (n_samples, n_modalities)
+        From :func:`~sklearn_skll.observed_modalities` with ``partial`` and
+        ``allow_none``.
+    """
+    if not hasattr(X, "shape"):  # lists: selectors need a 2-D shape
+        X = np.asarray(X)
+    if reset:
+        modalities_ = resolve_modalities(
+            estimator.modalities, X, min_modalities=min_modalities, absent="skip"
+        )
+    check_params.setdefault("ensure_all_finite", "allow-nan")
+    if y is None:
+        X = validate_data(estimator, X, reset=reset, **check_params)
+    else:
+        X, y = validate_data(estimator, X, y, reset=reset, **check_params)
+    if reset:
+        estimator.modalities_ = modalities_
+    observed = observed_modalities(
+        X, estimator.modalities_, partial=partial, allow_none=allow_none
+    )
+    return X, y, observed
+
+
+def _stream_key(name):
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
+
+
+def seed_streams(random_state, *names):
+    """One seed per named stream, drawn from ``random_state``.
+
+    Each stream is a :class:`numpy.random.SeedSequence` spawned by its name
+    (not by its position), so adding a stream, or drawing them in another
+    order, leaves the others unchanged. An int ``random_state`` is the root
+    entropy itself; a ``RandomState`` (or None) gives one draw to it.
+
+    Returns
+    -------
+    seeds : dict of str -> int
+        ``name -> seed`` in ``[0, SEED_MAX)``.
+
+    Examples
+    --------
+    >>> from sklearn_skll._base import seed_streams
+    >>> seed_streams(0, "folds", "estimator") == {
+    ...     **seed_streams(0, "estimator"), **seed_streams(0, "folds")}
+    True
+    """
+    if isinstance(random_state, numbers.Integral):
+        entropy = int(random_state)
+    else:
+        entropy = int(check_random_state(random_state).randint(SEED_MAX))
+    return {
+        name: int(
+            np.random.SeedSequence(entropy, spawn_key=(_stream_key(name),))
+            .generate_state(1)[0]
+            % SEED_MAX
+        )
+        for name in names
+    }
 
 
 def same_container(X_out, X_in, columns=None):
@@ -12,10 +122,40 @@ def same_container(X_out, X_in, columns=None):
     A DataFrame in gives a DataFrame out, with ``X_in``'s index and
     ``columns`` (default: ``X_in``'s columns), so that name-based
     ``modalities`` keep working in the next step of a Pipeline, as
-    imbalanced-learn's samplers do. Anything else is returned as it is.
-    ``set_output`` still rules where set: scikit-learn wraps this output.
+    imbalanced-learn's samplers do. Anything else, or an ``X_out`` of another
+    shape, is returned as it is. ``set_output`` still rules where set:
+    scikit-learn wraps this output.
     """
+    import pandas as pd
+
     if not isinstance(X_in, pd.DataFrame) or isinstance(X_out, pd.DataFrame):
         return X_out
     columns = X_in.columns if columns is None else columns
+    if getattr(X_out, "shape", None) != (X_in.shape[0], len(columns)):
+        return X_out
     return pd.DataFrame(np.asarray(X_out), columns=columns, index=X_in.index)
+
+
+class Framer:
+    """Give the parts a DataFrame when ``fit`` got one (name selectors work).
+
+    ``Framer(X)`` remembers ``X``'s columns and index (nothing for an
+    array); ``framer(X_arr, rows)`` wraps rows ``rows`` of the validated
+    array back into a DataFrame.
+    """
+
+    def __init__(self, X):
+        self.columns = getattr(X, "columns", None)
+        self.index = getattr(X, "index", None) if self.columns is not None else None
+
+    def __call__(self, X, rows=None):
+        if self.columns is None:
+            return X
+        import pandas as pd
+
+        index = None
+        if self.index is not None:
+            index = self.index if rows is None else self.index[rows]
+            if len(index) != X.shape[0]:
+                index = None
+        return pd.DataFrame(X, columns=self.columns, index=index)

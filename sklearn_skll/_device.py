@@ -1,6 +1,11 @@
 """Device resolution shared by every torch part."""
 
-__all__ = ["resolve_device"]
+from sklearn.utils._param_validation import StrOptions
+
+__all__ = ["DEVICES", "resolve_device"]
+
+#: The ``device`` values every torch part accepts (``_parameter_constraints``).
+DEVICES = StrOptions({"cpu", "cuda", "auto"})
 
 
 def resolve_device(device, param="device"):

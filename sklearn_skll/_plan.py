@@ -24,6 +24,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ._modalities import check_modality_name
 from .exceptions import BudgetError
@@ -463,6 +464,16 @@ def _choose_key(table, names, costs, min_size):
     return best_key
 
 
+@validate_params(
+    {
+        "modality_names": ["array-like"],
+        "key_subset": ["array-like", None],
+        "utilities": [dict, pd.DataFrame, None],
+        "costs": [dict, None],
+        "min_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_plan(
     modality_names,
     budget,
@@ -511,6 +522,9 @@ def make_plan(
 
     Raises
     ------
+    InvalidParameterError
+        On an argument of the wrong type (a subclass of ``ValueError`` and
+        ``TypeError``).
     BudgetError
         On a non-positive budget, a fractional budget without
         ``n_reference``, an unknown, missing, non-positive or non-finite cost,

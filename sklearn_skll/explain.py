@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import SEED_MAX
 from ._compat import Interval, StrOptions, validate_params
 from ._modalities import observed_modalities, resolve_modalities
 from ._scaling import mean_and_scale
@@ -437,7 +438,7 @@ def modality_shap_values(
                 f"= {2 * n_players + 1} (one antithetic permutation). Got "
                 f"max_evals={max_evals} instead."
             )
-        seeds = rng.randint(np.iinfo(np.int32).max, size=X.shape[0]).tolist()
+        seeds = rng.randint(SEED_MAX, size=X.shape[0]).tolist()
 
     names = list(modalities_)
     chunks = [c for c in np.array_split(np.arange(X.shape[0]), _n_chunks(n_jobs, X))

@@ -31,6 +31,11 @@ from collections.abc import Mapping
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_params,
+)
 
 from .exceptions import CooperationWarning
 
@@ -123,6 +128,17 @@ def _popcount(masks, n):
     return bits.sum(axis=1)
 
 
+@validate_params(
+    {
+        "utility": [Mapping, callable],
+        "players": ["array-like", None],
+        "method": [StrOptions({"auto", "exact", "permutation"})],
+        "n_permutations": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
+        "return_std": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def shapley_values(
     utility,
     players=None,
@@ -174,11 +190,6 @@ def shapley_values(
     """
     u = _as_utility(utility, players)
     n = len(u.players)
-    if method not in ("auto", "exact", "permutation"):
-        raise ValueError(
-            "`method` must be 'auto', 'exact' or 'permutation'. Got "
-            f"{method!r} instead."
-        )
     if method == "auto":
         method = "exact" if n <= MAX_EXACT_PLAYERS else "permutation"
     if n == 0:
@@ -234,6 +245,10 @@ def _grand_utility(u):
     return float(u.get([frozenset(u.players)])[0])
 
 
+@validate_params(
+    {"utility": [Mapping, callable], "players": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def scaled_shapley_values(utility, players=None, **kwargs):
     """Shapley values divided by the grand coalition's utility (Eq. 3).
 
@@ -275,6 +290,25 @@ def scaled_shapley_values(utility, players=None, **kwargs):
     return values / z
 
 
+def _cooperation(f_s, solo_sum, tol):
+    """Eq. 4, elementwise: ``(f_u(S) - sum_j f_u({j})) / f_u(S)``.
+
+    NaN where ``f_u(S) <= tol`` (no gain over the constant predictor), never
+    infinite. The one home of the formula.
+    """
+    f_s = np.asarray(f_s, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(f_s > tol, (f_s - solo_sum) / f_s, np.nan)
+
+
+@validate_params(
+    {
+        "utility": [Mapping, callable],
+        "players": ["array-like", None],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def cooperation_scores(utility, subsets=None, *, players=None, tol=1e-12):
     """Normalized cooperation score C(S) of subsets (Eq. 4).
 
@@ -324,7 +358,8 @@ def cooperation_scores(utility, subsets=None, *, players=None, tol=1e-12):
             scores[s] = np.nan
             undefined.append(s)
             continue
-        scores[s] = float((f_s - sum(solo[frozenset([p])] for p in s)) / f_s)
+        solo_sum = sum(solo[frozenset([p])] for p in s)
+        scores[s] = float(_cooperation(f_s, solo_sum, tol))
     if undefined:
         shown = ", ".join("{" + ", ".join(sorted(s)) + "}" for s in undefined[:5])
         more = f" and {len(undefined) - 5} more" if len(undefined) > 5 else ""
@@ -338,6 +373,10 @@ def cooperation_scores(utility, subsets=None, *, players=None, tol=1e-12):
     return scores
 
 
+@validate_params(
+    {"utility": [Mapping, callable], "players": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def interaction_index(utility, players=None):
     r"""Pairwise Shapley interaction index as a matrix.
 
@@ -390,6 +429,16 @@ def interaction_index(utility, players=None):
     return index
 
 
+@validate_params(
+    {
+        "utility": [Mapping, callable],
+        "players": ["array-like", None],
+        "max_modalities": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "criterion": [StrOptions({"cooperation", "marginal"})],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def greedy_selection(
     utility,
     players=None,
@@ -446,21 +495,11 @@ def greedy_selection(
     >>> greedy_selection(f)[0]
     ['a', 'b']
     """
-    if criterion not in ("cooperation", "marginal"):
-        raise ValueError(
-            "`criterion` must be 'cooperation' or 'marginal'. Got "
-            f"{criterion!r} instead."
-        )
     u = _as_utility(utility, players)
     order = {p: k for k, p in enumerate(u.players)}
     n = len(u.players)
     if max_modalities is None:
         max_modalities = n
-    if not isinstance(max_modalities, numbers.Integral) or max_modalities < 1:
-        raise ValueError(
-            "`max_modalities` must be a positive int or None. Got "
-            f"{max_modalities!r} instead."
-        )
     if n == 0:
         return [], []
 
@@ -494,8 +533,7 @@ def greedy_selection(
         if not ok.any():
             break
         solo_sum = np.array([sum(solo[q] for q in s) for s in grown])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            coops = np.where(f_grown > tol, (f_grown - solo_sum) / f_grown, np.nan)
+        coops = _cooperation(f_grown, solo_sum, tol)
         if criterion == "cooperation":
             # a candidate whose C(S) is undefined ranks below any defined one
             crit = np.where(np.isnan(coops), -np.inf, coops)

@@ -32,7 +32,7 @@ train, test = order[:600], order[600:800]
 imputer = FlowImputer(modalities=modalities, max_epochs=40, random_state=0)
 imputer.set_output(transform="pandas")  # keeps column names and index
 imputer.fit(X.iloc[train], y[train])
-print(f"trained {imputer.n_epochs_} epochs")
+print(f"trained {imputer.n_iter_} epochs")
 
 # %%
 # Generate each view from the others, then map real and generated together

@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._base import SEED_MAX
 from .._compat import HasMethods, Interval, StrOptions, _fit_context
 from .._modalities import observed_modalities, resolve_modalities
 from .._plan import _check_costs
@@ -267,7 +268,7 @@ class AcquisitionRanker(BaseEstimator):
         if "sample_posterior" in params:
             imputer.set_params(sample_posterior=True)
         if "random_state" in params:
-            imputer.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+            imputer.set_params(random_state=int(rng.randint(SEED_MAX)))
         self.imputer_ = imputer.fit(X, y)
 
         if self.prefit:
@@ -418,7 +419,7 @@ class AcquisitionRanker(BaseEstimator):
 
     def _draws(self, Xa, rng):
         """``n_draws`` completed copies of ``Xa``: (n_draws, n_rows, n_features)."""
-        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_draws)
+        seeds = rng.randint(SEED_MAX, size=self.n_draws)
         X = self._wrap(Xa)
         if hasattr(self.imputer_, "sample"):  # the package's multi-draw API
             imp = copy.copy(self.imputer_)

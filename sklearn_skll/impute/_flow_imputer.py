@@ -9,19 +9,17 @@ from sklearn.base import (
     OneToOneFeatureMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
-    validate_data,
 )
 
-from .._base import same_container
-from .._compat import Interval, StrOptions, _fit_context
-from .._device import resolve_device
-from .._modalities import observed_modalities, resolve_modalities
+from .._base import format_rows as _rows
+from .._base import same_container, seed_streams, validate_modal_data
+from .._compat import Interval, _fit_context
+from .._device import DEVICES, resolve_device
 from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
 from .._scaling import mean_and_scale
 from .._threads import with_torch_threads
@@ -35,10 +33,8 @@ _LN2 = float(np.log(2.0))
 _CHUNK = 8192
 
 
-def _check_fit_observed(X, modalities):
-    """Observed mask of fit's ``X``; every modality seen, and seen with another."""
-    names = list(modalities)
-    observed = observed_modalities(X, modalities, partial="raise", allow_none=False)
+def _check_fit_observed(observed, names):
+    """Every modality of fit's ``X`` seen, and seen with another."""
     never = [names[k] for k in np.flatnonzero(~observed.any(axis=0))]
     if never:
         raise ModalityError(
@@ -55,7 +51,6 @@ def _check_fit_observed(X, modalities):
                     "can be learned: fit needs rows with several observed "
                     "modalities (complete rows). Got 0 such rows instead."
                 )
-    return observed
 
 
 def _random_subsets(available, gen):
@@ -84,12 +79,6 @@ def _put(X, rows, cols, values):
         X[np.ix_(rows, cols)] = values
 
 
-def _rows(rows, limit=10):
-    shown = ", ".join(str(int(r)) for r in rows[:limit])
-    more = f" and {rows.size - limit} more" if rows.size > limit else ""
-    return f"[{shown}{more}]"
-
-
 class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Generate missing modalities with class-conditional normalizing flows.
 
@@ -103,9 +92,11 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ``i`` as ``dec_j(F_j^{-1}(F_i(enc_i(x_i))))``, the latents of several
     observed modalities being fused first. Observed values are never changed.
 
+    Read more in the :ref:`User Guide <generate>`.
+
     Parameters
     ----------
-    modalities : dict or None
+    modalities : dict or None, default=None
         Mapping ``name -> column selector`` (as in
         :class:`~sklearn.compose.ColumnTransformer`). ``None`` is one modality
         of all columns: then nothing can be generated, and only rows with
@@ -182,7 +173,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Per epoch: ``train_loss``, ``valid_loss`` (NaN without validation),
         ``nll_bpd`` (Eq. 5 in bits per dimension), ``recon``, ``transfer``
         (training averages) and ``valid_transfer``.
-    n_epochs_ : int
+    n_iter_ : int
         Epochs run.
     best_epoch_ : int
         Epoch whose parameters were kept.
@@ -276,7 +267,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "device": [DEVICES],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -284,7 +275,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        modalities,
+        modalities=None,
         latent_dim=32,
         n_flows=8,
         hidden_dim=64,
@@ -335,23 +326,16 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         self : FlowImputer
         """
-        if not hasattr(X, "shape"):  # lists and array-likes: selectors need a 2-D shape
-            X = np.asarray(X)
-        modalities = resolve_modalities(self.modalities, X, absent="skip")
-        if y is None:
-            X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
-        else:
-            X, y = validate_data(
-                self, X, y, dtype=np.float64, ensure_all_finite="allow-nan"
-            )
-        self.modalities_ = modalities
-        observed = _check_fit_observed(X, modalities)
+        X, y, observed = validate_modal_data(
+            self, X, y, allow_none=False, dtype=np.float64
+        )
+        modalities = self.modalities_
+        _check_fit_observed(observed, list(modalities))
         codes, n_classes = self._encode_classes(y, X.shape[0])
 
         self.device_ = resolve_device(self.device)
         device = torch.device(self.device_)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        seed = seed_streams(self.random_state, "fit")["fit"]
         gen = torch.Generator().manual_seed(seed)
 
         all_cols = np.concatenate(list(modalities.values()))
@@ -547,7 +531,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 waited += 1
                 if has_val and waited >= self.patience:
                     break
-        self.n_epochs_ = len(self.history_)
+        self.n_iter_ = len(self.history_)
         self.best_epoch_ = best_epoch
         if best_state is not None:
             module.load_state_dict(best_state)
@@ -699,16 +683,8 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _check_transform_input(self, X):
         """Validated copy of ``X`` and its observed mask; generable rows only."""
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            dtype=np.float64,
-            ensure_all_finite="allow-nan",
-            copy=True,
-        )
-        observed = observed_modalities(
-            X, self.modalities_, partial="raise", allow_none=False
+        X, _, observed = validate_modal_data(
+            self, X, reset=False, allow_none=False, dtype=np.float64, copy=True
         )
         missing = ~observed
         if not missing.any():
@@ -752,8 +728,8 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Seeded torch generator of posterior noise, or None (deterministic)."""
         if not (force or self.sample_posterior):
             return None
-        rng = check_random_state(self.random_state)
-        return torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        seed = seed_streams(self.random_state, "posterior")["posterior"]
+        return torch.Generator().manual_seed(seed)
 
     def _fill(self, X, observed, codes, gen, n_draws=1):
         """``n_draws`` completed copies of ``X`` (the first is ``X`` itself)."""

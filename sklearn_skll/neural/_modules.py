@@ -190,7 +190,8 @@ class MoEFusion(nn.Module):
 class MultimodalNet(nn.Module):
     """Encoders, modality dropout and a fusion head; returns class logits.
 
-    ``forward(x, mask)`` takes the keys of the dict skorch passes in.
+    ``forward(x, mask)`` takes the keys of the dict skorch passes in. Every
+    setting is required: the defaults live in ``MultimodalNetClassifier``.
     """
 
     def __init__(
@@ -198,16 +199,16 @@ class MultimodalNet(nn.Module):
         sizes,
         n_classes,
         *,
-        fusion="concat",
-        encoder_hidden=64,
-        embed_dim=32,
-        fusion_hidden=64,
-        dropout=0.1,
-        modality_dropout=0.0,
-        n_heads=4,
-        n_layers=1,
-        n_experts=4,
-        top_k=2,
+        fusion,
+        encoder_hidden,
+        embed_dim,
+        fusion_hidden,
+        dropout,
+        modality_dropout,
+        n_heads,
+        n_layers,
+        n_experts,
+        top_k,
     ):
         super().__init__()
         m = len(sizes)

@@ -8,9 +8,8 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import Dataset, get_len
@@ -18,9 +17,9 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from tqdm.auto import tqdm
 
+from .._base import format_rows, seed_streams, validate_modal_data
 from .._compat import Interval, StrOptions, _fit_context
-from .._device import resolve_device
-from .._modalities import observed_modalities, resolve_modalities
+from .._device import DEVICES, resolve_device
 from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
 from .._scaling import mean_and_scale
 from .._threads import with_torch_threads
@@ -130,6 +129,8 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
     Training is done by a wrapped :class:`skorch.NeuralNetClassifier`
     (``net_``): AdamW, cross-entropy, early stopping on a stratified
     validation split with the best weights restored.
+
+    Read more in the :ref:`User Guide <multimodal_net>`.
 
     Parameters
     ----------
@@ -288,7 +289,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "all_missing": [StrOptions({"raise", "prior"})],
-        "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "device": [DEVICES],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -358,13 +359,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         self : MultimodalNetClassifier
             The fitted estimator.
         """
-        X_raw = X
-        X, y = validate_data(
-            self, X, y, ensure_all_finite="allow-nan", dtype=np.float64
-        )
-        self.modalities_ = resolve_modalities(
-            self.modalities, X_raw if hasattr(X_raw, "columns") else X, absent="skip"
-        )
+        X, y, present = validate_modal_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
         n_classes = self.classes_.size
@@ -381,7 +376,6 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
             )
         device = resolve_device(self.device)
 
-        present = observed_modalities(X, self.modalities_)
         self.class_prior_ = np.bincount(y_encoded, minlength=n_classes) / y.size
         keep = self._rows_with_a_modality(present)
         if not keep.all():
@@ -406,12 +400,13 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         values /= self.scale_
         values[missing] = 0.0
 
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        seeds = seed_streams(self.random_state, "split", "torch")
         inputs = self._as_tensors(values, present)
         targets = torch.as_tensor(y_encoded, dtype=torch.long)
-        train_idx, valid_idx = self._split(y_encoded, seed)
-        self.net_ = self._train(inputs, targets, train_idx, valid_idx, seed, device)
+        train_idx, valid_idx = self._split(y_encoded, seeds["split"])
+        self.net_ = self._train(
+            inputs, targets, train_idx, valid_idx, seeds["torch"], device
+        )
         self.device_ = device
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
@@ -426,7 +421,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         if none.any() and self.all_missing == "raise":
             rows = np.flatnonzero(none)
             raise ModalityError(
-                f"Rows {rows[:10].tolist()}{' ...' if rows.size > 10 else ''} "
+                f"Rows {format_rows(rows)} "
                 f"have every modality missing ({list(self.modalities_)}). Drop "
                 "them, or set all_missing='prior' to predict the class prior "
                 f"for them. Got {rows.size} all-NaN rows instead."
@@ -559,10 +554,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
             Probability of each class in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64
-        )
-        present = observed_modalities(X, self.modalities_)
+        X, _, present = validate_modal_data(self, X, reset=False, dtype=np.float64)
         none = ~present.any(axis=1)
         if none.any() and self.all_missing == "raise":
             self._rows_with_a_modality(present)

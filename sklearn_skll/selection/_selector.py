@@ -25,9 +25,10 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_is_fitted,
-    validate_data,
 )
 
+from .._base import seed_streams, validate_modal_data
+from .._modalities import observed_modalities
 from .._compat import (
     HasMethods,
     Interval,
@@ -36,20 +37,17 @@ from .._compat import (
     _check_feature_names_in,
     _fit_context,
 )
-from .._modalities import (
-    observed_modalities,
-    resolve_modalities,
-)
 from .._persist import from_portable, to_portable
 from ..exceptions import CooperationWarning, ModalityError
 from ..game import (
+    _cooperation,
     cooperation_scores,
     greedy_selection,
     interaction_index,
     scaled_shapley_values,
     shapley_values,
 )
-from ._utility import MaskedEngine, RetrainEngine, subset_name
+from ._utility import MaskedEngine, RetrainEngine, _baseline, subset_name
 
 __all__ = ["ModalitySelector"]
 
@@ -90,7 +88,20 @@ def _linear_estimator():
     )
 
 
-def _default_estimator(random_state, n_samples=None):
+#: The small net scored on each subset by default above
+#: :data:`LINEAR_MAX_ROWS` rows (also the budgeted classifier's).
+SMALL_NET = dict(
+    encoder_hidden=32,
+    embed_dim=16,
+    fusion_hidden=32,
+    max_epochs=30,
+    patience=5,
+    batch_size=64,
+    lr=3e-3,
+)
+
+
+def _default_estimator(random_state=None, n_samples=None, device="cpu"):
     """The default estimator for ``n_samples`` rows (the net when None).
 
     Up to :data:`LINEAR_MAX_ROWS` rows: a regularised linear model (cheap to
@@ -103,14 +114,7 @@ def _default_estimator(random_state, n_samples=None):
     from ..neural import MultimodalNetClassifier
 
     return MultimodalNetClassifier(
-        encoder_hidden=32,
-        embed_dim=16,
-        fusion_hidden=32,
-        max_epochs=30,
-        patience=5,
-        batch_size=64,
-        lr=3e-3,
-        random_state=random_state,
+        **SMALL_NET, device=device, random_state=random_state
     )
 
 
@@ -137,6 +141,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
     ``transform`` leaves ``X`` as it is unless ``drop_unselected=True``;
     ``plan`` turns a budget into an acquisition plan.
 
+    Read more in the :ref:`User Guide <select_the_key>`.
+
     Parameters
     ----------
     estimator : estimator object, default=None
@@ -149,10 +155,11 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         :class:`~sklearn_skll.neural.MultimodalNetClassifier`
         (32 hidden units, at most 30 epochs with early stopping) with the
         masked engine. ``estimator_`` is the one used.
-    modalities : dict, default=None
+    modalities : dict or None, default=None
         Name -> column selector (``ColumnTransformer`` vocabulary). At least
         two modalities. On a DataFrame, a modality that names columns none
-        of which is present is left out (an earlier step dropped it). None makes all columns one modality ``"all"``,
+        of which is present is left out (an earlier step dropped it). None
+        makes all columns one modality ``"all"``,
         which is then simply selected (this keeps generic checks working).
     scoring : str or callable, default="accuracy"
         Any scikit-learn scorer (greater is better).
@@ -233,7 +240,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         Parallel (subset, fold) jobs; any joblib backend, e.g. Dask.
     random_state : int, RandomState instance or None, default=None
         Seeds folds, subsampling, bootstrap, masking and the estimator's
-        ``random_state`` when that is None.
+        ``random_state`` when that is None, each from its own named stream
+        (see :ref:`design_seeds`).
     verbose : int, default=0
         1 shows a progress bar over subset jobs, 2 also prints a summary.
 
@@ -444,19 +452,15 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         self : ModalitySelector
         """
         split_params = self._split_params(params)
-        if not hasattr(X, "shape"):  # lists and other array-likes
-            X = np.asarray(X)
-        modalities_ = resolve_modalities(self.modalities, X, absent="skip")
+        X_arr, y, observed = validate_modal_data(self, X, y)
+        modalities_ = self.modalities_
         if self.modalities is not None and len(modalities_) < 2:
             raise ModalityError(
                 "ModalitySelector chooses among modalities and needs at least "
                 "two in `modalities` (use modalities=None to treat all columns "
                 f"as one). Got {len(modalities_)} ({list(modalities_)}) instead."
             )
-        X_arr, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
         check_classification_targets(y)
-        observed = observed_modalities(X_arr, modalities_)
-        self.modalities_ = modalities_
         names = list(modalities_)
         m = len(names)
         if self.search == "greedy" and self.selection != "greedy":
@@ -480,24 +484,28 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
                 f"Got {subset_size} instead."
             )
 
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=5)
-        rows = self._subsample(y, seeds[0])
+        seeds = seed_streams(
+            self.random_state,
+            "subsample", "folds", "estimator", "bootstrap", "masks", "key",
+        )
+        rows = self._subsample(y, seeds["subsample"])
         X_fit, y_fit, observed = X_arr[rows], y[rows], observed[rows]
         split_params = {
             k: _check_row_values(k, v, y.shape[0])[rows]
             for k, v in split_params.items()
         }
         self.n_samples_fit_ = int(rows.size)
-        folds = self._folds(X_fit, y_fit, seeds[1], split_params)
-        estimator = self._make_estimator(seeds[2], rows.size)
+        folds = self._folds(X_fit, y_fit, seeds["folds"], split_params)
+        estimator = self._make_estimator(seeds["estimator"], rows.size)
         self.estimator_ = estimator
         scorer = check_scoring(estimator, scoring=self.scoring)
         n_bootstrap = self.n_bootstrap
         if n_bootstrap == "auto":
             n_bootstrap = AUTO_BOOTSTRAP if self.scoring == "accuracy" else 0
         self.n_bootstrap_ = n_bootstrap
-        boot_weights = self._boot_weights(folds, rows.size, n_bootstrap, seeds[3])
+        boot_weights = self._boot_weights(
+            folds, rows.size, n_bootstrap, seeds["bootstrap"]
+        )
 
         utility = self.utility
         if utility == "auto":
@@ -515,7 +523,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             boot_weights,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
-            random_state=seeds[4],
+            random_state=seeds["masks"],
         )
         results = {}
 
@@ -545,7 +553,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         self._build_tables(names, results, path, tol)
         self.selected_modalities_ = self._select(names, selected, subset_size)
         self._selection_confidence(names, results, tol, subset_size)
-        self._choose_key(X_fit, y_fit, names, tol, seeds[4])
+        self._choose_key(X_fit, y_fit, names, tol, seeds["key"])
         if self.verbose >= 2:
             print(
                 f"[ModalitySelector] {len(results)} subsets scored with "
@@ -671,7 +679,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
 
     def _make_estimator(self, seed, n_samples):
         if self.estimator is None:
-            return _default_estimator(int(seed), n_samples)
+            return _default_estimator(seed, n_samples)
         estimator = clone(self.estimator)
         params = estimator.get_params(deep=False)
         if "random_state" in params and params["random_state"] is None:
@@ -695,13 +703,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         return out
 
     def _overall_baseline(self, y, folds, scorer):
-        from sklearn.dummy import DummyClassifier
-
-        scores = []
-        for train, test in folds:
-            dummy = DummyClassifier(strategy="prior")
-            dummy.fit(np.zeros((train.size, 1)), y[train])
-            scores.append(scorer(dummy, np.zeros((test.size, 1)), y[test]))
+        scores = [_baseline(scorer, y[train], y[test], [])[0] for train, test in folds]
         return float(np.mean(scores))
 
     def _build_tables(self, names, results, path, tol):
@@ -820,9 +822,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             if not all(frozenset([n]) in index for n in s):
                 continue
             solo = sum(boot[index[frozenset([n])]] for n in s)
-            f = boot[i]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                c = np.where(f > tol, (f - solo) / f, np.nan)
+            c = _cooperation(boot[i], solo, tol)
             if np.isfinite(c).sum() > 1:
                 out[i] = np.nanstd(c, ddof=1)
         return out
@@ -957,8 +957,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X_in = X
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
-        observed_modalities(X, self.modalities_, partial="observed")  # rejects inf
+        X, _, _ = validate_modal_data(self, X, reset=False, partial="observed")
         if not self.drop_unselected:
             warnings.warn(
                 "ModalitySelector.transform returns X unchanged because "

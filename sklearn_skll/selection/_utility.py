@@ -26,6 +26,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._base import SEED_MAX
 from .._modalities import hide_modalities, restrict_modalities, subset_name
 from .._threads import single_threaded_job
 from ..exceptions import ModalityError
@@ -413,7 +414,7 @@ class MaskedEngine(_Engine):
             n: np.asarray(c, dtype=np.intp) for n, c in sub_modalities.items()
         }
         rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=len(self.folds))
+        seeds = rng.randint(SEED_MAX, size=len(self.folds))
         jobs = [
             delayed(_fit_masked_fold)(
                 estimator,

@@ -90,7 +90,7 @@ def test_skll_no_generation_leaves_rows_incomplete():
     X, y = _data()
     clf = _make(available=0.2, strategy="skll_no_generation",
                 classifier=HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
-    assert not hasattr(clf, "imputer_")
+    assert clf.imputer_ is None
     assert clf.key_subset_ == ("a", "b")
     rec = _make(available=0.2, strategy="skll_no_generation").fit(X, y)
     seen = rec.classifier_.fit_X_
@@ -101,7 +101,7 @@ def test_skll_no_generation_leaves_rows_incomplete():
 def test_strategies_without_key_skip_the_selector():
     X, y = _data()
     clf = _make(available=0.2, strategy="uniform").fit(X, y)
-    assert not hasattr(clf, "selector_")
+    assert clf.selector_ is None
     assert clf.key_subset_ is None
     assert not np.isnan(clf.classifier_.fit_X_).any()
 

@@ -229,8 +229,8 @@ def test_history_and_early_stopping():
         modalities=MODS, lr=0.05, patience=2, max_epochs=200, random_state=0
     )
     imp.fit(X, y)
-    assert imp.n_epochs_ < 200
-    assert imp.n_epochs_ == len(imp.history_)
+    assert imp.n_iter_ < 200
+    assert imp.n_iter_ == len(imp.history_)
     valid = [h["valid_transfer"] for h in imp.history_]
     assert valid[imp.best_epoch_ - 1] == min(valid)
     assert {"nll_bpd", "recon", "transfer", "train_loss"} <= set(imp.history_[0])

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn_skll._modalities import hide_modalities, restrict_modalities
 from sklearn_skll.exceptions import ModalityError
 from sklearn_skll.neural import MultimodalNetClassifier
-from sklearn_skll.neural._modules import MultimodalNet, drop_modalities
+from sklearn_skll.neural._modules import drop_modalities
 
 MODALITIES = {"a": [0, 1, 2], "b": [3, 4], "c": [5, 6, 7, 8]}
 FAST = dict(max_epochs=15, lr=1e-2, batch_size=32, random_state=0)
@@ -99,7 +99,10 @@ def test_drop_modalities_never_hides_every_observed_modality():
 
 
 def test_modality_dropout_only_in_training_mode():
-    module = MultimodalNet([2, 2], 2, modality_dropout=0.99)
+    clf = MultimodalNetClassifier(modalities={"a": [0, 1], "b": [2, 3]},
+                                  modality_dropout=0.99)
+    clf.modalities_ = {"a": np.array([0, 1]), "b": np.array([2, 3])}
+    module = clf._module(2)  # the estimator holds the net's defaults
     x = torch.randn(50, 4)
     mask = torch.ones(50, 2, dtype=torch.bool)
     module.eval()

