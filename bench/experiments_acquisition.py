@@ -48,7 +48,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_skll._modalities import resolve_modalities
+from sklearn_skll import resolve_modalities
 from sklearn_skll.acquisition import CRITERIA, AcquisitionRanker
 from sklearn_skll.datasets import load, make_multimodal_classification
 from sklearn_skll.impute import ClassConditionalGaussianImputer

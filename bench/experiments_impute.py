@@ -44,7 +44,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_skll._modalities import resolve_modalities
+from sklearn_skll import resolve_modalities
 from sklearn_skll.datasets import load
 from sklearn_skll.impute import FlowImputer
 

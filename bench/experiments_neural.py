@@ -36,7 +36,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_skll._modalities import hide_modalities, restrict_modalities
+from sklearn_skll import hide_modalities, restrict_modalities
 from sklearn_skll.datasets import load
 from sklearn_skll.neural import MultimodalNetClassifier
 

@@ -33,8 +33,10 @@ _LAZY = {
     "config_context": "._config",
     "get_config": "._config",
     "make_plan": "._plan",
+    "hide_modalities": "._modalities",
     "observed_modalities": "._modalities",
     "resolve_modalities": "._modalities",
+    "restrict_modalities": "._modalities",
     "set_config": "._config",
     "trusted_types": "._persist",
 }
@@ -52,9 +54,11 @@ __all__ = [
     "__version__",
     "config_context",
     "get_config",
+    "hide_modalities",
     "make_plan",
     "observed_modalities",
     "resolve_modalities",
+    "restrict_modalities",
     "set_config",
     "trusted_types",
 ]

@@ -21,8 +21,9 @@ from sklearn_skll import (
     FlowImputer,
     ModalitySelector,
     MultimodalNetClassifier,
+    hide_modalities,
+    resolve_modalities,
 )
-from sklearn_skll._modalities import hide_modalities, resolve_modalities
 from sklearn_skll.datasets import load
 
 FLOW = dict(latent_dim=4, n_flows=2, hidden_dim=8, max_epochs=3, random_state=0)
