@@ -528,7 +528,7 @@ def test_auto_imputer_scores_candidates_and_keeps_the_best(
     kinds = {"gaussian": "ClassConditionalGaussianImputer",
              "iterative": "IterativeImputer", "flow": "FlowImputer"}
     if choice == "none":
-        assert not hasattr(clf, "imputer_")
+        assert clf.imputer_ is None
     else:
         assert type(clf.imputer_).__name__ == kinds[choice]
     assert clf.score(X, y) > 0.6
