@@ -20,11 +20,9 @@ from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
-    validate_data,
 )
 
-from .._base import same_container
-from .._modalities import observed_modalities, resolve_modalities
+from .._base import same_container, validate_modal_data
 from ..exceptions import ModalityError
 from ._flow_imputer import _check_fit_observed
 
@@ -53,7 +51,7 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
 
     Parameters
     ----------
-    modalities : dict or None
+    modalities : dict or None, default=None
         Mapping ``name -> column selector`` (as in
         :class:`~sklearn.compose.ColumnTransformer`). ``None`` is one modality
         of all columns: nothing can be generated then.
@@ -124,7 +122,7 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
     }
 
     def __init__(
-        self, *, modalities, shrinkage="auto", class_conditional=True, random_state=None
+        self, *, modalities=None, shrinkage="auto", class_conditional=True, random_state=None
     ):
         self.modalities = modalities
         self.shrinkage = shrinkage
@@ -146,21 +144,11 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
         -------
         self : ClassConditionalGaussianImputer
         """
-        if not hasattr(X, "shape"):
-            X = np.asarray(X)
-        modalities = resolve_modalities(self.modalities, X, absent="skip")
-        if y is None:
-            X = validate_data(
-                self, X, dtype=np.float64, ensure_all_finite="allow-nan",
-                ensure_min_samples=2,
-            )
-        else:
-            X, y = validate_data(
-                self, X, y, dtype=np.float64, ensure_all_finite="allow-nan",
-                ensure_min_samples=2,
-            )
-        self.modalities_ = modalities
-        observed = _check_fit_observed(X, modalities)
+        X, y, observed = validate_modal_data(
+            self, X, y, allow_none=False, dtype=np.float64, ensure_min_samples=2
+        )
+        modalities = self.modalities_
+        _check_fit_observed(observed, list(modalities))
         complete = observed.all(axis=1)
         if complete.sum() < 2:
             raise ModalityError(
@@ -284,12 +272,8 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
         return np.stack(self._fill(X, observed, codes, rng, n_draws))
 
     def _check_input(self, X):
-        X = validate_data(
-            self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan",
-            copy=True,
-        )
-        observed = observed_modalities(
-            X, self.modalities_, partial="raise", allow_none=False
+        X, _, observed = validate_modal_data(
+            self, X, reset=False, allow_none=False, dtype=np.float64, copy=True
         )
         if (~observed).any() and len(self.modalities_) < 2:
             name = next(iter(self.modalities_))
