@@ -1,6 +1,6 @@
 """Device resolution shared by every torch part."""
 
-from sklearn.utils._param_validation import StrOptions
+from ._compat import StrOptions
 
 __all__ = ["DEVICES", "resolve_device"]
 

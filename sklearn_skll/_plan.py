@@ -24,7 +24,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import Interval, validate_params
+from ._compat import Interval, validate_params
 
 from ._modalities import check_modality_name
 from .exceptions import BudgetError
