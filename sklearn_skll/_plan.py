@@ -24,8 +24,8 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from ._compat import Interval, validate_params
 
+from ._compat import Interval, validate_params
 from ._modalities import check_modality_name
 from .exceptions import BudgetError
 

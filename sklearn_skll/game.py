@@ -31,6 +31,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from sklearn.utils import check_random_state
+
 from ._compat import Interval, StrOptions, validate_params
 from .exceptions import CooperationWarning
 
