@@ -249,8 +249,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
     n_train_rows_ : int
         Rows the classifier was trained on (draws counted).
     device_ : str
-        ``device`` resolved once (``"auto"`` to ``"cpu"`` or ``"cuda"``) and
-        handed to the default parts.
+        ``device`` resolved in fit (``"auto"`` to ``"cpu"`` or ``"cuda"``), so
+        an unavailable device fails before any part is fitted. Every torch
+        part gets ``device`` itself.
     modalities_ : dict of str -> ndarray of int
         Resolved modalities.
     classes_ : ndarray of shape (n_classes,)
@@ -384,11 +385,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             elif leaf == "modalities" and value is None and "__" not in name:
                 update[name] = self.modalities
             elif leaf == "device" and (value is None or isinstance(value, str)):
-                # ``device_``: resolved once in fit ("auto" -> "cpu"/"cuda").
-                target = getattr(self, "device_", self.device)
-                if value != target:
-                    update[name] = target
-                    if not overwrite and value not in (None, self.device):
+                if value != self.device:
+                    update[name] = self.device
+                    if not overwrite and value is not None:
                         moved.append(f"{name}={value!r}")
         if moved:
             warnings.warn(
@@ -488,7 +487,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
 
         self.classifier_ = self._make_part(
             self.classifier,
-            lambda: _default_classifier(self.modalities, self.device_, self.verbose),
+            lambda: _default_classifier(self.modalities, self.device, self.verbose),
             seeds["classifier"],
             role="classifier",
         )
@@ -745,7 +744,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 return X, y, None
         self.imputer_ = self._make_part(
             imputer,
-            lambda: _default_imputer(self.modalities, self.device_, self.verbose),
+            lambda: _default_imputer(self.modalities, self.device, self.verbose),
             seed,
             role="imputer",
         )
@@ -792,13 +791,13 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
 
         classifier = self._make_part(
             self.classifier,
-            lambda: _default_classifier(self.modalities, self.device_, self.verbose),
+            lambda: _default_classifier(self.modalities, self.device, self.verbose),
             seed,
             role="classifier",
         )
         candidates = candidate_imputers(
             self.modalities, X.shape[1],
-            _default_imputer(self.modalities, self.device_, self.verbose), seed,
+            _default_imputer(self.modalities, self.device, self.verbose), seed,
         )
         candidates["flow"].set_params(random_state=seed)
         if not accepts_nan(classifier):
