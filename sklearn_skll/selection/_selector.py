@@ -644,6 +644,13 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
                     "row of that class, merge it with a similar class, or drop "
                     "its row before fitting. Got 1 row instead."
                 )
+            if counts.max() < n_splits:  # not a rare class: too many folds
+                raise ValueError(
+                    f"`cv`={n_splits} asks for more folds than any class has "
+                    f"rows (the largest has {counts.max()}), so no fold could "
+                    f"hold every class; use at most {counts.min()} folds. Got "
+                    f"cv={n_splits} instead."
+                )
             if counts[rare] < n_splits:
                 warnings.warn(
                     f"Class {classes[rare]!r} has only {counts[rare]} rows, "

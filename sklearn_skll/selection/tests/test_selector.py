@@ -400,6 +400,8 @@ def test_folds_adapt_to_a_rare_class():
         sel = selector(n_repeats=2).fit(X, y)
     assert sel.n_fits_ == 15 * 2 * 2
     assert np.isfinite(sel.utilities_["utility"]).all()
+    with pytest.raises(ValueError, match="more folds than any class has rows"):
+        selector(cv=60).fit(X, y)  # no class has 60 rows: not a rare class
 
 
 def test_selection_confidence_from_the_bootstrap():
