@@ -252,6 +252,8 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     >>> Xt = imp.fit_transform(X)
     >>> bool(np.isfinite(Xt).all()), bool(np.array_equal(Xt[:, :2], X[:, :2]))
     (True, True)
+    >>> imp.sample(X, n_draws=3).shape  # three posterior draws of every row
+    (3, 60, 4)
     """
 
     _parameter_constraints: dict = {

@@ -294,16 +294,19 @@ def _frame_data(n=160, seed=0):
 def test_default_parts_get_device_and_modalities():
     pytest.importorskip("torch")
     from sklearn_skll.budget import _budgeted
-    from sklearn_skll.impute import FlowImputer
+    from sklearn_skll.impute import ClassConditionalGaussianImputer, FlowImputer
     from sklearn_skll.neural import MultimodalNetClassifier
     from sklearn_skll.selection import ModalitySelector
 
     _, _, mods = _frame_data()
     selector = _budgeted._default_selector(mods, "auto", 2, 0)
-    imputer = _budgeted._default_imputer(mods, "auto", 0)
+    imputer = _budgeted._default_flow(mods, "auto", 0)
     classifier = _budgeted._default_classifier(mods, "auto", 0)
     assert isinstance(selector, ModalitySelector)
     assert isinstance(imputer, FlowImputer)
+    default = _budgeted._default_imputer(mods, "auto", 0)
+    assert isinstance(default, ClassConditionalGaussianImputer)
+    assert default.modalities == mods
     assert isinstance(classifier, MultimodalNetClassifier)
     for part in (imputer, classifier):
         assert part.device == "auto"
@@ -323,10 +326,11 @@ def test_fit_with_the_default_parts():
         modalities=mods, available=0.4, budget=0.2, strategy="skll",
         device="cpu", random_state=0,
     ).fit(X, y)
-    for part in (clf.imputer_, clf.classifier_):
-        assert part.device == "cpu"
-        assert part.random_state is not None
+    assert clf.classifier_.device == "cpu"
+    assert clf.classifier_.random_state is not None
     assert clf.selector_.random_state is not None
+    assert type(clf.imputer_).__name__ == "ClassConditionalGaussianImputer"
+    assert clf.imputer_.random_state is not None
     assert len(clf.key_subset_) == 2
     X_test, y_test, _ = _frame_data(n=80, seed=1)
     X_test.loc[::2, ["c1", "c2"]] = np.nan
@@ -499,7 +503,7 @@ def _fast_flow_default(monkeypatch):
     from sklearn_skll.impute import FlowImputer
 
     monkeypatch.setattr(
-        _budgeted, "_default_imputer",
+        _budgeted, "_default_flow",
         lambda modalities, device, verbose: FlowImputer(
             modalities=modalities, latent_dim=4, n_flows=2, hidden_dim=8,
             max_epochs=3, device=device,
