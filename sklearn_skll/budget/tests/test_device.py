@@ -75,15 +75,16 @@ def test_parts_built_by_default_get_the_device():
     clf = BudgetedMultimodalClassifier(modalities=MODS, device="cuda", random_state=0)
     from sklearn_skll.budget._budgeted import (
         _default_classifier,
-        _default_imputer,
+        _default_flow,
         _default_selector,
     )
 
     small = clf._make_part(None, lambda: _default_selector(MODS, "cuda", None, 0), 0)
     assert small.estimator is None  # linear up to 1,000 rows: no torch part
+    # The default imputer has no torch part; the flow (imputer="auto") has.
     for default in (
         lambda: _default_selector(MODS, "cuda", None, 0, n_samples=5000),
-        lambda: _default_imputer(MODS, "cuda", 0),
+        lambda: _default_flow(MODS, "cuda", 0),
         lambda: _default_classifier(MODS, "cuda", 0),
     ):
         part = clf._make_part(None, default, 0)
