@@ -134,6 +134,18 @@ class AcquisitionPlan:
     key_confidence: float | None = None
     notes: tuple = ()
 
+    def __getstate__(self):
+        # the candidates DataFrame as plain data (skops cannot store pandas)
+        from ._persist import to_portable
+
+        return to_portable(dict(self.__dict__))
+
+    def __setstate__(self, state):
+        from ._persist import from_portable
+
+        for name, value in from_portable(dict(state)).items():
+            object.__setattr__(self, name, value)
+
     def with_key_details(self, *, rule, candidates=None, confidence=None, notes=()):
         """A copy with the key rule, its candidates, confidence and notes.
 
