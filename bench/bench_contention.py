@@ -46,7 +46,10 @@ def _fit_seconds(X, y, modalities, n_threads):
     from sklearn_skll.budget import fast_parts
 
     est = BudgetedMultimodalClassifier(
-        modalities=modalities, available=0.2, strategy="skll", random_state=0,
+        modalities=modalities,
+        available=0.2,
+        strategy="skll",
+        random_state=0,
         **fast_parts(modalities),
     )
     with sklearn_skll.config_context(n_threads=n_threads):
@@ -87,22 +90,26 @@ def run(quick=False):
     rows = []
     for setting in SETTINGS:
         idle, busy = best[(setting, "idle")], best[(setting, "busy")]
-        rows.append({
+        rows.append(
+            {
+                "benchmark": "contention",
+                "case": f"budgeted fit, alzheimers, n_threads={setting!r}",
+                "metric": "idle s; ratio busy / idle",
+                "value": idle,
+                "ratio": busy / idle,
+                "target": "<= 2.5" if setting == "auto" else "",
+                "busy_seconds": busy,
+            }
+        )
+    rows.append(
+        {
             "benchmark": "contention",
-            "case": f"budgeted fit, alzheimers, n_threads={setting!r}",
-            "metric": "idle s; ratio busy / idle",
-            "value": idle,
-            "ratio": busy / idle,
-            "target": "<= 2.5" if setting == "auto" else "",
-            "busy_seconds": busy,
-        })
-    rows.append({
-        "benchmark": "contention",
-        "case": "busy: 'torch' / 'auto'",
-        "metric": "s / s",
-        "value": best[("torch", "busy")],
-        "ratio": best[("torch", "busy")] / best[("auto", "busy")],
-    })
+            "case": "busy: 'torch' / 'auto'",
+            "metric": "s / s",
+            "value": best[("torch", "busy")],
+            "ratio": best[("torch", "busy")] / best[("auto", "busy")],
+        }
+    )
     return rows
 
 
@@ -115,8 +122,10 @@ def main():
     print(f"{'n_threads':<10} {'idle (s)':>9} {'busy (s)':>9} {'busy / idle':>12}")
     for r in rows[:-1]:
         setting = r["case"].split("=")[-1]
-        print(f"{setting:<10} {r['value']:9.2f} {r['busy_seconds']:9.2f} "
-              f"{r['ratio']:12.2f}")
+        print(
+            f"{setting:<10} {r['value']:9.2f} {r['busy_seconds']:9.2f} "
+            f"{r['ratio']:12.2f}"
+        )
     print(f"busy, 'torch' / 'auto': {rows[-1]['ratio']:.2f}")
 
 

@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _child_seconds(args, busy=False):
     """Wall and CPU seconds of a fresh interpreter running ``args``."""
     env = dict(os.environ, MPLBACKEND="Agg")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), env.get("PYTHONPATH")])
+    )
     spinner = None
     if busy:
         spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
@@ -42,8 +44,14 @@ def _child_seconds(args, busy=False):
     try:
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([sys.executable, *args], check=True, env=env, cwd=ROOT,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, *args],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         return wall, (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
@@ -54,13 +62,20 @@ def _child_seconds(args, busy=False):
 
 
 def _import_seconds(statement="import sklearn_skll"):
-    code = (f"import time; t = time.perf_counter(); {statement}; "
-            "print(time.perf_counter() - t)")
+    code = (
+        f"import time; t = time.perf_counter(); {statement}; "
+        "print(time.perf_counter() - t)"
+    )
     best = float("inf")
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
-                             capture_output=True, text=True,
-                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
         best = min(best, float(out.stdout.strip().splitlines()[-1]))
     return best
 
@@ -82,7 +97,9 @@ def _timed_parts():
             finally:
                 depth[0] -= 1
                 if depth[0] == 0:
-                    seconds[_name] = seconds.get(_name, 0.0) + time.perf_counter() - start
+                    seconds[_name] = (
+                        seconds.get(_name, 0.0) + time.perf_counter() - start
+                    )
 
         cls.fit = functools.wraps(cls.fit)(fit)
     return seconds, originals
@@ -100,7 +117,9 @@ def _default_fit():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est = BudgetedMultimodalClassifier(
-                modalities=data.modalities, available=0.2, strategy="skll",
+                modalities=data.modalities,
+                available=0.2,
+                strategy="skll",
                 random_state=0,
             )
             start, cpu = time.perf_counter(), time.process_time()
@@ -120,29 +139,54 @@ def run(quick=False):
         cpu = None
         if isinstance(value, tuple):
             value, cpu = value
-        rows.append({"benchmark": "defaults", "case": case, "metric": "wall s",
-                     "value": value, "ratio": value / target if target else None,
-                     "target": f"<= {target:g} s" if target else "information",
-                     "cpu_seconds": cpu})
+        rows.append(
+            {
+                "benchmark": "defaults",
+                "case": case,
+                "metric": "wall s",
+                "value": value,
+                "ratio": value / target if target else None,
+                "target": f"<= {target:g} s" if target else "information",
+                "cpu_seconds": cpu,
+            }
+        )
 
     add("import sklearn_skll", _import_seconds(), 2)
     statement = "from sklearn_skll import BudgetedMultimodalClassifier"
-    add(statement.replace("from sklearn_skll ", "").replace("import ", "import (torch) "),
-        _import_seconds(statement), None)
+    add(
+        statement.replace("from sklearn_skll ", "").replace(
+            "import ", "import (torch) "
+        ),
+        _import_seconds(statement),
+        None,
+    )
     wall, parts = _default_fit()
     add("budgeted fit, default parts, alzheimers", wall, 2)
     for name, sec in sorted(parts.items()):
-        rows.append({"benchmark": "defaults", "case": f"  of which {name}.fit",
-                     "metric": "wall s", "value": sec, "ratio": sec / wall[0],
-                     "target": "share"})
-    add("examples/budget/plot_grid_search_budget.py",
-        _child_seconds(["examples/budget/plot_grid_search_budget.py"]), 60)
+        rows.append(
+            {
+                "benchmark": "defaults",
+                "case": f"  of which {name}.fit",
+                "metric": "wall s",
+                "value": sec,
+                "ratio": sec / wall[0],
+                "target": "share",
+            }
+        )
+    add(
+        "examples/budget/plot_grid_search_budget.py",
+        _child_seconds(["examples/budget/plot_grid_search_budget.py"]),
+        60,
+    )
     if not quick:
         with tempfile.TemporaryDirectory() as tmp:
             cmd = ["-m", "sklearn_skll", "benchmark", "--out", tmp, "--quiet"]
             add("sklearn-skll benchmark, idle", _child_seconds(cmd), 90)
-            add("sklearn-skll benchmark, one busy process",
-                _child_seconds(cmd, busy=True), 240)
+            add(
+                "sklearn-skll benchmark, one busy process",
+                _child_seconds(cmd, busy=True),
+                240,
+            )
     return rows
 
 
@@ -154,8 +198,7 @@ def main():
     for r in run(args.quick):
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
         cpu = "" if r.get("cpu_seconds") is None else f"{r['cpu_seconds']:.1f}"
-        print(f"{r['case']:<46} {r['value']:9.2f} {cpu:>8} {ratio:>6}  "
-              f"{r['target']}")
+        print(f"{r['case']:<46} {r['value']:9.2f} {cpu:>8} {ratio:>6}  {r['target']}")
 
 
 if __name__ == "__main__":

@@ -55,12 +55,25 @@ def run(quick=False, out=None):
             raise RuntimeError(f"sklearn-skll benchmark exited with {code}")
     case = "defaults" if seeds is None else f"defaults, {seeds} seeds"
     return [
-        {"benchmark": "end_to_end", "case": f"sklearn-skll benchmark ({case})",
-         "metric": "wall time (s)", "value": wall, "ratio": wall / reference},
-        {"benchmark": "end_to_end", "case": f"sklearn-skll benchmark ({case})",
-         "metric": "CPU time of the process (s)", "value": cpu},
-        {"benchmark": "end_to_end", "case": "reference: one flow-imputer fit, 70 rows",
-         "metric": "wall time (s)", "value": reference},
+        {
+            "benchmark": "end_to_end",
+            "case": f"sklearn-skll benchmark ({case})",
+            "metric": "wall time (s)",
+            "value": wall,
+            "ratio": wall / reference,
+        },
+        {
+            "benchmark": "end_to_end",
+            "case": f"sklearn-skll benchmark ({case})",
+            "metric": "CPU time of the process (s)",
+            "value": cpu,
+        },
+        {
+            "benchmark": "end_to_end",
+            "case": "reference: one flow-imputer fit, 70 rows",
+            "metric": "wall time (s)",
+            "value": reference,
+        },
     ]
 
 

@@ -49,8 +49,9 @@ def _one_dataset(name):
 
     utilities, seconds = {}, {}
     for engine in ("retrain", "masked"):
-        selector = ModalitySelector(modalities=mods, utility=engine, cv=cv,
-                                    random_state=0)
+        selector = ModalitySelector(
+            modalities=mods, utility=engine, cv=cv, random_state=0
+        )
         start = time.perf_counter()
         selector.fit(X, y)
         seconds[engine] = time.perf_counter() - start
@@ -79,23 +80,36 @@ def run(quick=False):
         warnings.simplefilter("ignore")
         for name in names:
             r = _one_dataset(name)
-            rows.append({
-                "benchmark": "engines", "case": f"{name}, masked vs retrain",
-                "metric": "Kendall tau", "value": r["tau"], "target": ">= 0.8",
-            })
+            rows.append(
+                {
+                    "benchmark": "engines",
+                    "case": f"{name}, masked vs retrain",
+                    "metric": "Kendall tau",
+                    "value": r["tau"],
+                    "target": ">= 0.8",
+                }
+            )
             for engine in ("masked", "retrain"):
-                rows.append({
-                    "benchmark": "engines", "case": f"{name}, {engine}",
-                    "metric": "s / one CV full fit", "value": r[f"{engine}_cost"],
-                    "ratio": r[f"{engine}_cost"],
-                    "target": "<= 3" if engine == "masked" else "",
-                })
+                rows.append(
+                    {
+                        "benchmark": "engines",
+                        "case": f"{name}, {engine}",
+                        "metric": "s / one CV full fit",
+                        "value": r[f"{engine}_cost"],
+                        "ratio": r[f"{engine}_cost"],
+                        "target": "<= 3" if engine == "masked" else "",
+                    }
+                )
             for key in ("xor_gap_retrain", "xor_gap_masked"):
                 if key in r:
-                    rows.append({
-                        "benchmark": "engines", "case": f"{name}, {key[8:]}",
-                        "metric": "XOR pair utility - best single", "value": r[key],
-                    })
+                    rows.append(
+                        {
+                            "benchmark": "engines",
+                            "case": f"{name}, {key[8:]}",
+                            "metric": "XOR pair utility - best single",
+                            "value": r[key],
+                        }
+                    )
     return rows
 
 
@@ -104,8 +118,10 @@ def main():
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     for r in run(args.quick):
-        print(f"{r['case']:<36} {r['metric']:<32} {r['value']:8.3f}  "
-              f"{r.get('target', '')}")
+        print(
+            f"{r['case']:<36} {r['metric']:<32} {r['value']:8.3f}  "
+            f"{r.get('target', '')}"
+        )
 
 
 if __name__ == "__main__":

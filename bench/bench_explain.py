@@ -8,11 +8,11 @@ import time
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from sklearn_skll.datasets import load
 from sklearn_skll.explain import modality_shap_values
@@ -38,29 +38,57 @@ def run(quick: bool) -> list[dict]:
     X_explain = X.iloc[:n_rows]
     repeat = 1 if quick else 3
     hgb = HistGradientBoostingClassifier(max_iter=50, random_state=0).fit(X, y)
-    logreg = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
-    modality_shap_values(logreg, X.iloc[:2], mods, background=X.iloc[:5])  # numba JIT warm-up
+    logreg = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(
+        X, y
+    )
+    modality_shap_values(
+        logreg, X.iloc[:2], mods, background=X.iloc[:5]
+    )  # numba JIT warm-up
     cases = {
-        "hgb nan exact": lambda: modality_shap_values(hgb, X_explain, mods, missing="nan"),
+        "hgb nan exact": lambda: modality_shap_values(
+            hgb, X_explain, mods, missing="nan"
+        ),
         "hgb background(100) exact": lambda: modality_shap_values(
-            hgb, X_explain, mods, missing="background", random_state=0),
+            hgb, X_explain, mods, missing="background", random_state=0
+        ),
         "logreg background(100) exact": lambda: modality_shap_values(
-            logreg, X_explain, mods, missing="background", random_state=0),
+            logreg, X_explain, mods, missing="background", random_state=0
+        ),
         "logreg background(100) permutation": lambda: modality_shap_values(
-            logreg, X_explain, mods, missing="background", method="permutation",
-            random_state=0),
+            logreg,
+            X_explain,
+            mods,
+            missing="background",
+            method="permutation",
+            random_state=0,
+        ),
         "logreg background(100) exact n_jobs=2": lambda: modality_shap_values(
-            logreg, X_explain, mods, missing="background", random_state=0, n_jobs=2),
+            logreg, X_explain, mods, missing="background", random_state=0, n_jobs=2
+        ),
     }
     rows, base = [], None
     for case, fn in cases.items():
         wall, cpu = _time(fn, repeat)
         base = base if base is not None else wall
         label = f"{case}, {n_rows} rows x {len(mods)} modalities"
-        rows.append({"benchmark": "explain", "case": label, "metric": "wall seconds",
-                     "value": wall, "ratio": wall / base})
-        rows.append({"benchmark": "explain", "case": label, "metric": "cpu seconds",
-                     "value": cpu, "ratio": None})
+        rows.append(
+            {
+                "benchmark": "explain",
+                "case": label,
+                "metric": "wall seconds",
+                "value": wall,
+                "ratio": wall / base,
+            }
+        )
+        rows.append(
+            {
+                "benchmark": "explain",
+                "case": label,
+                "metric": "cpu seconds",
+                "value": cpu,
+                "ratio": None,
+            }
+        )
     return rows
 
 

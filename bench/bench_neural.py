@@ -64,7 +64,10 @@ def _time_net(X, y, modalities, epochs, clock=time.perf_counter, **params):
     times = []
     for e in (1, epochs):
         net = MultimodalNetClassifier(
-            modalities=modalities, max_epochs=e, patience=e, random_state=0,
+            modalities=modalities,
+            max_epochs=e,
+            patience=e,
+            random_state=0,
             **params,
         )
         times.append(_fit_seconds(net, X, y, clock))
@@ -77,9 +80,15 @@ def _time_mlp(X, y, epochs, hidden, batch_size, clock=time.perf_counter):
     times = []
     for e in (1, epochs):
         mlp = MLPClassifier(
-            hidden_layer_sizes=hidden, batch_size=batch_size, learning_rate_init=1e-3,
-            max_iter=e, early_stopping=True, validation_fraction=0.1,
-            n_iter_no_change=e + 1, tol=0, random_state=0,
+            hidden_layer_sizes=hidden,
+            batch_size=batch_size,
+            learning_rate_init=1e-3,
+            max_iter=e,
+            early_stopping=True,
+            validation_fraction=0.1,
+            n_iter_no_change=e + 1,
+            tol=0,
+            random_state=0,
         )
         times.append(_fit_seconds(mlp, X, y, clock))
         assert mlp.n_iter_ == e
@@ -117,20 +126,24 @@ def run(quick=False):
                     net, _time_net(X, y, modalities, epochs, fusion=fusion, **params)
                 )
                 mlp_cpu = min(mlp_cpu, _time_mlp(X, y, epochs, (64, 64), 128, CPU))
-                net_cpu = min(net_cpu, _time_net(X, y, modalities, epochs, CPU,
-                                                 fusion=fusion, **params))
-            rows.append({
-                "benchmark": "neural_epoch_time",
-                "case": f"{n}x{X.shape[1]}, {label}",
-                "metric": "seconds per epoch (net / MLPClassifier)",
-                "value": net[0],
-                "baseline": mlp[0],
-                "ratio": net[0] / mlp[0],
-                "one_epoch_fit_s": net[1],
-                "one_epoch_fit_s_mlp": mlp[1],
-                "cpu_ratio": net_cpu[0] / mlp_cpu[0],
-                "target": TARGETS.get(label, ""),
-            })
+                net_cpu = min(
+                    net_cpu,
+                    _time_net(X, y, modalities, epochs, CPU, fusion=fusion, **params),
+                )
+            rows.append(
+                {
+                    "benchmark": "neural_epoch_time",
+                    "case": f"{n}x{X.shape[1]}, {label}",
+                    "metric": "seconds per epoch (net / MLPClassifier)",
+                    "value": net[0],
+                    "baseline": mlp[0],
+                    "ratio": net[0] / mlp[0],
+                    "one_epoch_fit_s": net[1],
+                    "one_epoch_fit_s_mlp": mlp[1],
+                    "cpu_ratio": net_cpu[0] / mlp_cpu[0],
+                    "target": TARGETS.get(label, ""),
+                }
+            )
     return rows
 
 
@@ -138,13 +151,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one small case")
     args = parser.parse_args()
-    print(f"{'case':34s} {'net s/epoch':>11s} {'MLP s/epoch':>11s} {'ratio':>6s}"
-          f" {'CPU ratio':>9s} {'net 1-epoch fit':>15s} {'MLP 1-epoch fit':>15s}")
+    print(
+        f"{'case':34s} {'net s/epoch':>11s} {'MLP s/epoch':>11s} {'ratio':>6s}"
+        f" {'CPU ratio':>9s} {'net 1-epoch fit':>15s} {'MLP 1-epoch fit':>15s}"
+    )
     for row in run(args.quick):
-        print(f"{row['case']:34s} {row['value']:11.4f} {row['baseline']:11.4f} "
-              f"{row['ratio']:6.2f} {row['cpu_ratio']:9.2f} "
-              f"{row['one_epoch_fit_s']:15.3f} "
-              f"{row['one_epoch_fit_s_mlp']:15.3f}")
+        print(
+            f"{row['case']:34s} {row['value']:11.4f} {row['baseline']:11.4f} "
+            f"{row['ratio']:6.2f} {row['cpu_ratio']:9.2f} "
+            f"{row['one_epoch_fit_s']:15.3f} "
+            f"{row['one_epoch_fit_s_mlp']:15.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def _control_speedup(n_tasks=8, size=2_000_000):
     times = {}
     for n_jobs in (1, 2):
         times[n_jobs] = _best(
-            lambda: Parallel(n_jobs=n_jobs)(
+            lambda n_jobs=n_jobs: Parallel(n_jobs=n_jobs)(
                 delayed(_spin)(size) for _ in range(n_tasks)
             ),
             2,
@@ -94,13 +94,21 @@ def run(quick=False):
     folds = list(splitter.split(X, y))
     # The selector's small net above 1000 rows (its documented default).
     net = MultimodalNetClassifier(
-        modalities=mods, encoder_hidden=32, embed_dim=16, fusion_hidden=32,
-        max_epochs=30, patience=5, batch_size=64, lr=3e-3, random_state=0,
+        modalities=mods,
+        encoder_hidden=32,
+        embed_dim=16,
+        fusion_hidden=32,
+        max_epochs=30,
+        patience=5,
+        batch_size=64,
+        lr=3e-3,
+        random_state=0,
     )
 
     def selector(**params):
-        return ModalitySelector(net, modalities=mods, cv=splitter, random_state=0,
-                                **params)
+        return ModalitySelector(
+            net, modalities=mods, cv=splitter, random_state=0, **params
+        )
 
     def full_fit():
         for train, _ in folds:
@@ -117,18 +125,40 @@ def run(quick=False):
     case = f"make_multimodal_classification n={n}, 5 modalities, cv={cv}, default net"
     bench = "selection"
     return [
-        {"benchmark": bench, "case": case, "metric": "full-model CV fit (s)",
-         "value": t_full},
-        {"benchmark": bench, "case": case, "metric": "masked engine / full-model fit",
-         "value": t_masked, "ratio": t_masked / t_full},
-        {"benchmark": bench, "case": case, "metric": "retrain engine / full-model fit",
-         "value": t_retrain_1, "ratio": t_retrain_1 / t_full},
-        {"benchmark": bench, "case": case,
-         "metric": "retrain speed-up n_jobs=2 vs n_jobs=1",
-         "value": t_retrain_2, "ratio": t_retrain_1 / t_retrain_2},
-        {"benchmark": bench, "case": "8 pure-Python CPU tasks (control)",
-         "metric": "speed-up n_jobs=2 vs n_jobs=1 (free cores on this machine)",
-         "value": None, "ratio": control},
+        {
+            "benchmark": bench,
+            "case": case,
+            "metric": "full-model CV fit (s)",
+            "value": t_full,
+        },
+        {
+            "benchmark": bench,
+            "case": case,
+            "metric": "masked engine / full-model fit",
+            "value": t_masked,
+            "ratio": t_masked / t_full,
+        },
+        {
+            "benchmark": bench,
+            "case": case,
+            "metric": "retrain engine / full-model fit",
+            "value": t_retrain_1,
+            "ratio": t_retrain_1 / t_full,
+        },
+        {
+            "benchmark": bench,
+            "case": case,
+            "metric": "retrain speed-up n_jobs=2 vs n_jobs=1",
+            "value": t_retrain_2,
+            "ratio": t_retrain_1 / t_retrain_2,
+        },
+        {
+            "benchmark": bench,
+            "case": "8 pure-Python CPU tasks (control)",
+            "metric": "speed-up n_jobs=2 vs n_jobs=1 (free cores on this machine)",
+            "value": None,
+            "ratio": control,
+        },
     ]
 
 

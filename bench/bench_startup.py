@@ -33,12 +33,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 COHORT = [
-    "--modality", "mri=re:^mri_",
-    "--modality", "pet=re:^pet_",
-    "--modality", "clinical=age,sex,mmse,education",
-    "--target", "diagnosis",
-    "--missing-target", "drop",
-    "--partial-cells", "impute",
+    "--modality",
+    "mri=re:^mri_",
+    "--modality",
+    "pet=re:^pet_",
+    "--modality",
+    "clinical=age,sex,mmse,education",
+    "--target",
+    "diagnosis",
+    "--missing-target",
+    "drop",
+    "--partial-cells",
+    "impute",
     "--quiet",
 ]
 
@@ -58,7 +64,10 @@ def _cases(csv):
         "import sklearn": [*py, "-c", "import sklearn"],
         "import sklearn_skll": [*py, "-c", "import sklearn_skll"],
         "from sklearn_skll import ModalitySelector": [
-            *py, "-c", "from sklearn_skll import ModalitySelector"],
+            *py,
+            "-c",
+            "from sklearn_skll import ModalitySelector",
+        ],
         "sklearn-skll --help": [*py, "-m", "sklearn_skll", "--help"],
         "sklearn-skll datasets": [*py, "-m", "sklearn_skll", "datasets"],
         "select cohort (bootstrap auto)": select,
@@ -76,8 +85,14 @@ TARGETS = {
 
 def _time(command, env):
     start = time.perf_counter()
-    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, cwd=ROOT)
+    subprocess.run(
+        command,
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
     return time.perf_counter() - start
 
 
@@ -98,28 +113,53 @@ def run(quick=False, runs=None):
     median = {name: statistics.median(t) for name, t in times.items()}
     rows = []
     for name, value in median.items():
-        row = {"benchmark": "startup", "case": name, "metric": "median s",
-               "value": round(value, 3),
-               "ratio": round(value / median["python -c pass"], 1),
-               "target": TARGETS.get(name, "reference")}
+        row = {
+            "benchmark": "startup",
+            "case": name,
+            "metric": "median s",
+            "value": round(value, 3),
+            "ratio": round(value / median["python -c pass"], 1),
+            "target": TARGETS.get(name, "reference"),
+        }
         rows.append(row)
-    rows.append({"benchmark": "startup", "case": "import sklearn_skll / import sklearn",
-                 "metric": "ratio", "value": "",
-                 "ratio": round(median["import sklearn_skll"]
-                                / median["import sklearn"], 2),
-                 "target": ""})
-    rows.append({"benchmark": "startup",
-                 "case": "import ModalitySelector / import sklearn", "metric": "ratio",
-                 "value": "",
-                 "ratio": round(median["from sklearn_skll import ModalitySelector"]
-                                / median["import sklearn"], 2),
-                 "target": ""})
-    rows.append({"benchmark": "startup",
-                 "case": "select: bootstrap auto / bootstrap 0", "metric": "ratio",
-                 "value": "",
-                 "ratio": round(median["select cohort (bootstrap auto)"]
-                                / median["select cohort (bootstrap 0)"], 2),
-                 "target": ""})
+    rows.append(
+        {
+            "benchmark": "startup",
+            "case": "import sklearn_skll / import sklearn",
+            "metric": "ratio",
+            "value": "",
+            "ratio": round(median["import sklearn_skll"] / median["import sklearn"], 2),
+            "target": "",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "startup",
+            "case": "import ModalitySelector / import sklearn",
+            "metric": "ratio",
+            "value": "",
+            "ratio": round(
+                median["from sklearn_skll import ModalitySelector"]
+                / median["import sklearn"],
+                2,
+            ),
+            "target": "",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "startup",
+            "case": "select: bootstrap auto / bootstrap 0",
+            "metric": "ratio",
+            "value": "",
+            "ratio": round(
+                median["select cohort (bootstrap auto)"]
+                / median["select cohort (bootstrap 0)"],
+                2,
+            ),
+            "target": "",
+        }
+    )
     return rows
 
 

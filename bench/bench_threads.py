@@ -37,9 +37,11 @@ def _seconds_per_step(rows, width, reps):
 
 def run(quick=False):
     cores = os.cpu_count() or 1
-    sizes = [(128, 64), (1024, 256), (8192, 256)] if quick else [
-        (rows, width) for rows in (128, 1024, 8192) for width in (64, 256, 1024)
-    ]
+    sizes = (
+        [(128, 64), (1024, 256), (8192, 256)]
+        if quick
+        else [(rows, width) for rows in (128, 1024, 8192) for width in (64, 256, 1024)]
+    )
     previous = torch.get_num_threads()
     rows_out = []
     try:
@@ -50,14 +52,16 @@ def run(quick=False):
                 torch.set_num_threads(n)
                 t = _seconds_per_step(rows, width, reps)
                 best[n] = min(best.get(n, t), t)
-            rows_out.append({
-                "benchmark": "threads",
-                "case": f"{rows} rows x {width} wide",
-                "metric": f"step s, {cores} threads / 1",
-                "value": best[1],
-                "ratio": best[cores] / best[1],
-                "target": "<1 means threads pay",
-            })
+            rows_out.append(
+                {
+                    "benchmark": "threads",
+                    "case": f"{rows} rows x {width} wide",
+                    "metric": f"step s, {cores} threads / 1",
+                    "value": best[1],
+                    "ratio": best[cores] / best[1],
+                    "target": "<1 means threads pay",
+                }
+            )
     finally:
         torch.set_num_threads(previous)
     return rows_out

@@ -51,7 +51,7 @@ def profile(name, *, forest=False):
     X, y = bunch.data, bunch.target
     subsets = {m: [m] for m in bunch.modalities}
     # ground-truth subsets of the synthetic data: each synergy group, the best subset
-    for group, members in getattr(bunch, "synergy_groups", {}).items():
+    for _group, members in getattr(bunch, "synergy_groups", {}).items():
         subsets["+".join(members)] = list(members)
     if getattr(bunch, "best_subset", None):
         subsets["best_subset"] = list(bunch.best_subset)

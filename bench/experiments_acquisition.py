@@ -79,8 +79,9 @@ def _imputer(kind, blocks):
     if kind == "iterative":
         return IterativeImputer(sample_posterior=True, max_iter=5)
     if kind == "joint_gaussian":
-        return ClassConditionalGaussianImputer(modalities=blocks,
-                                               class_conditional=False)
+        return ClassConditionalGaussianImputer(
+            modalities=blocks, class_conditional=False
+        )
     return ClassConditionalGaussianImputer(modalities=blocks)
 
 
@@ -119,11 +120,17 @@ def run_one(name, seed, *, n_draws=20, imputer="gaussian"):
             X_acq = X_hid.copy()
             X_acq[order[:k]] = X_te[order[:k]]
             pred = ranker.classes_[ranker._proba(X_acq).argmax(axis=1)]
-            rows.append({
-                "dataset": name, "seed": seed, "criterion": criterion,
-                "budget": budget, "n_acquired": k,
-                "accuracy": float(np.mean(pred == y_te)), "rank_seconds": seconds,
-            })
+            rows.append(
+                {
+                    "dataset": name,
+                    "seed": seed,
+                    "criterion": criterion,
+                    "budget": budget,
+                    "n_acquired": k,
+                    "accuracy": float(np.mean(pred == y_te)),
+                    "rank_seconds": seconds,
+                }
+            )
     return rows
 
 
@@ -174,11 +181,17 @@ def run_choice(name, seed, *, n_draws=20, imputer="gaussian"):
                 r, m = ranking["row"].iloc[k], ranking["modality"].iloc[k]
                 X_acq[r, mods[m]] = X_te[r, mods[m]]
             pred = ranker.classes_[ranker._proba(X_acq).argmax(axis=1)]
-            rows.append({
-                "dataset": name, "seed": seed, "criterion": criterion,
-                "budget": budget, "n_acquired": len(take),
-                "accuracy": float(np.mean(pred == y_te)), "rank_seconds": seconds,
-            })
+            rows.append(
+                {
+                    "dataset": name,
+                    "seed": seed,
+                    "criterion": criterion,
+                    "budget": budget,
+                    "n_acquired": len(take),
+                    "accuracy": float(np.mean(pred == y_te)),
+                    "rank_seconds": seconds,
+                }
+            )
     return rows
 
 
@@ -194,16 +207,26 @@ def paired(runs, reference):
             acc = g.set_index("seed")["accuracy"]
             diff = (acc - ref.loc[acc.index]).to_numpy()
             n = diff.size
-            half = (stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
-                    if n > 1 else np.nan)
+            half = (
+                stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+                if n > 1
+                else np.nan
+            )
             low, high = diff.mean() - half, diff.mean() + half
-            verdict = ("better" if low > 0 else "worse" if high < 0
-                       else "no difference")
-            out.append({
-                "dataset": dataset, "budget": budget, "criterion": criterion,
-                "accuracy": acc.mean(), "reference": ref.mean(),
-                "diff": diff.mean(), "low": low, "high": high, "verdict": verdict,
-            })
+            verdict = "better" if low > 0 else "worse" if high < 0 else "no difference"
+            out.append(
+                {
+                    "dataset": dataset,
+                    "budget": budget,
+                    "criterion": criterion,
+                    "accuracy": acc.mean(),
+                    "reference": ref.mean(),
+                    "diff": diff.mean(),
+                    "low": low,
+                    "high": high,
+                    "verdict": verdict,
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -215,21 +238,30 @@ def _cell(row):
 def report(runs):
     """Print accuracy per budget and the paired differences."""
     for dataset, group in runs.groupby("dataset", sort=False):
-        print(f"\n## {dataset}: held-out accuracy (%) by budget (fraction of the "
-              "held-out rows; with --scenario choice, of the cost of everything)")
-        mean = group.pivot_table(index="budget", columns="criterion",
-                                 values="accuracy", aggfunc="mean")[list(CRITERIA)]
+        print(
+            f"\n## {dataset}: held-out accuracy (%) by budget (fraction of the "
+            "held-out rows; with --scenario choice, of the cost of everything)"
+        )
+        mean = group.pivot_table(
+            index="budget", columns="criterion", values="accuracy", aggfunc="mean"
+        )[list(CRITERIA)]
         print((100 * mean).round(1).to_string())
         for reference in ("random", "uncertainty"):
             table = paired(group, reference)
             table = table[~table["budget"].isin([0.0, 1.0])]
             wide = table.assign(cell=table.apply(_cell, axis=1)).pivot(
-                index="budget", columns="criterion", values="cell")
-            print(f"\npaired difference to {reference} (points, 95 % interval over "
-                  f"{group['seed'].nunique()} seeds)")
+                index="budget", columns="criterion", values="cell"
+            )
+            print(
+                f"\npaired difference to {reference} (points, 95 % interval over "
+                f"{group['seed'].nunique()} seeds)"
+            )
             print(wide.to_string())
-            counts = table.groupby("criterion")["verdict"].value_counts().unstack(
-                fill_value=0)
+            counts = (
+                table.groupby("criterion")["verdict"]
+                .value_counts()
+                .unstack(fill_value=0)
+            )
             print(counts.to_string())
 
 
@@ -242,28 +274,43 @@ def plot(runs, path):
     import matplotlib.pyplot as plt
 
     names = list(dict.fromkeys(runs["dataset"]))
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False
+    )
     for ax, name in zip(axes[0], names):
         group = runs[runs["dataset"] == name]
-        mean = group.pivot_table(index="budget", columns="criterion",
-                                 values="accuracy", aggfunc="mean")
+        mean = group.pivot_table(
+            index="budget", columns="criterion", values="accuracy", aggfunc="mean"
+        )
         table = paired(group, "random")
         for criterion in CRITERIA:
-            line, = ax.plot(100 * mean.index, 100 * mean[criterion], marker="o",
-                            ms=3, label=criterion)
+            (line,) = ax.plot(
+                100 * mean.index,
+                100 * mean[criterion],
+                marker="o",
+                ms=3,
+                label=criterion,
+            )
             if criterion == "random":
                 continue
             t = table[table["criterion"] == criterion].sort_values("budget")
-            ax.fill_between(100 * t["budget"], 100 * (t["reference"] + t["low"]),
-                            100 * (t["reference"] + t["high"]),
-                            color=line.get_color(), alpha=0.15, lw=0)
+            ax.fill_between(
+                100 * t["budget"],
+                100 * (t["reference"] + t["low"]),
+                100 * (t["reference"] + t["high"]),
+                color=line.get_color(),
+                alpha=0.15,
+                lw=0,
+            )
         ax.set_title(name)
         ax.set_xlabel("held-out rows acquired (%)")
     axes[0][0].set_ylabel("held-out accuracy (%)")
     axes[0][-1].legend(frameon=False, fontsize=8)
-    fig.suptitle("Acquisition by criterion; bands: random + paired 95 % interval "
-                 "of the difference", fontsize=9)
+    fig.suptitle(
+        "Acquisition by criterion; bands: random + paired 95 % interval "
+        "of the difference",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -274,15 +321,25 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="*", default=list(HIDDEN))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--draws", type=int, default=20)
-    parser.add_argument("--imputer", default="gaussian",
-                        choices=["gaussian", "joint_gaussian", "iterative"])
-    parser.add_argument("--scenario", choices=["block", "choice"], default="block",
-                        help="one hidden block per row (default), or several "
-                        "hidden modalities with unequal costs (CHOICE)")
+    parser.add_argument(
+        "--imputer",
+        default="gaussian",
+        choices=["gaussian", "joint_gaussian", "iterative"],
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=["block", "choice"],
+        default="block",
+        help="one hidden block per row (default), or several "
+        "hidden modalities with unequal costs (CHOICE)",
+    )
     parser.add_argument("--out", default=None, help="write every run to this CSV")
     parser.add_argument("--plot", default=None, help="write the figure to this PNG")
-    parser.add_argument("--runs", default=None,
-                        help="report (and plot) the runs of an earlier --out CSV")
+    parser.add_argument(
+        "--runs",
+        default=None,
+        help="report (and plot) the runs of an earlier --out CSV",
+    )
     args = parser.parse_args(argv)
     if args.runs:
         runs = pd.read_csv(args.runs)
@@ -296,8 +353,11 @@ def main(argv=None):
         for seed in range(args.seeds):
             run = run_one if args.scenario == "block" else run_choice
             rows.extend(run(name, seed, n_draws=args.draws, imputer=args.imputer))
-            print(f"[acquisition] {name} seed {seed} done "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+            print(
+                f"[acquisition] {name} seed {seed} done "
+                f"({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
     runs = pd.DataFrame(rows)
     if args.out:
         runs.to_csv(args.out, index=False)

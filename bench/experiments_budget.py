@@ -40,28 +40,42 @@ def plans():
     from sklearn_skll.budget import make_plan
 
     out = []
-    equal = make_plan(["text", "audio", "video"], 0.1,
-                      key_subset=["text", "audio"], n_reference=1284)
+    equal = make_plan(
+        ["text", "audio", "video"], 0.1, key_subset=["text", "audio"], n_reference=1284
+    )
     out.append("## Equal costs, 3 modalities, budget 10 % of MOSI's 1284 rows\n")
     out.append(repr(equal))
     out.append(equal.to_frame().to_markdown(floatfmt=".4f"))
     utilities = {  # illustrative f_u table (accuracy gain over majority)
-        frozenset(["mri"]): 0.20, frozenset(["csf"]): 0.14,
-        frozenset(["clinical"]): 0.08, frozenset(["mri", "csf"]): 0.27,
-        frozenset(["mri", "clinical"]): 0.24, frozenset(["csf", "clinical"]): 0.21,
+        frozenset(["mri"]): 0.20,
+        frozenset(["csf"]): 0.14,
+        frozenset(["clinical"]): 0.08,
+        frozenset(["mri", "csf"]): 0.27,
+        frozenset(["mri", "clinical"]): 0.24,
+        frozenset(["csf", "clinical"]): 0.21,
         frozenset(["mri", "csf", "clinical"]): 0.29,
     }
     costs = {"mri": 10.0, "csf": 3.0, "clinical": 1.0}
-    unequal = make_plan(["mri", "csf", "clinical"], 0.1, utilities=utilities,
-                        costs=costs, n_reference=1000)
-    out.append("\n## Unequal costs (mri 10, csf 3, clinical 1), budget 10 % of 1000 "
-               "rows, key chosen by utility per cost\n")
+    unequal = make_plan(
+        ["mri", "csf", "clinical"],
+        0.1,
+        utilities=utilities,
+        costs=costs,
+        n_reference=1000,
+    )
+    out.append(
+        "\n## Unequal costs (mri 10, csf 3, clinical 1), budget 10 % of 1000 "
+        "rows, key chosen by utility per cost\n"
+    )
     out.append(repr(unequal))
     out.append(unequal.to_frame().to_markdown(floatfmt=".4f"))
-    same = make_plan(["mri", "csf", "clinical"], 0.1, utilities=utilities,
-                     n_reference=1000)
-    out.append(f"\nWith equal costs the same table picks {same.key_subset} "
-               f"({same.skll.n_new_rows} rows).")
+    same = make_plan(
+        ["mri", "csf", "clinical"], 0.1, utilities=utilities, n_reference=1000
+    )
+    out.append(
+        f"\nWith equal costs the same table picks {same.key_subset} "
+        f"({same.skll.n_new_rows} rows)."
+    )
     return "\n".join(out)
 
 
@@ -77,8 +91,10 @@ def run(dataset, what, seeds, quick, out, n_jobs=None, table3_available=0.2):
     if what == "table2":
         available, budgets = ((0.1, 0.3) if quick else (0.1, 0.2, 0.3, 0.4)), (0.1,)
     else:
-        available, budgets = (table3_available,), ((0.1, 0.5) if quick else
-                                                   (0.1, 0.3, 0.5))
+        available, budgets = (
+            (table3_available,),
+            ((0.1, 0.5) if quick else (0.1, 0.3, 0.5)),
+        )
     strategies = ("available_only", "uniform", "skll", "skll_no_generation", "full")
     if what == "table3":
         strategies = ("available_only", "uniform", "skll", "full")
@@ -86,15 +102,24 @@ def run(dataset, what, seeds, quick, out, n_jobs=None, table3_available=0.2):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         runs = run_protocol(
-            X, y, mods, available=available, budgets=budgets,
-            strategies=strategies, seeds=seeds,
-            estimator_params=fast_parts(mods), n_jobs=n_jobs, verbose=1,
+            X,
+            y,
+            mods,
+            available=available,
+            budgets=budgets,
+            strategies=strategies,
+            seeds=seeds,
+            estimator_params=fast_parts(mods),
+            n_jobs=n_jobs,
+            verbose=1,
         )
     elapsed = time.perf_counter() - start
     out.mkdir(parents=True, exist_ok=True)
     runs.to_csv(out / f"{dataset}_{what}.csv", index=False)
-    text = [f"## {dataset}, {what}: {len(runs)} runs in {elapsed:.0f} s "
-            f"(seeds {seeds}, test split 30 %)\n"]
+    text = [
+        f"## {dataset}, {what}: {len(runs)} runs in {elapsed:.0f} s "
+        f"(seeds {seeds}, test split 30 %)\n"
+    ]
     for metric in ("accuracy", "f1_macro"):
         text.append(f"\n{metric} (%, mean ± std over seeds):\n")
         text.append(summarize(runs, metric, layout="wide").to_markdown())
@@ -106,13 +131,18 @@ def run(dataset, what, seeds, quick, out, n_jobs=None, table3_available=0.2):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="alzheimers",
-                        help="alzheimers, multiple_features, or any bundled name")
-    parser.add_argument("--what", default="all",
-                        choices=("plans", "table2", "table3", "all"))
+    parser.add_argument(
+        "--dataset",
+        default="alzheimers",
+        help="alzheimers, multiple_features, or any bundled name",
+    )
+    parser.add_argument(
+        "--what", default="all", choices=("plans", "table2", "table3", "all")
+    )
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--quick", action="store_true",
-                        help="2 seeds, 2 availabilities / budgets")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 seeds, 2 availabilities / budgets"
+    )
     parser.add_argument("--table3-available", type=float, default=0.2)
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--out", type=Path, default=Path("bench/results_budget"))
@@ -122,8 +152,15 @@ def main(argv=None):
         print(plans())
     for what in ("table2", "table3"):
         if args.what in (what, "all"):
-            text, _ = run(args.dataset, what, seeds, args.quick, args.out,
-                          args.n_jobs, args.table3_available)
+            text, _ = run(
+                args.dataset,
+                what,
+                seeds,
+                args.quick,
+                args.out,
+                args.n_jobs,
+                args.table3_available,
+            )
             print(text, flush=True)
     pd.set_option("display.width", 200)
 

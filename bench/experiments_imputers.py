@@ -32,8 +32,8 @@ difference".
 ``imputer="auto"`` (the held-out choice of
 :class:`~sklearn_skll.BudgetedMultimodalClassifier`) is run on the
 available rows of the first ``--auto-seeds`` seeds (1 by default), with
-the same candidates and classifier; its choice, its held-out scores and the test accuracy of the
-chosen method are printed.
+the same candidates and classifier; its choice, its held-out scores and
+the test accuracy of the chosen method are printed.
 
 Usage::
 
@@ -84,8 +84,9 @@ FLOW_EPOCHS = [20]
 
 
 def flow(seed):
-    return FlowImputer(modalities=None, n_flows=4, max_epochs=FLOW_EPOCHS[0],
-                       random_state=seed)
+    return FlowImputer(
+        modalities=None, n_flows=4, max_epochs=FLOW_EPOCHS[0], random_state=seed
+    )
 
 
 def split(y, seed):
@@ -135,12 +136,20 @@ def run_seed(name, X, y, mods, seed, auto):
         if filled is not None:
             assert np.array_equal(filled[:n_av], X[avail])
             r2 = fidelity(truth, filled[n_av:, hidden_cols])
-        rows.append({
-            "dataset": name, "seed": seed, "available": 0.2, "budget": 0.1,
-            "strategy": method, "n_train": len(y_train),
-            "key_subset": ",".join(pair), "accuracy": clf.score(X[test], y[test]),
-            "r2": r2, "fit_s": fit_s,
-        })
+        rows.append(
+            {
+                "dataset": name,
+                "seed": seed,
+                "available": 0.2,
+                "budget": 0.1,
+                "strategy": method,
+                "n_train": len(y_train),
+                "key_subset": ",".join(pair),
+                "accuracy": clf.score(X[test], y[test]),
+                "r2": r2,
+                "fit_s": fit_s,
+            }
+        )
 
     record("available only (HGB)", X[avail], y[avail])
     record("upper bound (HGB)", np.vstack([X[avail], X[new]]), y_fit)
@@ -157,16 +166,26 @@ def run_seed(name, X, y, mods, seed, auto):
     draws = imp.sample(X_fit, y_fit, n_draws=N_DRAWS)
     X_draws = np.vstack([draws[0]] + [d[n_av:] for d in draws[1:]])
     y_draws = np.concatenate([y_fit] + [y[new]] * (N_DRAWS - 1))
-    weight = np.concatenate([np.ones(n_av)] + [np.full(len(new), 1 / N_DRAWS)] * N_DRAWS)
+    weight = np.concatenate(
+        [np.ones(n_av)] + [np.full(len(new), 1 / N_DRAWS)] * N_DRAWS
+    )
     mean_draw = draws[0].copy()
     mean_draw[n_av:] = draws[:, n_av:].mean(axis=0)
-    record(f"flow ({N_DRAWS} draws)", X_draws, y_draws, weight,
-           filled=mean_draw, fit_s=fit_s)
+    record(
+        f"flow ({N_DRAWS} draws)",
+        X_draws,
+        y_draws,
+        weight,
+        filled=mean_draw,
+        fit_s=fit_s,
+    )
 
     others = {
         "class Gaussian": ClassConditionalGaussianImputer(modalities=mods_idx),
         "iterative": IterativeImputer(
-            max_iter=3, random_state=seed, keep_empty_features=True,
+            max_iter=3,
+            random_state=seed,
+            keep_empty_features=True,
             n_nearest_features=20 if X.shape[1] > 50 else None,
         ),
         "knn": KNNImputer(),
@@ -175,8 +194,7 @@ def run_seed(name, X, y, mods, seed, auto):
     for method, imputer in others.items():
         start = time.perf_counter()
         filled = imputer.fit_transform(X_fit, y_fit)
-        record(method, filled, y_fit, filled=filled,
-               fit_s=time.perf_counter() - start)
+        record(method, filled, y_fit, filled=filled, fit_s=time.perf_counter() - start)
 
     choice = None
     if auto:
@@ -188,19 +206,38 @@ def run_seed(name, X, y, mods, seed, auto):
         }
         hidden = [m for m in mods if m not in pair]
         label, table = choose_imputer(
-            candidates, classifier(), X[avail], y[avail],
-            {m: np.asarray(c) for m, c in mods.items()}, hidden, seed,
+            candidates,
+            classifier(),
+            X[avail],
+            y[avail],
+            {m: np.asarray(c) for m, c in mods.items()},
+            hidden,
+            seed,
         )
-        method = {"none": REFERENCE, "gaussian": "class Gaussian",
-                  "iterative": "iterative", "flow": "flow (label-aware)"}[label]
+        method = {
+            "none": REFERENCE,
+            "gaussian": "class Gaussian",
+            "iterative": "iterative",
+            "flow": "flow (label-aware)",
+        }[label]
         acc = next(r["accuracy"] for r in rows if r["strategy"] == method)
         ref = next(r["accuracy"] for r in rows if r["strategy"] == REFERENCE)
-        choice = {"dataset": name, "seed": seed, "choice": label,
-                  "test_accuracy": acc, "diff_to_reference": acc - ref,
-                  **{f"score_{k}": v for k, v in table["score"].items()}}
-    print(f"[{name} seed {seed}] pair {pair} " + " ".join(
-        f"{r['strategy'].split(' (')[0][:10]}={r['accuracy']:.3f}" for r in rows
-    ) + (f" auto={choice['choice']}" if choice else ""), flush=True)
+        choice = {
+            "dataset": name,
+            "seed": seed,
+            "choice": label,
+            "test_accuracy": acc,
+            "diff_to_reference": acc - ref,
+            **{f"score_{k}": v for k, v in table["score"].items()},
+        }
+    print(
+        f"[{name} seed {seed}] pair {pair} "
+        + " ".join(
+            f"{r['strategy'].split(' (')[0][:10]}={r['accuracy']:.3f}" for r in rows
+        )
+        + (f" auto={choice['choice']}" if choice else ""),
+        flush=True,
+    )
     return rows, choice
 
 
@@ -216,44 +253,60 @@ def report(runs, choices):
             row = {"dataset": name, "method": method, "accuracy": acc[method]}
             if method in paired.index:
                 p = paired.loc[method]
-                row.update(diff=p["mean_diff"], low=p["diff_ci_low"],
-                           high=p["diff_ci_high"], verdict=p["verdict"],
-                           wins=f"{p['wins']}/{p['ties']}/{p['losses']}")
+                row.update(
+                    diff=p["mean_diff"],
+                    low=p["diff_ci_low"],
+                    high=p["diff_ci_high"],
+                    verdict=p["verdict"],
+                    wins=f"{p['wins']}/{p['ties']}/{p['losses']}",
+                )
             row.update(r2=r2.loc[method, "mean"], r2_std=r2.loc[method, "std"])
             out.append(row)
     table = pd.DataFrame(out)
     n_seeds = runs["seed"].nunique()
-    print(f"\nAccuracy (mean over {n_seeds} seeds), paired difference to "
-          f"'{REFERENCE}' in points [95 % interval], wins/ties/losses, "
-          "fidelity R^2 of the hidden blocks (mean +- std):\n")
+    print(
+        f"\nAccuracy (mean over {n_seeds} seeds), paired difference to "
+        f"'{REFERENCE}' in points [95 % interval], wins/ties/losses, "
+        "fidelity R^2 of the hidden blocks (mean +- std):\n"
+    )
     for name, part in table.groupby("dataset", sort=False):
         print(f"{name}")
         for _, r in part.iterrows():
-            diff = ("reference" if pd.isna(r.get("diff")) else
-                    f"{100 * r['diff']:+5.2f} [{100 * r['low']:+5.2f}, "
-                    f"{100 * r['high']:+5.2f}] {r['verdict']:13s} {r['wins']}")
+            diff = (
+                "reference"
+                if pd.isna(r.get("diff"))
+                else f"{100 * r['diff']:+5.2f} [{100 * r['low']:+5.2f}, "
+                f"{100 * r['high']:+5.2f}] {r['verdict']:13s} {r['wins']}"
+            )
             fid = "" if pd.isna(r["r2"]) else f"R^2 {r['r2']:+.3f} +- {r['r2_std']:.3f}"
             print(f"  {r['method']:22s} {100 * r['accuracy']:6.2f}  {diff:48s} {fid}")
     if choices:
         ch = pd.DataFrame(choices)
-        print("\nimputer='auto' (held-out scores on the available rows; "
-              "test accuracy of the chosen method minus the reference):\n")
+        print(
+            "\nimputer='auto' (held-out scores on the available rows; "
+            "test accuracy of the chosen method minus the reference):\n"
+        )
         print(ch.round(3).to_string(index=False))
     return table
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=[
-        "alzheimers", "multiple_features", "breast_cancer", "synthetic"])
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=["alzheimers", "multiple_features", "breast_cancer", "synthetic"],
+    )
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--auto-seeds", type=int, default=1)
     parser.add_argument("--max-rows", type=int, default=500)
     parser.add_argument("--flow-epochs", type=int, default=20)
-    parser.add_argument("--out", default=None,
-                        help="write the runs as JSON (after every seed)")
-    parser.add_argument("--report", default=None,
-                        help="print the tables of a JSON written by --out")
+    parser.add_argument(
+        "--out", default=None, help="write the runs as JSON (after every seed)"
+    )
+    parser.add_argument(
+        "--report", default=None, help="print the tables of a JSON written by --out"
+    )
     args = parser.parse_args()
     FLOW_EPOCHS[0] = args.flow_epochs
     torch.set_num_threads(1)
@@ -267,16 +320,21 @@ def main():
     data = {}
     for name in args.datasets:
         bunch = load(name)
-        data[name] = (bunch.data.to_numpy(dtype=float), np.asarray(bunch.target),
-                      resolve_modalities(bunch.modalities, bunch.data))
+        data[name] = (
+            bunch.data.to_numpy(dtype=float),
+            np.asarray(bunch.target),
+            resolve_modalities(bunch.modalities, bunch.data),
+        )
     runs, choices = [], []
     for seed in range(args.seeds):  # seed-major: a partial run covers every dataset
         for name, (X_all, y_all, mods) in data.items():
             X, y = X_all, y_all
             if len(y_all) > args.max_rows:
                 keep, _ = train_test_split(
-                    np.arange(len(y_all)), train_size=args.max_rows,
-                    stratify=y_all, random_state=1000 + seed,
+                    np.arange(len(y_all)),
+                    train_size=args.max_rows,
+                    stratify=y_all,
+                    random_state=1000 + seed,
                 )
                 X, y = X_all[keep], y_all[keep]
             rows, choice = run_seed(name, X, y, mods, seed, seed < args.auto_seeds)
@@ -285,8 +343,9 @@ def main():
                 choices.append(choice)
             if args.out:
                 with open(args.out, "w") as fh:
-                    json.dump({"runs": runs, "auto": choices}, fh, indent=1,
-                              default=float)
+                    json.dump(
+                        {"runs": runs, "auto": choices}, fh, indent=1, default=float
+                    )
     report(runs, choices)
     print(f"\n{time.perf_counter() - start:.0f} s in all")
 

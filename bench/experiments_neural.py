@@ -1,4 +1,6 @@
-"""Accuracy experiments for MultimodalNetClassifier (fusions, missing rows, masked vs retrained subsets, defaults).
+"""Accuracy experiments for MultimodalNetClassifier.
+
+Fusions, missing rows, masked vs retrained subsets, defaults.
 
 (a) Held-out accuracy of each fusion on ``multiple_features`` and
     ``alzheimers`` next to LogisticRegression and HistGradientBoosting, same
@@ -97,8 +99,15 @@ def part_a(datasets, seeds):
                 )
         for label, values in scores.items():
             acc, sec = zip(*values)
-            rows.append({"part": "a", "dataset": name, "model": label,
-                         "accuracy": _summary(acc), "fit_s": f"{np.mean(sec):.1f}"})
+            rows.append(
+                {
+                    "part": "a",
+                    "dataset": name,
+                    "model": label,
+                    "accuracy": _summary(acc),
+                    "fit_s": f"{np.mean(sec):.1f}",
+                }
+            )
             print(rows[-1], flush=True)
     return rows
 
@@ -138,8 +147,14 @@ def part_b(datasets, seeds, fraction=0.5):
                 hgb.fit(X_miss, y_tr).score(X_te, y_te)
             )
         for label, values in scores.items():
-            rows.append({"part": "b", "dataset": name, "model": label,
-                         "accuracy": _summary(values)})
+            rows.append(
+                {
+                    "part": "b",
+                    "dataset": name,
+                    "model": label,
+                    "accuracy": _summary(values),
+                }
+            )
             print(rows[-1], flush=True)
     return rows
 
@@ -174,22 +189,33 @@ def part_c(cases, seeds, rates=(0.0, 0.5)):
                 retrained[i, j] = net.score(X_te[:, columns], y_te)
         reference = retrained.mean(axis=0)
         for j, subset in enumerate(subsets):
-            row = {"part": "c", "dataset": name, "subset": "+".join(subset),
-                   "retrained": f"{reference[j]:.4f}"}
+            row = {
+                "part": "c",
+                "dataset": name,
+                "subset": "+".join(subset),
+                "retrained": f"{reference[j]:.4f}",
+            }
             for rate in rates:
                 row[f"masked md={rate}"] = f"{masked[rate][:, j].mean():.4f}"
             rows.append(row)
             print(row, flush=True)
         for rate in rates:
             gap = np.abs(masked[rate] - retrained).mean()
-            rho = np.mean([spearmanr(masked[rate][i], retrained[i])[0]
-                           for i in range(len(seeds))])
+            rho = np.mean(
+                [spearmanr(masked[rate][i], retrained[i])[0] for i in range(len(seeds))]
+            )
             rho_mean = spearmanr(masked[rate].mean(axis=0), reference)[0]
-            rows.append({"part": "c", "dataset": name, "subset": "SUMMARY",
-                         "modality_dropout": rate,
-                         "mean_abs_gap": f"{gap:.4f}",
-                         "spearman_per_seed": f"{rho:.3f}",
-                         "spearman_of_means": f"{rho_mean:.3f}"})
+            rows.append(
+                {
+                    "part": "c",
+                    "dataset": name,
+                    "subset": "SUMMARY",
+                    "modality_dropout": rate,
+                    "mean_abs_gap": f"{gap:.4f}",
+                    "spearman_per_seed": f"{rho:.3f}",
+                    "spearman_of_means": f"{rho_mean:.3f}",
+                }
+            )
             print(rows[-1], flush=True)
     return rows
 
@@ -202,16 +228,24 @@ def part_d(datasets, seeds, lrs=(1e-4, 1e-3, 3e-3)):
             acc, epochs, seconds = [], [], []
             for seed in seeds:
                 X_tr, X_te, y_tr, y_te = _split(X, y, seed)
-                net = MultimodalNetClassifier(modalities=modalities, lr=lr,
-                                              random_state=seed)
+                net = MultimodalNetClassifier(
+                    modalities=modalities, lr=lr, random_state=seed
+                )
                 start = time.perf_counter()
                 net.fit(X_tr, y_tr)
                 seconds.append(time.perf_counter() - start)
                 acc.append(net.score(X_te, y_te))
                 epochs.append(net.n_iter_)
-            rows.append({"part": "d", "dataset": name, "lr": lr,
-                         "accuracy": _summary(acc), "epochs": float(np.mean(epochs)),
-                         "fit_s": f"{np.mean(seconds):.1f}"})
+            rows.append(
+                {
+                    "part": "d",
+                    "dataset": name,
+                    "lr": lr,
+                    "accuracy": _summary(acc),
+                    "epochs": float(np.mean(epochs)),
+                    "fit_s": f"{np.mean(seconds):.1f}",
+                }
+            )
             print(rows[-1], flush=True)
     return rows
 

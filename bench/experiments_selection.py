@@ -62,7 +62,10 @@ def part_a(quick):
     for engine in ["retrain", "masked"]:
         sel, wall = _fit(
             ModalitySelector(
-                modalities=data.modalities, utility=engine, cv=5, random_state=0,
+                modalities=data.modalities,
+                utility=engine,
+                cv=5,
+                random_state=0,
                 n_bootstrap=50,
             ),
             data.data,
@@ -76,13 +79,23 @@ def part_a(quick):
         print(f"- greedy path (Algorithm 1): {greedy}")
         print(f"- best pair by C(S): {pair_sel}")
         shap = pd.DataFrame(
-            {"shapley": sel.shapley_values_, "std": sel.shapley_std_,
-             "scaled": sel.scaled_shapley_values_}
+            {
+                "shapley": sel.shapley_values_,
+                "std": sel.shapley_std_,
+                "scaled": sel.scaled_shapley_values_,
+            }
         )
         print("\n" + shap.round(3).to_markdown() + "\n")
         pairs = df[df["size"] <= 2][
-            ["subset", "score", "utility", "utility_std", "cooperation",
-             "cooperation_std", "rank"]
+            [
+                "subset",
+                "score",
+                "utility",
+                "utility_std",
+                "cooperation",
+                "cooperation_std",
+                "rank",
+            ]
         ]
         print(pairs.round(3).to_markdown(index=False) + "\n")
         print("interactions:\n\n" + sel.interactions_.round(3).to_markdown() + "\n")
@@ -149,8 +162,10 @@ def part_b(quick):
         data, X_tr, X_te, y_tr, y_te = _split(name)
         estimator, cv = _estimator(name)
         m = len(data.modalities)
-        print(f"\n## (b) {name}: {m} modalities, {type(estimator[-1]).__name__}, "
-              f"cv={cv}\n")
+        print(
+            f"\n## (b) {name}: {m} modalities, {type(estimator[-1]).__name__}, "
+            f"cv={cv}\n"
+        )
         results[name] = {}
         for frac in fracs:
             X_f, y_f = _fraction(X_tr, y_tr, frac)
@@ -158,7 +173,10 @@ def part_b(quick):
             for engine in ["retrain", "masked"]:
                 fitted[engine], walls[engine] = _fit(
                     ModalitySelector(
-                        estimator, modalities=data.modalities, utility=engine, cv=cv,
+                        estimator,
+                        modalities=data.modalities,
+                        utility=engine,
+                        cv=cv,
                         random_state=0,
                     ),
                     X_f,
@@ -219,9 +237,20 @@ def part_c(quick):
         estimator, cv = _estimator(name)
         m = len(data.modalities)
 
-        def fit(max_samples, seed):
+        def fit(
+            max_samples,
+            seed,
+            estimator=estimator,
+            cv=cv,
+            data=data,
+            X_tr=X_tr,
+            y_tr=y_tr,
+        ):
             sel = ModalitySelector(
-                estimator, modalities=data.modalities, cv=cv, max_samples=max_samples,
+                estimator,
+                modalities=data.modalities,
+                cv=cv,
+                max_samples=max_samples,
                 random_state=seed,
             )
             return _fit(sel, X_tr, y_tr)
@@ -235,8 +264,11 @@ def part_c(quick):
             u = sel.utilities_.set_index("subset")
             runs.append(u.loc[big, "cooperation"])
             walls.append(wall)
-            taus.append(kendalltau(ref.loc[big, "cooperation"],
-                                   u.loc[big, "cooperation"]).statistic)
+            taus.append(
+                kendalltau(
+                    ref.loc[big, "cooperation"], u.loc[big, "cooperation"]
+                ).statistic
+            )
             same_top.append(sel.selected_modalities_ == full.selected_modalities_)
         runs = pd.concat(runs, axis=1)
         table = pd.DataFrame(

@@ -36,19 +36,31 @@ def _old_selector(mods, seed):
     from sklearn_skll.selection import ModalitySelector
 
     net = MultimodalNetClassifier(
-        encoder_hidden=32, embed_dim=16, fusion_hidden=32, max_epochs=30,
-        patience=5, batch_size=64, lr=3e-3, random_state=seed,
+        encoder_hidden=32,
+        embed_dim=16,
+        fusion_hidden=32,
+        max_epochs=30,
+        patience=5,
+        batch_size=64,
+        lr=3e-3,
+        random_state=seed,
     )
-    return ModalitySelector(net, modalities=mods, utility="masked", cv=3,
-                            n_repeats=1, n_bootstrap=200, key="paper",
-                            random_state=seed)
+    return ModalitySelector(
+        net,
+        modalities=mods,
+        utility="masked",
+        cv=3,
+        n_repeats=1,
+        n_bootstrap=200,
+        key="paper",
+        random_state=seed,
+    )
 
 
 def _new_selector(mods, seed, key="gain_per_cost", budget=0.1):
     from sklearn_skll.selection import ModalitySelector
 
-    return ModalitySelector(modalities=mods, key=key, budget=budget,
-                            random_state=seed)
+    return ModalitySelector(modalities=mods, key=key, budget=budget, random_state=seed)
 
 
 def _classifier():
@@ -57,8 +69,11 @@ def _classifier():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(SimpleImputer(keep_empty_features=True), StandardScaler(),
-                         LogisticRegression(max_iter=2000))
+    return make_pipeline(
+        SimpleImputer(keep_empty_features=True),
+        StandardScaler(),
+        LogisticRegression(max_iter=2000),
+    )
 
 
 def _data(name):
@@ -69,8 +84,9 @@ def _data(name):
     bunch = load(name, as_frame=False)
     X, y = np.asarray(bunch.data, float), np.asarray(bunch.target)
     # the protocol's fixed test split (run_protocol's defaults)
-    train, test = train_test_split(np.arange(y.size), test_size=0.3, stratify=y,
-                                   random_state=0)
+    train, test = train_test_split(
+        np.arange(y.size), test_size=0.3, stratify=y, random_state=0
+    )
     return X[train], y[train], X[test], y[test], bunch.modalities
 
 
@@ -99,8 +115,11 @@ def part_utilities(datasets, seeds):
             for seed in range(seeds):
                 idx = _available_rows(y, avail, seed)
                 for which in ("old", "new"):
-                    sel = (_old_selector(mods, seed) if which == "old"
-                           else _new_selector(mods, seed))
+                    sel = (
+                        _old_selector(mods, seed)
+                        if which == "old"
+                        else _new_selector(mods, seed)
+                    )
                     start = time.perf_counter()
                     sel.fit(X[idx], y[idx])
                     times[which] += time.perf_counter() - start
@@ -110,39 +129,53 @@ def part_utilities(datasets, seeds):
                     conf[which].append(sel.key_confidence_)
                     if which == "new":
                         paper = sel.set_params(key="paper")
-                        paper._choose_key(X[idx], y[idx], names,
-                                          sel.cooperation_tol_, seed)
+                        paper._choose_key(
+                            X[idx], y[idx], names, sel.cooperation_tol_, seed
+                        )
                         keys["paper"].append("+".join(paper.key_subset_))
                         conf["paper"].append(paper.key_confidence_)
                         sim = _new_selector(mods, seed, key="simulate").fit(
-                            X[idx], y[idx])
+                            X[idx], y[idx]
+                        )
                         keys["simulate"].append("+".join(sim.key_subset_))
                         conf["simulate"].append(sim.key_confidence_)
-            print(f"\n## {name}, {100 * avail:g} % available ({idx.size} rows), "
-                  f"{seeds} seeds")
+            print(
+                f"\n## {name}, {100 * avail:g} % available ({idx.size} rows), "
+                f"{seeds} seeds"
+            )
             cols = names + ["full"]
             table = {}
             for which in ("old", "new"):
                 a = np.array(rows[which])
-                table[which] = [f"{m:+.3f} ± {s:.3f}" for m, s in
-                                zip(a.mean(axis=0), a.std(axis=0, ddof=1))]
+                table[which] = [
+                    f"{m:+.3f} ± {s:.3f}"
+                    for m, s in zip(a.mean(axis=0), a.std(axis=0, ddof=1))
+                ]
                 table[which + " (share of seeds > 0)"] = [
-                    f"{(a[:, k] > 0).mean():.1f}" for k in range(a.shape[1])]
+                    f"{(a[:, k] > 0).mean():.1f}" for k in range(a.shape[1])
+                ]
             print(pd.DataFrame(table, index=cols).T.to_string())
-            print(f"fit time per seed: old {times['old'] / seeds:.2f} s, "
-                  f"new {times['new'] / seeds:.2f} s (ratio new/old "
-                  f"{times['new'] / times['old']:.2f})")
-            labels = {"old": "old default (paper rule)",
-                      "paper": "new, key='paper'", "new": "new, key='gain_per_cost'",
-                      "simulate": "new, key='simulate'"}
+            print(
+                f"fit time per seed: old {times['old'] / seeds:.2f} s, "
+                f"new {times['new'] / seeds:.2f} s (ratio new/old "
+                f"{times['new'] / times['old']:.2f})"
+            )
+            labels = {
+                "old": "old default (paper rule)",
+                "paper": "new, key='paper'",
+                "new": "new, key='gain_per_cost'",
+                "simulate": "new, key='simulate'",
+            }
             for which in ("old", "paper", "new", "simulate"):
                 k = pd.Series(keys[which])
                 top = k.mode().iloc[0]
                 c = np.array(conf[which], float)
-                print(f"  {labels[which]:<28} most frequent key {top} in "
-                      f"{(k == top).mean():.0%} of seeds; confidence of the key "
-                      f"{np.nanmean(c):.2f} (range {np.nanmin(c):.2f}-"
-                      f"{np.nanmax(c):.2f})")
+                print(
+                    f"  {labels[which]:<28} most frequent key {top} in "
+                    f"{(k == top).mean():.0%} of seeds; confidence of the key "
+                    f"{np.nanmean(c):.2f} (range {np.nanmin(c):.2f}-"
+                    f"{np.nanmax(c):.2f})"
+                )
 
 
 class _FixedKey:
@@ -171,9 +204,13 @@ def _score(X, y, X_test, y_test, mods, avail, budget, seed, strategy, key=None):
     from sklearn_skll.budget import BudgetedMultimodalClassifier
 
     clf = BudgetedMultimodalClassifier(
-        modalities=mods, available=avail, budget=budget, strategy=strategy,
+        modalities=mods,
+        available=avail,
+        budget=budget,
+        strategy=strategy,
         selector=None if key is None else _FixedKey(key),
-        classifier=_classifier(), random_state=seed,
+        classifier=_classifier(),
+        random_state=seed,
     ).fit(X, y)
     return clf.score(X_test, y_test), clf.new_indices_.size
 
@@ -190,7 +227,8 @@ def _keys_for(X, y, mods, avail, budget, seed, cache):
         new = _new_selector(mods, seed).fit(X[idx], y[idx])
         t_new = time.perf_counter() - start - t_old
         cache.setdefault("utilities", []).append(
-            (avail, seed, idx.size, old.utilities_, new.utilities_, t_old, t_new))
+            (avail, seed, idx.size, old.utilities_, new.utilities_, t_old, t_new)
+        )
         keys = {"old_default": old.key_subset_}
         conf = {}
         for rule in ("paper", "gain_per_cost"):
@@ -211,36 +249,54 @@ def _keys_for(X, y, mods, avail, budget, seed, cache):
 
 def _print_utilities(cache, names):
     """Single-modality and full utilities, old vs new, from the tables' fits."""
-    runs = pd.DataFrame(cache.get("utilities", []),
-                        columns=["available", "seed", "n", "old", "new", "t_old",
-                                 "t_new"])
-    keys = pd.DataFrame(cache.get("keys", []),
-                        columns=["available", "budget", "seed", "keys", "conf"])
+    runs = pd.DataFrame(
+        cache.get("utilities", []),
+        columns=["available", "seed", "n", "old", "new", "t_old", "t_new"],
+    )
+    keys = pd.DataFrame(
+        cache.get("keys", []), columns=["available", "budget", "seed", "keys", "conf"]
+    )
     for avail, group in runs.groupby("available"):
         n_seeds = len(group)
-        print(f"\n### utilities at {100 * avail:g} % available "
-              f"({group['n'].iloc[0]} rows), {n_seeds} seeds")
+        print(
+            f"\n### utilities at {100 * avail:g} % available "
+            f"({group['n'].iloc[0]} rows), {n_seeds} seeds"
+        )
         table = {}
         for which in ("old", "new"):
-            a = np.array([[u.set_index("subset")["utility"][c] for c in
-                           names + ["+".join(names)]] for u in group[which]])
-            table[which] = [f"{m:+.3f} ± {sd:.3f}" for m, sd in
-                            zip(a.mean(axis=0), a.std(axis=0, ddof=1))]
+            a = np.array(
+                [
+                    [
+                        u.set_index("subset")["utility"][c]
+                        for c in names + ["+".join(names)]
+                    ]
+                    for u in group[which]
+                ]
+            )
+            table[which] = [
+                f"{m:+.3f} ± {sd:.3f}"
+                for m, sd in zip(a.mean(axis=0), a.std(axis=0, ddof=1))
+            ]
             table[which + ": share of seeds > 0"] = [
-                f"{(a[:, k] > 0).mean():.1f}" for k in range(a.shape[1])]
+                f"{(a[:, k] > 0).mean():.1f}" for k in range(a.shape[1])
+            ]
         print(pd.DataFrame(table, index=names + ["full"]).T.to_string())
-        print(f"selector fit per seed: old {group['t_old'].mean():.2f} s, new "
-              f"{group['t_new'].mean():.2f} s (new/old "
-              f"{group['t_new'].sum() / group['t_old'].sum():.2f}, loaded machine)")
+        print(
+            f"selector fit per seed: old {group['t_old'].mean():.2f} s, new "
+            f"{group['t_new'].mean():.2f} s (new/old "
+            f"{group['t_new'].sum() / group['t_old'].sum():.2f}, loaded machine)"
+        )
         first = keys["budget"] == keys["budget"].min()
         sub = keys[(keys["available"] == avail) & first]
         for rule in ("old_default", "paper", "gain_per_cost", "simulate"):
             k = sub["keys"].map(lambda d, r=rule: "+".join(d[r]))
             c = sub["conf"].map(lambda d, r=rule: d[r]).astype(float)
             top = k.mode().iloc[0]
-            print(f"  {rule:<14} most frequent key {top} in {(k == top).mean():.0%} "
-                  f"of seeds; confidence of the key mean {np.nanmean(c):.2f} "
-                  f"(range {np.nanmin(c):.2f}-{np.nanmax(c):.2f})")
+            print(
+                f"  {rule:<14} most frequent key {top} in {(k == top).mean():.0%} "
+                f"of seeds; confidence of the key mean {np.nanmean(c):.2f} "
+                f"(range {np.nanmin(c):.2f}-{np.nanmax(c):.2f})"
+            )
 
 
 def _paired(diffs):
@@ -262,10 +318,11 @@ def part_tables(datasets, seeds):
         table2 = (0.05, 0.1) if mf else (0.1, 0.2, 0.3, 0.4)
         table3 = 0.05 if mf else 0.2
         for title, grid in (
-            ("Table 2 analog (budget 10 %)",
-             [(a, 0.1) for a in table2]),
-            (f"Table 3 analog ({100 * table3:g} % available)",
-             [(table3, b) for b in (0.1, 0.3, 0.5)]),
+            ("Table 2 analog (budget 10 %)", [(a, 0.1) for a in table2]),
+            (
+                f"Table 3 analog ({100 * table3:g} % available)",
+                [(table3, b) for b in (0.1, 0.3, 0.5)],
+            ),
         ):
             start = time.perf_counter()
             out = []
@@ -275,8 +332,9 @@ def part_tables(datasets, seeds):
                 rows = {r: [] for r in rules}
                 uni_acc, uni_rows = [], []
                 for seed in range(n_seeds):
-                    uni, n_uni = _score(X, y, X_test, y_test, mods, avail, budget,
-                                        seed, "uniform")
+                    uni, n_uni = _score(
+                        X, y, X_test, y_test, mods, avail, budget, seed, "uniform"
+                    )
                     uni_acc.append(uni)
                     uni_rows.append(n_uni)
                     keys, conf = _keys_for(X, y, mods, avail, budget, seed, cache)
@@ -284,31 +342,55 @@ def part_tables(datasets, seeds):
                     for rule in rules:
                         key = keys[rule]
                         if key not in scored:
-                            scored[key] = _score(X, y, X_test, y_test, mods, avail,
-                                                 budget, seed, "skll_no_generation",
-                                                 key)
+                            scored[key] = _score(
+                                X,
+                                y,
+                                X_test,
+                                y_test,
+                                mods,
+                                avail,
+                                budget,
+                                seed,
+                                "skll_no_generation",
+                                key,
+                            )
                         acc, n_new = scored[key]
                         diffs[rule].append(acc - uni)
                         confs[rule].append(conf[rule])
                         rows[rule].append(n_new)
-                    print(f"  [{name} available={avail} budget={budget} seed={seed} "
-                          f"{time.perf_counter() - start:.0f} s]", flush=True)
-                cell = {"available": avail, "budget": budget,
-                        "uniform": f"{100 * np.mean(uni_acc):.2f} "
-                                   f"({np.mean(uni_rows):.1f} rows)"}
+                    print(
+                        f"  [{name} available={avail} budget={budget} seed={seed} "
+                        f"{time.perf_counter() - start:.0f} s]",
+                        flush=True,
+                    )
+                cell = {
+                    "available": avail,
+                    "budget": budget,
+                    "uniform": f"{100 * np.mean(uni_acc):.2f} "
+                    f"({np.mean(uni_rows):.1f} rows)",
+                }
                 for rule in rules:
                     m, lo, hi = _paired(diffs[rule])
-                    word = "no difference" if lo <= 0 <= hi else (
-                        "better" if lo > 0 else "worse")
-                    cell[rule] = (f"{100 * m:+.2f} [{100 * lo:+.2f}, {100 * hi:+.2f}] "
-                                  f"{word}; {np.mean(rows[rule]):.1f} rows, "
-                                  f"conf {np.nanmean(confs[rule]):.2f}")
+                    word = (
+                        "no difference"
+                        if lo <= 0 <= hi
+                        else ("better" if lo > 0 else "worse")
+                    )
+                    cell[rule] = (
+                        f"{100 * m:+.2f} [{100 * lo:+.2f}, {100 * hi:+.2f}] "
+                        f"{word}; {np.mean(rows[rule]):.1f} rows, "
+                        f"conf {np.nanmean(confs[rule]):.2f}"
+                    )
                 out.append(cell)
-            print(f"\n## {name}: {title}, {n_seeds} seeds, "
-                  f"{time.perf_counter() - start:.0f} s")
-            print("accuracy of uniform (%, mean rows bought); per key rule: paired "
-                  "difference to uniform in points [95 % t-interval], verdict, "
-                  "rows bought, mean confidence of the key")
+            print(
+                f"\n## {name}: {title}, {n_seeds} seeds, "
+                f"{time.perf_counter() - start:.0f} s"
+            )
+            print(
+                "accuracy of uniform (%, mean rows bought); per key rule: paired "
+                "difference to uniform in points [95 % t-interval], verdict, "
+                "rows bought, mean confidence of the key"
+            )
             frame = pd.DataFrame(out).set_index(["available", "budget"])
             for rule in ["uniform"] + rules:
                 print(f"\n{rule}:")
@@ -319,14 +401,22 @@ def part_tables(datasets, seeds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["utilities", "tables", "all"],
-                        default="tables",
-                        help="tables also prints the utilities of their fits")
+    parser.add_argument(
+        "--part",
+        choices=["utilities", "tables", "all"],
+        default="tables",
+        help="tables also prints the utilities of their fits",
+    )
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--seeds-mf", type=int, default=None,
-                        help="seeds for multiple_features tables (default --seeds)")
-    parser.add_argument("--datasets", nargs="+",
-                        default=["alzheimers", "multiple_features"])
+    parser.add_argument(
+        "--seeds-mf",
+        type=int,
+        default=None,
+        help="seeds for multiple_features tables (default --seeds)",
+    )
+    parser.add_argument(
+        "--datasets", nargs="+", default=["alzheimers", "multiple_features"]
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     pd.set_option("display.max_colwidth", None)

@@ -48,7 +48,11 @@ sphinx_gallery_conf = {
     "doc_module": ("sklearn_skll",),
 }
 
-html_theme = "pydata_sphinx_theme" if os.environ.get("SKLL_DOCS_THEME", "1") == "1" else "alabaster"
+html_theme = (
+    "pydata_sphinx_theme"
+    if os.environ.get("SKLL_DOCS_THEME", "1") == "1"
+    else "alabaster"
+)
 try:
     import pydata_sphinx_theme  # noqa: F401
 except ImportError:  # pragma: no cover

@@ -39,9 +39,12 @@ MFEAT_VIEWS = ("fou", "fac", "kar", "pix", "zer", "mor")
 
 def _write_gz(path, text):
     # mtime=0 keeps the bytes reproducible.
-    with open(path, "wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0
-    ) as gz:
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(
+            filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0
+        ) as gz,
+    ):
         gz.write(text.encode("ascii"))
 
 

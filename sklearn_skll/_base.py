@@ -108,8 +108,9 @@ def seed_streams(random_state, *names):
         entropy = int(check_random_state(random_state).randint(SEED_MAX))
     return {
         name: int(
-            np.random.SeedSequence(entropy, spawn_key=(_stream_key(name),))
-            .generate_state(1)[0]
+            np.random.SeedSequence(
+                entropy, spawn_key=(_stream_key(name),)
+            ).generate_state(1)[0]
             % SEED_MAX
         )
         for name in names

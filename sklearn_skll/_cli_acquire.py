@@ -32,34 +32,65 @@ def add_parser(sub):
             "acquire.png to --out and prints the chosen pairs."
         ),
     )
-    p.add_argument("--table", type=Path, required=True,
-                   help="CSV or Parquet file, one row per sample")
-    p.add_argument("--modality", action="append", default=[], metavar="NAME=COLUMNS",
-                   help="a modality as comma-separated column names or re:PATTERN "
-                   "(repeat for each modality)")
+    p.add_argument(
+        "--table",
+        type=Path,
+        required=True,
+        help="CSV or Parquet file, one row per sample",
+    )
+    p.add_argument(
+        "--modality",
+        action="append",
+        default=[],
+        metavar="NAME=COLUMNS",
+        help="a modality as comma-separated column names or re:PATTERN "
+        "(repeat for each modality)",
+    )
     p.add_argument("--target", required=True, help="the label column")
-    p.add_argument("--index-col", default=None,
-                   help="a column identifying rows (e.g. a patient id)")
-    p.add_argument("--budget", required=True,
-                   help="cost units to spend (>= 0; with unit costs, a number of "
-                   "modality acquisitions)")
-    p.add_argument("--cost", action="append", default=[], metavar="NAME=VALUE",
-                   help="cost of acquiring a modality for one row (repeatable; "
-                   "default 1 each)")
-    p.add_argument("--criterion", choices=CRITERIA, default="expected_change",
-                   help="expected gain of an acquisition (default expected_change)")
-    p.add_argument("--classifier", choices=("logreg", "hgb", "net"), default="logreg",
-                   help="the classifier whose predictions acquisitions should change")
-    p.add_argument("--imputer", choices=("gaussian", "flow", "iterative"),
-                   default="gaussian",
-                   help="draws of the missing blocks: the class-conditional "
-                   "Gaussian (default, fast, the one validated by simulation), "
-                   "the normalizing flow, or scikit-learn's IterativeImputer "
-                   "(slow beyond a few dozen columns)")
+    p.add_argument(
+        "--index-col",
+        default=None,
+        help="a column identifying rows (e.g. a patient id)",
+    )
+    p.add_argument(
+        "--budget",
+        required=True,
+        help="cost units to spend (>= 0; with unit costs, a number of "
+        "modality acquisitions)",
+    )
+    p.add_argument(
+        "--cost",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="cost of acquiring a modality for one row (repeatable; default 1 each)",
+    )
+    p.add_argument(
+        "--criterion",
+        choices=CRITERIA,
+        default="expected_change",
+        help="expected gain of an acquisition (default expected_change)",
+    )
+    p.add_argument(
+        "--classifier",
+        choices=("logreg", "hgb", "net"),
+        default="logreg",
+        help="the classifier whose predictions acquisitions should change",
+    )
+    p.add_argument(
+        "--imputer",
+        choices=("gaussian", "flow", "iterative"),
+        default="gaussian",
+        help="draws of the missing blocks: the class-conditional "
+        "Gaussian (default, fast, the one validated by simulation), "
+        "the normalizing flow, or scikit-learn's IterativeImputer "
+        "(slow beyond a few dozen columns)",
+    )
     p.add_argument("--draws", default="20", help="imputer draws per row (default 20)")
     p.add_argument("--seed", default="0", help="random seed (default 0)")
-    p.add_argument("--out", type=Path, default=Path("skll-acquire"),
-                   help="output folder")
+    p.add_argument(
+        "--out", type=Path, default=Path("skll-acquire"), help="output folder"
+    )
     p.add_argument("--top", default="20", help="chosen pairs to print (default 20)")
     return p
 
@@ -71,8 +102,11 @@ def _number(text, option, *, minimum, integer=False):
         value = float(text)
     except ValueError:
         raise UsageError(f"{option}: expected a number, got {text!r}") from None
-    if (not math.isfinite(value) or value < minimum
-            or (integer and not value.is_integer())):
+    if (
+        not math.isfinite(value)
+        or value < minimum
+        or (integer and not value.is_integer())
+    ):
         kind = "an integer" if integer else "a number"
         raise UsageError(f"{option}: expected {kind} >= {minimum}, got {text!r}")
     return int(value) if integer else value
@@ -90,7 +124,8 @@ def _read(args):
         raise UsageError(f"table file not found: {args.table}")
     specs = _parse_assignments(args.modality, "--modality")
     modalities = {
-        name: value if value.startswith("re:")
+        name: value
+        if value.startswith("re:")
         else [c.strip() for c in value.split(",") if c.strip()]
         for name, value in specs.items()
     }
@@ -109,7 +144,8 @@ def _read(args):
     # placeholder target, and the real one separately.
     bunch = read_clinical_table(
         table.drop(columns=args.target).assign(**{_DUMMY_TARGET: 0}),
-        modalities, _DUMMY_TARGET,
+        modalities,
+        _DUMMY_TARGET,
     )
     return bunch.data, labels, bunch.modalities, bunch.observed
 
@@ -123,8 +159,9 @@ def _make_parts(args, modalities, seed):
     if args.imputer == "gaussian":
         from .impute import ClassConditionalGaussianImputer
 
-        imputer = ClassConditionalGaussianImputer(modalities=modalities,
-                                                  random_state=seed)
+        imputer = ClassConditionalGaussianImputer(
+            modalities=modalities, random_state=seed
+        )
     elif args.imputer == "flow":
         from .impute import FlowImputer
 
@@ -133,8 +170,9 @@ def _make_parts(args, modalities, seed):
         from sklearn.experimental import enable_iterative_imputer  # noqa: F401
         from sklearn.impute import IterativeImputer
 
-        imputer = IterativeImputer(sample_posterior=True, max_iter=10,
-                                   random_state=seed)
+        imputer = IterativeImputer(
+            sample_posterior=True, max_iter=10, random_state=seed
+        )
     return classifier, imputer
 
 
@@ -148,11 +186,22 @@ def _plot(chosen, ranking, budget, path):
     fig, ax = plt.subplots(figsize=(6, 3.8))
     spent = np.concatenate([[0.0], ranking["cost"].cumsum().to_numpy()])
     gain = np.concatenate([[0.0], ranking["gain"].cumsum().to_numpy()])
-    ax.plot(spent, gain, color="#7f7f7f", ls="--", lw=1,
-            label="all pairs, best gain per cost first")
-    ax.plot(np.concatenate([[0.0], chosen["spent"].to_numpy()]),
-            np.concatenate([[0.0], chosen["gain"].cumsum().to_numpy()]),
-            color="#d62728", marker="o", ms=3, label="chosen within the budget")
+    ax.plot(
+        spent,
+        gain,
+        color="#7f7f7f",
+        ls="--",
+        lw=1,
+        label="all pairs, best gain per cost first",
+    )
+    ax.plot(
+        np.concatenate([[0.0], chosen["spent"].to_numpy()]),
+        np.concatenate([[0.0], chosen["gain"].cumsum().to_numpy()]),
+        color="#d62728",
+        marker="o",
+        ms=3,
+        label="chosen within the budget",
+    )
     ax.axvline(budget, color="k", lw=0.8, ls=":", label=f"budget {budget:g}")
     ax.set_xlabel("cost spent")
     ax.set_ylabel("cumulative expected gain")
@@ -179,8 +228,10 @@ def run(args):
     seed = _number(args.seed, "--seed", minimum=0, integer=True)
     top = _number(args.top, "--top", minimum=0, integer=True)
     X, labels, modalities, observed = _read(args)
-    costs = {name: _cost(name, value)
-             for name, value in _parse_assignments(args.cost, "--cost").items()}
+    costs = {
+        name: _cost(name, value)
+        for name, value in _parse_assignments(args.cost, "--cost").items()
+    }
     unknown = [name for name in costs if name not in modalities]
     if unknown:
         raise UsageError(
@@ -207,8 +258,13 @@ def run(args):
     )
     classifier, imputer = _make_parts(args, modalities, seed)
     ranker = AcquisitionRanker(
-        classifier, imputer, modalities=modalities, costs=costs or None,
-        criterion=args.criterion, n_draws=n_draws, random_state=seed,
+        classifier,
+        imputer,
+        modalities=modalities,
+        costs=costs or None,
+        criterion=args.criterion,
+        n_draws=n_draws,
+        random_state=seed,
     )
     X_rank = X[candidate]
     with warnings.catch_warnings():
@@ -234,6 +290,8 @@ def run(args):
         print(_render_table(shown.drop(columns="gain_std")))
         if len(chosen) > top:
             print(f"... {len(chosen) - top} more in {args.out / 'chosen.csv'}")
-    print(f"wrote {args.out / 'ranking.csv'}, {args.out / 'chosen.csv'}, "
-          f"{args.out / 'acquire.png'}")
+    print(
+        f"wrote {args.out / 'ranking.csv'}, {args.out / 'chosen.csv'}, "
+        f"{args.out / 'acquire.png'}"
+    )
     return 0

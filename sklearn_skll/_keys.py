@@ -135,11 +135,17 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
     costs = {n: 1.0 for n in names} if costs is None else dict(costs)
     df = utilities.reset_index(drop=True)
     index = {frozenset(mods): i for i, mods in enumerate(df["modalities"])}
-    full = df["utility"].iloc[index[frozenset(names)]] if frozenset(names) in index \
+    full = (
+        df["utility"].iloc[index[frozenset(names)]]
+        if frozenset(names) in index
         else np.nan
+    )
     f = df["utility"].to_numpy(float)
-    boot = None if replicates is None or np.size(replicates) == 0 \
+    boot = (
+        None
+        if replicates is None or np.size(replicates) == 0
         else np.asarray(replicates, float)
+    )
 
     if rule == "paper":
         sizes = [max(m - 1, 1)]
@@ -168,12 +174,18 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
             if boot is not None:
                 ties.append(boot[i])
             share = f[i] / full if np.isfinite(full) and full > tol else np.nan
-            rows.append({
-                "subset": df["subset"].iloc[i],
-                "modalities": tuple(df["modalities"].iloc[i]),
-                "size": size, "cost": cost, "criterion": _CRITERIA[rule],
-                "value": value, "utility": f[i], "share_of_full": share,
-            })
+            rows.append(
+                {
+                    "subset": df["subset"].iloc[i],
+                    "modalities": tuple(df["modalities"].iloc[i]),
+                    "size": size,
+                    "cost": cost,
+                    "criterion": _CRITERIA[rule],
+                    "value": value,
+                    "utility": f[i],
+                    "share_of_full": share,
+                }
+            )
     out = pd.DataFrame(rows)
     if out.empty:
         raise BudgetError(
@@ -314,15 +326,16 @@ def simulate_keys(
         pilot, pool = rest[pilot], rest[pool]
         pool = check_random_state(seed).permutation(pool)
         for k, key in enumerate(keys):
-            plan = make_plan(names, budget, key_subset=key, costs=costs,
-                             n_reference=pilot.size)
+            plan = make_plan(
+                names, budget, key_subset=key, costs=costs, n_reference=pilot.size
+            )
             n = min(plan.skll.n_new_rows, pool.size)
             new = pool[:n]
             rows = np.concatenate([pilot, new])
             X_train = X[rows]
             if n and len(key) < len(names):
                 hidden = np.zeros((rows.size, len(names)), dtype=bool)
-                hidden[pilot.size:] = [name not in key for name in names]
+                hidden[pilot.size :] = [name not in key for name in names]
                 X_train = hide_modalities(X_train, modalities, hidden)
             fitted = clone(model).fit(X_train, y[rows])
             scores[k, r] = fitted.score(X[test], y[test])
@@ -330,28 +343,30 @@ def simulate_keys(
     boot = rng.randint(n_repeats, size=(200, n_repeats))
     means = scores[:, boot].mean(axis=2)  # (n_keys, 200)
     diffs = means - means[-1]
-    table = pd.DataFrame({
-        "subset": labels,
-        "modalities": keys,
-        "n_new_rows": n_new.mean(axis=1),
-        "score": scores.mean(axis=1),
-        "score_ci_low": np.percentile(means, 2.5, axis=1),
-        "score_ci_high": np.percentile(means, 97.5, axis=1),
-        "diff_uniform": scores.mean(axis=1) - scores[-1].mean(),
-        "diff_ci_low": np.percentile(diffs, 2.5, axis=1),
-        "diff_ci_high": np.percentile(diffs, 97.5, axis=1),
-        "p_best": np.r_[_p_best(means[:-1], means[:-1]), np.nan],
-    })
-    order = np.r_[np.argsort(-table["score"].to_numpy()[:-1], kind="stable"),
-                  len(keys) - 1]
+    table = pd.DataFrame(
+        {
+            "subset": labels,
+            "modalities": keys,
+            "n_new_rows": n_new.mean(axis=1),
+            "score": scores.mean(axis=1),
+            "score_ci_low": np.percentile(means, 2.5, axis=1),
+            "score_ci_high": np.percentile(means, 97.5, axis=1),
+            "diff_uniform": scores.mean(axis=1) - scores[-1].mean(),
+            "diff_ci_low": np.percentile(diffs, 2.5, axis=1),
+            "diff_ci_high": np.percentile(diffs, 97.5, axis=1),
+            "p_best": np.r_[_p_best(means[:-1], means[:-1]), np.nan],
+        }
+    )
+    order = np.r_[
+        np.argsort(-table["score"].to_numpy()[:-1], kind="stable"), len(keys) - 1
+    ]
     return table.iloc[order].reset_index(drop=True), scores[order]
 
 
 def _split(y, test_size, seed):
     idx = np.arange(y.shape[0])
     try:
-        return train_test_split(idx, test_size=test_size, stratify=y,
-                                random_state=seed)
+        return train_test_split(idx, test_size=test_size, stratify=y, random_state=seed)
     except ValueError:  # a class too small to stratify
         return train_test_split(idx, test_size=test_size, random_state=seed)
 

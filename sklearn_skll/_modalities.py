@@ -212,8 +212,10 @@ def _resolve_one(name, selector, X, n_features, param):
                 f"Modality `{name}`: boolean mask selector must have one entry "
                 f"per column ({n_features}). Got {key.shape[0]} entries instead."
             )
-    if isinstance(key, (list, tuple)) and key and all(
-        isinstance(k, (bool, np.bool_)) for k in key
+    if (
+        isinstance(key, (list, tuple))
+        and key
+        and all(isinstance(k, (bool, np.bool_)) for k in key)
     ):
         key = np.asarray(key, dtype=bool)
         if key.shape[0] != n_features:
@@ -326,7 +328,7 @@ def observed_modalities(X, modalities_, *, partial="raise", allow_none=True):
         raise ValueError(f"Expected a 2-D array `X`. Got {X.ndim} dimensions instead.")
     if partial not in ("raise", "observed"):
         raise ValueError(
-            "`partial` must be 'raise' or 'observed'. Got " f"{partial!r} instead."
+            f"`partial` must be 'raise' or 'observed'. Got {partial!r} instead."
         )
     check_modalities_fit(modalities_, X.shape[1])
     observed = np.empty((X.shape[0], len(modalities_)), dtype=bool)
@@ -436,4 +438,3 @@ def restrict_modalities(modalities_, names, feature_names=None):
             sub[n] = list(range(start, start + size))
         start += size
     return columns, sub
-

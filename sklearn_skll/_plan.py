@@ -161,7 +161,9 @@ class AcquisitionPlan:
         plan : AcquisitionPlan
         """
         return replace(
-            self, key_rule=rule, key_candidates=candidates,
+            self,
+            key_rule=rule,
+            key_candidates=candidates,
             key_confidence=None if confidence is None else float(confidence),
             notes=tuple(notes),
         )
@@ -206,8 +208,7 @@ class AcquisitionPlan:
         if strategy in ("uniform", "full"):
             return getattr(self, strategy)
         raise KeyError(
-            f"Unknown strategy {strategy!r}; a plan answers for "
-            f"{list(STRATEGIES[1:])}."
+            f"Unknown strategy {strategy!r}; a plan answers for {list(STRATEGIES[1:])}."
         )
 
     def to_frame(self):
@@ -252,12 +253,18 @@ class AcquisitionPlan:
                 self.key_rule if p.strategy == "skll" else None for p in rows
             ]
             value = row.get("value", row.get("score", np.nan))
-            for col, v in (("criterion", row.get("criterion")),
-                           ("criterion_value", value),
-                           ("share_of_full", row.get("share_of_full", np.nan)),
-                           ("p_best", row.get("p_best", np.nan))):
-                frame[col] = [v if p.strategy == "skll" else
-                              (None if col == "criterion" else np.nan) for p in rows]
+            for col, v in (
+                ("criterion", row.get("criterion")),
+                ("criterion_value", value),
+                ("share_of_full", row.get("share_of_full", np.nan)),
+                ("p_best", row.get("p_best", np.nan)),
+            ):
+                frame[col] = [
+                    v
+                    if p.strategy == "skll"
+                    else (None if col == "criterion" else np.nan)
+                    for p in rows
+                ]
         frame.attrs["notes"] = list(self.notes)
         return frame
 
@@ -293,8 +300,10 @@ class AcquisitionPlan:
         row = self._key_row()
         if row is not None:
             value = row.get("value", row.get("score", np.nan))
-            text = (f"  key by rule {self.key_rule!r}: {row.get('criterion')} "
-                    f"{_num(float(value))}, utility {_num(float(row['utility']))}")
+            text = (
+                f"  key by rule {self.key_rule!r}: {row.get('criterion')} "
+                f"{_num(float(value))}, utility {_num(float(row['utility']))}"
+            )
             share = row.get("share_of_full", np.nan)
             if np.isfinite(share):
                 text += f", {100 * share:.0f} % of the full utility"
@@ -321,9 +330,7 @@ def _check_names(modality_names):
             f"Got {names!r} instead."
         )
     if len(set(names)) != len(names):
-        raise BudgetError(
-            f"`modality_names` must be unique. Got {names!r} instead."
-        )
+        raise BudgetError(f"`modality_names` must be unique. Got {names!r} instead.")
     for name in names:
         check_modality_name(name, "modality_names", error=BudgetError)
     return tuple(names)
@@ -407,8 +414,7 @@ def _check_subset(subset, names, param):
         members = list(subset)
     except TypeError:
         raise BudgetError(
-            f"`{param}` must be a collection of modality names. Got "
-            f"{subset!r} instead."
+            f"`{param}` must be a collection of modality names. Got {subset!r} instead."
         ) from None
     unknown = [m for m in members if m not in names]
     if not members or unknown or len(set(members)) != len(members):
@@ -470,7 +476,7 @@ def _choose_key(table, names, costs, min_size):
         raise BudgetError(
             f"No candidate key subset (sizes {low} to {max(m - 1, 1)}) has a "
             "positive finite utility in `utilities`; nothing is worth the budget. "
-            f"Got utilities {({tuple(sorted(k)): v for k, v in table.items()})} "
+            f"Got utilities { ({tuple(sorted(k)): v for k, v in table.items()}) } "
             "instead."
         )
     return best_key

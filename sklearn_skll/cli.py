@@ -51,7 +51,9 @@ def _build_parser():
     )
     from . import __version__
 
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
@@ -111,8 +113,11 @@ def _build_parser():
             "results.md, results.csv, results.json and PNG plots."
         ),
     )
-    p.add_argument("--dataset", default=_BENCH["dataset"],
-                   help=f"bundled dataset name (default {_BENCH['dataset']})")
+    p.add_argument(
+        "--dataset",
+        default=_BENCH["dataset"],
+        help=f"bundled dataset name (default {_BENCH['dataset']})",
+    )
     p.add_argument(
         "--available",
         type=_float_list,
@@ -134,9 +139,15 @@ def _build_parser():
         help="comma-separated strategies among available_only, uniform, skll, "
         "skll_no_generation, full (default: all)",
     )
-    p.add_argument("--seeds", type=_positive_int, default=_BENCH["seeds"],
-                   help=f"number of seeds (default {_BENCH['seeds']})")
-    p.add_argument("--out", type=Path, default=Path("skll-benchmark"), help="output folder")
+    p.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=_BENCH["seeds"],
+        help=f"number of seeds (default {_BENCH['seeds']})",
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("skll-benchmark"), help="output folder"
+    )
     p.add_argument("--n-jobs", type=int, default=None, help="parallel runs (joblib)")
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
     p.add_argument(
@@ -164,8 +175,12 @@ def _build_parser():
 def _add_data_args(p):
     g = p.add_argument_group("data (a bundled dataset, or a table of your own)")
     src = g.add_mutually_exclusive_group(required=True)
-    src.add_argument("--dataset", help="bundled dataset name (see 'sklearn-skll datasets')")
-    src.add_argument("--table", type=Path, help="CSV or Parquet file, one row per sample")
+    src.add_argument(
+        "--dataset", help="bundled dataset name (see 'sklearn-skll datasets')"
+    )
+    src.add_argument(
+        "--table", type=Path, help="CSV or Parquet file, one row per sample"
+    )
     g.add_argument(
         "--modality",
         action="append",
@@ -201,25 +216,45 @@ def _add_data_args(p):
 
 def _add_selector_args(p):
     g = p.add_argument_group("scoring")
-    g.add_argument("--engine", choices=("retrain", "masked"), default="retrain",
-                   help="retrain one model per subset (the paper) or one masked model")
-    g.add_argument("--estimator", choices=_ESTIMATORS, default="logreg",
-                   help="subset model: logistic regression, gradient boosting, or the "
-                   "multimodal net")
+    g.add_argument(
+        "--engine",
+        choices=("retrain", "masked"),
+        default="retrain",
+        help="retrain one model per subset (the paper) or one masked model",
+    )
+    g.add_argument(
+        "--estimator",
+        choices=_ESTIMATORS,
+        default="logreg",
+        help="subset model: logistic regression, gradient boosting, or the "
+        "multimodal net",
+    )
     g.add_argument("--scoring", default="accuracy", help="any scikit-learn scorer name")
     g.add_argument("--cv", type=_positive_int, default=5, help="cross-validation folds")
-    g.add_argument("--bootstrap", type=_bootstrap, default="auto",
-                   help="bootstrap resamples of the held-out rows for 95 %% intervals "
-                   "(0: none; default auto: "
-                   f"{_AUTO_BOOTSTRAP['accuracy']} for accuracy, "
-                   "which rescores all resamples in one product, "
-                   f"{_AUTO_BOOTSTRAP['other']} for other scorers, which rescore "
-                   "each resample: about 2 ms per resample, subset and fold)")
-    g.add_argument("--max-samples", type=_positive_int, default=None,
-                   help="subsample this many rows first")
+    g.add_argument(
+        "--bootstrap",
+        type=_bootstrap,
+        default="auto",
+        help="bootstrap resamples of the held-out rows for 95 %% intervals "
+        "(0: none; default auto: "
+        f"{_AUTO_BOOTSTRAP['accuracy']} for accuracy, "
+        "which rescores all resamples in one product, "
+        f"{_AUTO_BOOTSTRAP['other']} for other scorers, which rescore "
+        "each resample: about 2 ms per resample, subset and fold)",
+    )
+    g.add_argument(
+        "--max-samples",
+        type=_positive_int,
+        default=None,
+        help="subsample this many rows first",
+    )
     g.add_argument("--n-jobs", type=int, default=None, help="parallel subset jobs")
-    g.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
-                   help="device for --estimator net")
+    g.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        default="cpu",
+        help="device for --estimator net",
+    )
     g.add_argument("--seed", type=int, default=0, help="random seed")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -390,33 +425,40 @@ def _data_head(bunch, what, selectors):
         missingness = missingness_table(pd.DataFrame(observed, columns=list(resolved)))
     classes, counts = np.unique(np.asarray(bunch.target), return_counts=True)
     names = bunch.get("target_names")
-    labels = [str(names[c]) if names is not None and len(names) else str(c)
-              for c in classes]
+    labels = [
+        str(names[c]) if names is not None and len(names) else str(c) for c in classes
+    ]
     lines = [
         f"Data: {what}, {len(bunch.target)} rows, {len(bunch.modalities)} modalities, "
         "classes " + ", ".join(f"{k} {n}" for k, n in zip(labels, counts))
     ]
     n_dropped = bunch.get("n_dropped", 0)
     if n_dropped:
-        lines.append(f"  dropped {n_dropped} row(s) with an empty target "
-                     "(--missing-target drop)")
+        lines.append(
+            f"  dropped {n_dropped} row(s) with an empty target (--missing-target drop)"
+        )
     encoded = bunch.get("encoded")
-    for r in ([] if encoded is None else encoded.itertuples()):
-        lines.append(f"  one-hot encoded `{r.column}` ({r.modality}) into "
-                     f"{r.n_levels} columns: {', '.join(map(str, r.levels))} "
-                     "(--categorical onehot)")
+    for r in [] if encoded is None else encoded.itertuples():
+        lines.append(
+            f"  one-hot encoded `{r.column}` ({r.modality}) into "
+            f"{r.n_levels} columns: {', '.join(map(str, r.levels))} "
+            "(--categorical onehot)"
+        )
     imputed = bunch.get("imputed")
     if imputed is not None and len(imputed):
         for modality, group in imputed.groupby("modality", sort=False):
-            filled = ", ".join(f"{r.column}: {r.n_cells} with its {r.rule} "
-                               f"{_fmt(r.value, '.4g')}" for r in group.itertuples())
+            filled = ", ".join(
+                f"{r.column}: {r.n_cells} with its {r.rule} {_fmt(r.value, '.4g')}"
+                for r in group.itertuples()
+            )
             n_cells = int(group["n_cells"].sum())
-            lines.append(f"  imputed {n_cells} cell(s) of {modality} in {len(group)} "
-                         f"column(s): {filled} (--partial-cells impute)")
+            lines.append(
+                f"  imputed {n_cells} cell(s) of {modality} in {len(group)} "
+                f"column(s): {filled} (--partial-cells impute)"
+            )
     table = missingness.copy()
     table.insert(0, "columns", [len(bunch.modalities[m]) for m in table.index])
-    title = ("Rows per modality (missing: all its cells empty; partial: some, "
-             "as read):")
+    title = "Rows per modality (missing: all its cells empty; partial: some, as read):"
     lines += ["", title, "", _render_table(table, floatfmt=".1f"), ""]
     return "\n".join(lines)
 
@@ -476,9 +518,11 @@ def _summarize_warnings(caught, utilities=None):
         if issubclass(category, CooperationWarning):
             if first.startswith("C(S)") and utilities is not None:
                 undefined = int(utilities["cooperation"].isna().sum())
-                first = (f"C(S) is undefined (NaN) for {undefined} of {len(utilities)} "
-                         "modality subsets: they do no better than the constant "
-                         "predictor (nan in the `cooperation` column).")
+                first = (
+                    f"C(S) is undefined (NaN) for {undefined} of {len(utilities)} "
+                    "modality subsets: they do no better than the constant "
+                    "predictor (nan in the `cooperation` column)."
+                )
             print(f"note: {first}", file=sys.stderr)
             continue
         times = f" ({len(items)} times; shown once)" if len(items) > 1 else ""
@@ -491,9 +535,11 @@ def _interval_line(selector):
     if "utility_ci_low" not in table.columns:
         return "No intervals (--bootstrap 0)."
     width = (table["utility_ci_high"] - table["utility_ci_low"]).median()
-    return (f"Intervals: 95 % paired bootstrap over the held-out rows, "
-            f"{selector.n_bootstrap} resamples; median utility interval width "
-            f"{width:.3f} ({100 * width:.1f} points of {selector.scoring}).")
+    return (
+        f"Intervals: 95 % paired bootstrap over the held-out rows, "
+        f"{selector.n_bootstrap} resamples; median utility interval width "
+        f"{width:.3f} ({100 * width:.1f} points of {selector.scoring})."
+    )
 
 
 # ---------------------------------------------------------------- commands
@@ -504,8 +550,11 @@ def _why_selected(selector):
     import math
 
     lines = []
-    by = {"cooperation": "the highest C(S)", "utility": "the highest utility",
-          "greedy": "Algorithm 1"}[selector.selection]
+    by = {
+        "cooperation": "the highest C(S)",
+        "utility": "the highest utility",
+        "greedy": "Algorithm 1",
+    }[selector.selection]
     conf = selector.selection_confidence_
     text = f"  chosen by {by}"
     if not math.isnan(conf):
@@ -515,13 +564,17 @@ def _why_selected(selector):
     if shapley.notna().any():
         best = shapley.idxmax()
         if best not in selector.selected_modalities_:
-            lines.append(f"  it leaves out `{best}`, the modality with the highest "
-                         f"Shapley value: {by} rewards cooperation, not accuracy"
-                         if selector.selection == "cooperation" else
-                         f"  it leaves out `{best}`, the modality with the highest "
-                         "Shapley value")
-    lines.append(f"Key subset for new rows (key={selector.key!r}): "
-                 f"{', '.join(selector.key_subset_)}")
+            lines.append(
+                f"  it leaves out `{best}`, the modality with the highest "
+                f"Shapley value: {by} rewards cooperation, not accuracy"
+                if selector.selection == "cooperation"
+                else f"  it leaves out `{best}`, the modality with the highest "
+                "Shapley value"
+            )
+    lines.append(
+        f"Key subset for new rows (key={selector.key!r}): "
+        f"{', '.join(selector.key_subset_)}"
+    )
     lines.extend(f"  note: {n}" for n in selector.key_notes_)
     return "\n".join(lines)
 
@@ -539,17 +592,30 @@ def _cmd_datasets(args):
 
 def _subset_table(selector):
     table = selector.utilities_
-    keep = [c for c in ("modalities", "size", "score", "utility", "utility_ci_low",
-                        "utility_ci_high", "cooperation", "cooperation_std", "rank")
-            if c in table.columns]
+    keep = [
+        c
+        for c in (
+            "modalities",
+            "size",
+            "score",
+            "utility",
+            "utility_ci_low",
+            "utility_ci_high",
+            "cooperation",
+            "cooperation_std",
+            "rank",
+        )
+        if c in table.columns
+    ]
     return table[keep].sort_values(["size", "rank"]).reset_index(drop=True)
 
 
 def _shapley_table(selector):
     import pandas as pd
 
-    frame = pd.DataFrame({"shapley": selector.shapley_values_,
-                          "scaled": selector.scaled_shapley_values_})
+    frame = pd.DataFrame(
+        {"shapley": selector.shapley_values_, "scaled": selector.scaled_shapley_values_}
+    )
     if selector.shapley_ci_ is not None:
         frame["std"] = selector.shapley_std_
         frame["ci_low"] = selector.shapley_ci_["low"]
@@ -564,9 +630,11 @@ def _cmd_select(args):
     start = time.perf_counter()
     selector = _fit_selector(args, X, y, modalities)
     elapsed = time.perf_counter() - start
-    print(f"Modality subsets of {what} ({len(y)} rows, engine={args.engine}, "
-          f"estimator={args.estimator}, scoring={args.scoring}, "
-          f"baseline={selector.baseline_score_:.4f}):\n")
+    print(
+        f"Modality subsets of {what} ({len(y)} rows, engine={args.engine}, "
+        f"estimator={args.estimator}, scoring={args.scoring}, "
+        f"baseline={selector.baseline_score_:.4f}):\n"
+    )
     print(_render_table(_subset_table(selector), floatfmt=".4f"))
     print("\nShapley values per modality:\n")
     print(_render_table(_shapley_table(selector), floatfmt=".4f"))
@@ -662,12 +730,16 @@ def _cmd_benchmark(args):
         verbose=0 if args.quiet else 1,
     )
     written = result.save(args.out)
-    print(f"\nSK-LL protocol on {args.dataset!r}: {len(result.runs)} runs in "
-          f"{result.wall_time:.0f} s, {result.n_seeds} seeds, classifier "
-          f"{args.classifier}\n")
+    print(
+        f"\nSK-LL protocol on {args.dataset!r}: {len(result.runs)} runs in "
+        f"{result.wall_time:.0f} s, {result.n_seeds} seeds, classifier "
+        f"{args.classifier}\n"
+    )
     if result.paired is not None:
-        print(f"Paired differences to {result.reference} (95 % CI over "
-              f"{result.n_seeds} seeds):")
+        print(
+            f"Paired differences to {result.reference} (95 % CI over "
+            f"{result.n_seeds} seeds):"
+        )
         for (avail, budget, _), text in result.verdicts().items():
             print(f"  available {100 * avail:g} %, budget {100 * budget:g} %: {text}")
     if result.stakes is not None:
@@ -677,9 +749,11 @@ def _cmd_benchmark(args):
     print("\nTest accuracy (%), mean \u00b1 std over seeds:\n")
     print(_render_table(result.summary_wide()))
     if result.n_undefined_notes:
-        print(f"\nnote: in {result.n_undefined_notes} selector fits some subsets did "
-              "no better than the constant predictor, so their C(S) is undefined "
-              "(NaN); small available sets make the key subset uncertain.")
+        print(
+            f"\nnote: in {result.n_undefined_notes} selector fits some subsets did "
+            "no better than the constant predictor, so their C(S) is undefined "
+            "(NaN); small available sets make the key subset uncertain."
+        )
     print("\nWrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -695,8 +769,11 @@ def _render_table(frame, floatfmt=".3f"):
     else:
         import pandas as pd
 
-        frame = frame.reset_index() if frame.index.name or not isinstance(
-            frame.index, pd.RangeIndex) else frame
+        frame = (
+            frame.reset_index()
+            if frame.index.name or not isinstance(frame.index, pd.RangeIndex)
+            else frame
+        )
         columns, rows = list(frame.columns), frame.itertuples(index=False)
     cells = [[str(c) for c in columns]]
     for row in rows:
@@ -704,8 +781,12 @@ def _render_table(frame, floatfmt=".3f"):
     widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
     lines = []
     for i, r in enumerate(cells):
-        lines.append("  ".join(c.rjust(w) if i and _numeric(c) else c.ljust(w)
-                               for c, w in zip(r, widths)).rstrip())
+        lines.append(
+            "  ".join(
+                c.rjust(w) if i and _numeric(c) else c.ljust(w)
+                for c, w in zip(r, widths)
+            ).rstrip()
+        )
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -232,8 +232,10 @@ def _explain(model, masker, algorithm, rows, seeds, max_evals, names):
         "response": [
             StrOptions({"auto", "predict_proba", "decision_function", "predict"})
         ],
-        "max_evals": [Interval(numbers.Integral, 1, None, closed="left"),
-                      StrOptions({"auto"})],
+        "max_evals": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "random_state": ["random_state"],
         "n_jobs": [numbers.Integral, None],
     },
@@ -441,8 +443,9 @@ def modality_shap_values(
         seeds = rng.randint(SEED_MAX, size=X.shape[0]).tolist()
 
     names = list(modalities_)
-    chunks = [c for c in np.array_split(np.arange(X.shape[0]), _n_chunks(n_jobs, X))
-              if c.size]
+    chunks = [
+        c for c in np.array_split(np.arange(X.shape[0]), _n_chunks(n_jobs, X)) if c.size
+    ]
     results = Parallel(n_jobs=n_jobs)(
         delayed(_explain_rows)(
             model, masker, method, X[c], [seeds[i] for i in c], max_evals, names
@@ -544,8 +547,10 @@ def _check_background(bg, bg_columns, X, columns):
             f"`background` must have the same {X.shape[1]} columns as `X`. Got "
             f"{bg.shape[1]} columns instead."
         )
-    if columns is not None and bg_columns is not None and not bg_columns.equals(
-        columns
+    if (
+        columns is not None
+        and bg_columns is not None
+        and not bg_columns.equals(columns)
     ):
         raise ValueError(
             "`background` must have the same column names, in the same order, "
@@ -574,4 +579,3 @@ def _check_accepts_nan(model, masker, x):
 
 def _n_chunks(n_jobs, X):
     return min(X.shape[0], max(1, effective_n_jobs(n_jobs)))
-

@@ -217,8 +217,7 @@ def _permutation_shapley(u, n_permutations, random_state):
         n_permutations = max(100, 20 * n)
     if not isinstance(n_permutations, numbers.Integral) or n_permutations < 1:
         raise ValueError(
-            "`n_permutations` must be a positive int. Got "
-            f"{n_permutations!r} instead."
+            f"`n_permutations` must be a positive int. Got {n_permutations!r} instead."
         )
     rng = check_random_state(random_state)
     contributions = np.empty((n_permutations, n))

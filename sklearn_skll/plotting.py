@@ -82,17 +82,27 @@ def plot_shapley(selector_or_values, ax=None, *, scaled=False, points=False):
     ax = _axes(ax)
     x = np.arange(len(values))
     colors = ["tab:blue" if v >= 0 else "tab:red" for v in np.nan_to_num(values)]
-    ax.bar(x, values.to_numpy(), yerr=err, color=colors, capsize=4,
-           label="bootstrap 95 % CI" if err is not None else None)
+    ax.bar(
+        x,
+        values.to_numpy(),
+        yerr=err,
+        color=colors,
+        capsize=4,
+        label="bootstrap 95 % CI" if err is not None else None,
+    )
     ax.set_xticks(x, [str(i) for i in values.index])
     ax.axhline(0, color="black", linewidth=0.8)
     if scaled:
         ax.set_ylabel("scaled Shapley value\n(share of the full utility)")
     else:
-        ax.set_ylabel(f"Shapley value{' (points)' if unit != 1 else ''}\n"
-                      f"({metric} over the constant predictor)")
-    ax.set_title("Modality contributions"
-                 + (" (error bars: bootstrap 95 % CI)" if err is not None else ""))
+        ax.set_ylabel(
+            f"Shapley value{' (points)' if unit != 1 else ''}\n"
+            f"({metric} over the constant predictor)"
+        )
+    ax.set_title(
+        "Modality contributions"
+        + (" (error bars: bootstrap 95 % CI)" if err is not None else "")
+    )
     return ax
 
 
@@ -147,8 +157,11 @@ def plot_subsets(selector, ax=None, *, by="utility", top=None):
     )
     ax.set_yticks(y, df["subset"].tolist())
     ax.axvline(0, color="black", linewidth=0.8)
-    label = (f"utility f_u(S)\n({_metric_name(selector)} over the constant "
-             "predictor)" if by == "utility" else "cooperation C(S)")
+    label = (
+        f"utility f_u(S)\n({_metric_name(selector)} over the constant predictor)"
+        if by == "utility"
+        else "cooperation C(S)"
+    )
     ax.set_xlabel(label + (f"\nbars: {err_kind}" if err is not None else ""))
     ax.set_title("Modality subsets (selected in orange)")
     return ax
@@ -183,7 +196,12 @@ def plot_interactions(selector_or_matrix, ax=None):
                 # White on the dark ends of the colour map, black elsewhere.
                 dark = abs(values[i, j]) > 0.6 * bound
                 ax.text(
-                    j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8,
+                    j,
+                    i,
+                    f"{values[i, j]:.3f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
                     color="white" if dark else "black",
                 )
     ax.figure.colorbar(image, ax=ax, label="interaction (>0 synergy)")
@@ -209,8 +227,12 @@ def plot_greedy_path(selector_or_path, ax=None):
     ax.plot(path["step"], path["utility"], marker="o")
     for step, util, mod in zip(path["step"], path["utility"], path["modality"]):
         ax.annotate(
-            f"+{mod}", (step, util), textcoords="offset points", xytext=(0, 7),
-            ha="center", fontsize=8,
+            f"+{mod}",
+            (step, util),
+            textcoords="offset points",
+            xytext=(0, 7),
+            ha="center",
+            fontsize=8,
         )
     steps = list(path["step"])
     ax.set_xticks(steps)
@@ -240,8 +262,11 @@ def _mean_ci(values, confidence=0.95):
     values = values[np.isfinite(values)]
     if values.size < 2:
         return (values.mean() if values.size else np.nan), 0.0
-    half = stats.t.ppf(0.5 + confidence / 2, values.size - 1) * values.std(
-        ddof=1) / np.sqrt(values.size)
+    half = (
+        stats.t.ppf(0.5 + confidence / 2, values.size - 1)
+        * values.std(ddof=1)
+        / np.sqrt(values.size)
+    )
     return values.mean(), half
 
 
@@ -284,13 +309,22 @@ def plot_protocol(runs, ax=None, *, metric="accuracy", budget=None):
     n_seeds = sub["seed"].nunique()
     for k, strategy in enumerate(strategies):
         group = sub[sub["strategy"] == strategy]
-        stats = [_mean_ci(group.loc[np.isclose(group["available"], a), metric])
-                 for a in avail]
+        stats = [
+            _mean_ci(group.loc[np.isclose(group["available"], a), metric])
+            for a in avail
+        ]
         x = 100 * avail + (k - (len(strategies) - 1) / 2) * width
         color, marker = _style(strategy)
-        ax.errorbar(x, [100 * m for m, _ in stats], yerr=[100 * h for _, h in stats],
-                    marker=marker, color=color, label=strategy, capsize=3,
-                    linestyle="none")
+        ax.errorbar(
+            x,
+            [100 * m for m, _ in stats],
+            yerr=[100 * h for _, h in stats],
+            marker=marker,
+            color=color,
+            label=strategy,
+            capsize=3,
+            linestyle="none",
+        )
     ax.set_xticks(100 * avail, [f"{100 * a:g}" for a in avail])
     _clip_percent(ax)
     ax.set_xlabel("available complete data (% of training rows)")
@@ -340,17 +374,30 @@ def plot_paired_differences(paired, ax=None, *, reference="uniform"):
         high = 100 * sub["diff_ci_high"].to_numpy(dtype=float)
         err = np.vstack([np.nan_to_num(mean - low), np.nan_to_num(high - mean)])
         color, marker = _style(strategy)
-        ax.errorbar(mean, y, xerr=err, marker=marker, color=color, capsize=3,
-                    linestyle="none", label=strategy)
+        ax.errorbar(
+            mean,
+            y,
+            xerr=err,
+            marker=marker,
+            color=color,
+            capsize=3,
+            linestyle="none",
+            label=strategy,
+        )
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(y0, [f"available {100 * a:g} %\nbudget {100 * b:g} %"
-                       for a, b in cells], fontsize=8)
+    ax.set_yticks(
+        y0,
+        [f"available {100 * a:g} %\nbudget {100 * b:g} %" for a, b in cells],
+        fontsize=8,
+    )
     for y in y0[:-1]:
         ax.axhline(y - 0.5, color="0.85", linewidth=0.6)
     ax.set_ylim(-0.6, len(cells) - 0.4)
     n_seeds = int(table["n_seeds"].max()) if len(table) else 0
-    ax.set_xlabel(f"accuracy minus {reference}'s, same seed (points)\n"
-                  f"mean and 95 % CI over {n_seeds} seeds; right of 0: better")
+    ax.set_xlabel(
+        f"accuracy minus {reference}'s, same seed (points)\n"
+        f"mean and 95 % CI over {n_seeds} seeds; right of 0: better"
+    )
     ax.set_title(f"Paired differences to {reference}")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
@@ -382,22 +429,35 @@ def plot_learning_curve(curve, ax=None, *, runs=None):
     sizes = np.sort(curve["n_rows"].unique())
     stats = [_mean_ci(curve.loc[curve["n_rows"] == n, "accuracy"]) for n in sizes]
     mean = np.array([100 * m for m, _ in stats])
-    ax.errorbar(sizes, mean, yerr=[100 * h for _, h in stats], marker="o",
-                color="black", capsize=3, linestyle="none",
-                label="measured on the available rows")
+    ax.errorbar(
+        sizes,
+        mean,
+        yerr=[100 * h for _, h in stats],
+        marker="o",
+        color="black",
+        capsize=3,
+        linestyle="none",
+        label="measured on the available rows",
+    )
     if sizes.size >= 2:
         slope, intercept = np.polyfit(np.log(curve["n_rows"]), curve["accuracy"], 1)
         top = sizes.max()
         if runs is not None:
             top = max(top, runs["n_train"].max())
         grid = np.geomspace(sizes.min(), sizes.max(), 50)
-        ax.plot(grid, 100 * (intercept + slope * np.log(grid)), color="black",
-                linewidth=1)
+        ax.plot(
+            grid, 100 * (intercept + slope * np.log(grid)), color="black", linewidth=1
+        )
         if top > sizes.max():
             ext = np.geomspace(sizes.max(), top, 30)
-            ax.plot(ext, 100 * (intercept + slope * np.log(ext)), color="black",
-                    linewidth=1, linestyle="--", label="fit a + b log(rows), "
-                    "extrapolated")
+            ax.plot(
+                ext,
+                100 * (intercept + slope * np.log(ext)),
+                color="black",
+                linewidth=1,
+                linestyle="--",
+                label="fit a + b log(rows), extrapolated",
+            )
         if runs is not None:
             # What the protocol measured: each strategy's mean accuracy at the
             # rows it ended with (SK-LL's rows lack measured modalities, so
@@ -408,25 +468,38 @@ def plot_learning_curve(curve, ax=None, *, runs=None):
                 rows = smallest[smallest["strategy"] == strategy]
                 if rows.empty:
                     continue
-                stats = rows.groupby("budget").agg(n=("n_train", "mean"),
-                                                   acc=("accuracy", "mean"))
+                stats = rows.groupby("budget").agg(
+                    n=("n_train", "mean"), acc=("accuracy", "mean")
+                )
                 color, marker = _style(strategy)
-                ax.plot(stats["n"], 100 * stats["acc"], marker=marker, color=color,
-                        linestyle="none", markersize=8, markerfacecolor="none",
-                        markeredgewidth=1.8,
-                        label=f"{strategy}: measured, at its rows")
+                ax.plot(
+                    stats["n"],
+                    100 * stats["acc"],
+                    marker=marker,
+                    color=color,
+                    linestyle="none",
+                    markersize=8,
+                    markerfacecolor="none",
+                    markeredgewidth=1.8,
+                    label=f"{strategy}: measured, at its rows",
+                )
     n_seeds = curve["seed"].nunique()
     ax.set_xscale("log")
     low, high = ax.get_xlim()
-    ticks = [t for t in (2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
-             if low <= t <= high]
+    ticks = [
+        t
+        for t in (2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+        if low <= t <= high
+    ]
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.minorticks_off()
     _clip_percent(ax)
     ax.set_xlabel("training rows (log scale)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"Learning curve on the available rows: mean, 95 % CI over "
-                 f"{n_seeds} seeds", fontsize=10)
+    ax.set_title(
+        f"Learning curve on the available rows: mean, 95 % CI over {n_seeds} seeds",
+        fontsize=10,
+    )
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
 
@@ -459,25 +532,43 @@ def plot_budget_curve(runs, ax=None, *, metric="accuracy", available=None):
     width = 0.25 * step / max(len(strategies), 1)
     for k, strategy in enumerate(strategies):
         group = sub[sub["strategy"] == strategy]
-        stats = [_mean_ci(group.loc[np.isclose(group["budget"], b), metric])
-                 for b in budgets]
+        stats = [
+            _mean_ci(group.loc[np.isclose(group["budget"], b), metric]) for b in budgets
+        ]
         x = 100 * budgets + (k - (len(strategies) - 1) / 2) * width
         color, marker = _style(strategy)
-        ax.errorbar(x, [100 * m for m, _ in stats], yerr=[100 * h for _, h in stats],
-                    marker=marker, color=color, label=strategy, capsize=3)
+        ax.errorbar(
+            x,
+            [100 * m for m, _ in stats],
+            yerr=[100 * h for _, h in stats],
+            marker=marker,
+            color=color,
+            label=strategy,
+            capsize=3,
+        )
     ax.set_xticks(100 * budgets, [f"{100 * b:g}" for b in budgets])
     _clip_percent(ax)
     ax.set_xlabel("budget (% of training rows)")
     ax.set_ylabel(f"test {metric} (%)")
-    ax.set_title(f"Accuracy vs budget at {100 * available:g} % available\n"
-                 f"mean, 95 % CI over {sub['seed'].nunique()} seeds (unpaired; "
-                 "compare strategies in the paired plot)", fontsize=10)
+    ax.set_title(
+        f"Accuracy vs budget at {100 * available:g} % available\n"
+        f"mean, 95 % CI over {sub['seed'].nunique()} seeds (unpaired; "
+        "compare strategies in the paired plot)",
+        fontsize=10,
+    )
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
 
 
-def plot_benchmark(runs, out, *, selector=None, metric="accuracy",
-                   learning_curve=None, reference="uniform"):
+def plot_benchmark(
+    runs,
+    out,
+    *,
+    selector=None,
+    metric="accuracy",
+    learning_curve=None,
+    reference="uniform",
+):
     """Write the benchmark's PNG plots to the folder ``out``.
 
     One figure per question: ``paired_differences.png`` (does a strategy
@@ -520,8 +611,11 @@ def plot_benchmark(runs, out, *, selector=None, metric="accuracy",
         plt.close(fig)
         written.append(path)
 
-    if reference is not None and reference in set(runs["strategy"]) and \
-            runs["strategy"].nunique() > 1:
+    if (
+        reference is not None
+        and reference in set(runs["strategy"])
+        and runs["strategy"].nunique() > 1
+    ):
         paired = summarize(runs, metric, reference=reference)
         n_cells = len(paired.reset_index()[["available", "budget"]].drop_duplicates())
         n_strat = paired.index.get_level_values("strategy").nunique()

@@ -35,11 +35,16 @@ def clinical_csv(tmp_path):
 
 def _table_args(path):
     return [
-        "--table", str(path),
-        "--modality", "mri=re:^mri_",
-        "--modality", "pet=pet_amyloid",
-        "--modality", "demo=age,sex_male",
-        "--target", "diagnosis",
+        "--table",
+        str(path),
+        "--modality",
+        "mri=re:^mri_",
+        "--modality",
+        "pet=pet_amyloid",
+        "--modality",
+        "demo=age,sex_male",
+        "--target",
+        "diagnosis",
     ]
 
 
@@ -61,8 +66,19 @@ def test_datasets_json_is_parseable(capsys):
 
 def test_select_on_a_user_table(clinical_csv, tmp_path, capsys):
     out_dir = tmp_path / "plots"
-    code = main(["select", *_table_args(clinical_csv), "--cv", "3",
-                 "--bootstrap", "20", "--quiet", "--out", str(out_dir)])
+    code = main(
+        [
+            "select",
+            *_table_args(clinical_csv),
+            "--cv",
+            "3",
+            "--bootstrap",
+            "20",
+            "--quiet",
+            "--out",
+            str(out_dir),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "utility" in out and "cooperation" in out
@@ -72,15 +88,34 @@ def test_select_on_a_user_table(clinical_csv, tmp_path, capsys):
     assert "chosen by the highest C(S); best in" in out
     assert "Key subset for new rows (key='gain_per_cost')" in out
     assert "% of the full utility" in out
-    for name in ("shapley.png", "subsets.png", "interactions.png", "greedy.png",
-                 "subsets.csv"):
+    for name in (
+        "shapley.png",
+        "subsets.png",
+        "interactions.png",
+        "greedy.png",
+        "subsets.csv",
+    ):
         assert (out_dir / name).stat().st_size > 0
 
 
 def test_plan_with_costs_on_a_user_table(clinical_csv, capsys):
-    code = main(["plan", *_table_args(clinical_csv), "--cv", "3", "--bootstrap",
-                 "0", "--quiet", "--budget", "0.3", "--cost", "pet=4",
-                 "--cost", "mri=2"])
+    code = main(
+        [
+            "plan",
+            *_table_args(clinical_csv),
+            "--cv",
+            "3",
+            "--bootstrap",
+            "0",
+            "--quiet",
+            "--budget",
+            "0.3",
+            "--cost",
+            "pet=4",
+            "--cost",
+            "mri=2",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "uniform" in out and "skll" in out
@@ -89,17 +124,45 @@ def test_plan_with_costs_on_a_user_table(clinical_csv, capsys):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--modality", "mri=mri_nope", "--modality", "pet=pet_amyloid",
-          "--target", "diagnosis"], "mri_nope"),
-        (["--modality", "mri=re:^mri_", "--modality", "pet=pet_amyloid",
-          "--target", "outcome"], "outcome"),
-        (["--modality", "mri=re:^zzz", "--modality", "pet=pet_amyloid",
-          "--target", "diagnosis"], "mri"),
+        (
+            [
+                "--modality",
+                "mri=mri_nope",
+                "--modality",
+                "pet=pet_amyloid",
+                "--target",
+                "diagnosis",
+            ],
+            "mri_nope",
+        ),
+        (
+            [
+                "--modality",
+                "mri=re:^mri_",
+                "--modality",
+                "pet=pet_amyloid",
+                "--target",
+                "outcome",
+            ],
+            "outcome",
+        ),
+        (
+            [
+                "--modality",
+                "mri=re:^zzz",
+                "--modality",
+                "pet=pet_amyloid",
+                "--target",
+                "diagnosis",
+            ],
+            "mri",
+        ),
         (["--modality", "mri", "--target", "diagnosis"], "NAME=VALUE"),
     ],
 )
-def test_user_errors_are_one_line_with_exit_code_2(clinical_csv, capsys, extra,
-                                                   message):
+def test_user_errors_are_one_line_with_exit_code_2(
+    clinical_csv, capsys, extra, message
+):
     code = main(["select", "--table", str(clinical_csv), *extra, "--quiet"])
     assert code == 2
     err = capsys.readouterr().err
@@ -109,16 +172,37 @@ def test_user_errors_are_one_line_with_exit_code_2(clinical_csv, capsys, extra,
 
 
 def test_missing_file_and_unknown_dataset(tmp_path, capsys):
-    assert main(["select", "--table", str(tmp_path / "nope.csv"), "--modality",
-                 "a=x", "--target", "y"]) == 2
+    assert (
+        main(
+            [
+                "select",
+                "--table",
+                str(tmp_path / "nope.csv"),
+                "--modality",
+                "a=x",
+                "--target",
+                "y",
+            ]
+        )
+        == 2
+    )
     assert "not found" in capsys.readouterr().err
     assert main(["select", "--dataset", "no_such_data"]) == 2
     assert "no_such_data" in capsys.readouterr().err
 
 
 def test_unknown_cost_modality_is_a_user_error(clinical_csv, capsys):
-    code = main(["plan", *_table_args(clinical_csv), "--budget", "0.1",
-                 "--cost", "ct=3", "--quiet"])
+    code = main(
+        [
+            "plan",
+            *_table_args(clinical_csv),
+            "--budget",
+            "0.1",
+            "--cost",
+            "ct=3",
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert "ct" in capsys.readouterr().err
 
@@ -133,27 +217,55 @@ def test_bad_numbers_are_rejected_by_the_parser(capsys):
 def test_console_script_help_reads_well():
     out = subprocess.run(
         [sys.executable, "-m", "sklearn_skll", "--help"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     for command in ("datasets", "select", "plan", "benchmark"):
         assert command in out
 
 
 def test_select_with_the_masked_engine(clinical_csv, capsys):
-    code = main(["select", *_table_args(clinical_csv), "--engine", "masked",
-                 "--cv", "3", "--bootstrap", "0", "--quiet"])
+    code = main(
+        [
+            "select",
+            *_table_args(clinical_csv),
+            "--engine",
+            "masked",
+            "--cv",
+            "3",
+            "--bootstrap",
+            "0",
+            "--quiet",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "engine=masked" in out
     # One row per non-empty subset of the three modalities.
-    assert sum(line.startswith(("mri", "pet", "demo")) for line in out.splitlines()) >= 7
+    assert (
+        sum(line.startswith(("mri", "pet", "demo")) for line in out.splitlines()) >= 7
+    )
 
 
 def test_benchmark_writes_tables_and_plots(tmp_path, capsys):
     out_dir = tmp_path / "bench"
-    code = main(["benchmark", "--seeds", "2", "--available", "0.3", "--budget", "0.1",
-                 "--strategies", "available_only,uniform,skll", "--out",
-                 str(out_dir), "--quiet"])
+    code = main(
+        [
+            "benchmark",
+            "--seeds",
+            "2",
+            "--available",
+            "0.3",
+            "--budget",
+            "0.1",
+            "--strategies",
+            "available_only,uniform,skll",
+            "--out",
+            str(out_dir),
+            "--quiet",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "available_only" in out and "skll" in out and "±" in out
@@ -169,8 +281,12 @@ def test_benchmark_writes_tables_and_plots(tmp_path, capsys):
     meta = json.loads((out_dir / "results.json").read_text())
     assert meta["seeds"] == 2 and len(meta["runs"]) == 6
     assert set(meta["shapley_values"]) == {"proteins", "csf", "apoe", "demographics"}
-    for name in ("results.md", "paired_differences.png", "learning_curve.png",
-                 "shapley.png"):
+    for name in (
+        "results.md",
+        "paired_differences.png",
+        "learning_curve.png",
+        "shapley.png",
+    ):
         assert (out_dir / name).stat().st_size > 0
     # One budget: no curve over budgets to draw.
     assert not (out_dir / "budget_curve.png").exists()
@@ -180,8 +296,9 @@ def test_benchmark_writes_tables_and_plots(tmp_path, capsys):
 
 
 def test_benchmark_rejects_unknown_strategies(tmp_path, capsys):
-    code = main(["benchmark", "--strategies", "skll,greedy", "--out",
-                 str(tmp_path), "--quiet"])
+    code = main(
+        ["benchmark", "--strategies", "skll,greedy", "--out", str(tmp_path), "--quiet"]
+    )
     assert code == 2
     assert "greedy" in capsys.readouterr().err
 
@@ -189,10 +306,24 @@ def test_benchmark_rejects_unknown_strategies(tmp_path, capsys):
 def test_benchmark_with_a_mean_imputing_logistic_regression(tmp_path, capsys):
     # skll_no_generation leaves the new rows incomplete: the logistic
     # regression must take their NaN blocks (mean imputation inside).
-    code = main(["benchmark", "--seeds", "1", "--available", "0.3", "--budget", "0.1",
-                 "--strategies",
-                 "skll_no_generation", "--classifier", "logreg", "--out",
-                 str(tmp_path), "--quiet"])
+    code = main(
+        [
+            "benchmark",
+            "--seeds",
+            "1",
+            "--available",
+            "0.3",
+            "--budget",
+            "0.1",
+            "--strategies",
+            "skll_no_generation",
+            "--classifier",
+            "logreg",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
     runs = pd.read_csv(tmp_path / "results.csv")
     assert len(runs) == 1 and runs["n_new"].iloc[0] > 0

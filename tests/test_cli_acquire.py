@@ -36,12 +36,24 @@ def cohort_csv(tmp_path):
 
 def _args(path, out, *extra):
     return [
-        "acquire", "--table", str(path),
-        "--modality", "mri=re:^mri_",
-        "--modality", "pet=pet_amyloid,pet_tau",
-        "--modality", "demo=age",
-        "--target", "diagnosis", "--index-col", "patient",
-        "--draws", "5", "--out", str(out), *extra,
+        "acquire",
+        "--table",
+        str(path),
+        "--modality",
+        "mri=re:^mri_",
+        "--modality",
+        "pet=pet_amyloid,pet_tau",
+        "--modality",
+        "demo=age",
+        "--target",
+        "diagnosis",
+        "--index-col",
+        "patient",
+        "--draws",
+        "5",
+        "--out",
+        str(out),
+        *extra,
     ]
 
 
@@ -80,8 +92,9 @@ def test_acquire_ranks_the_incomplete_rows_and_spends_the_budget(
         (["--budget", "3", "--top", "-2"], "--top"),
     ],
 )
-def test_bad_input_is_one_line_with_exit_code_2(cohort_csv, tmp_path, capsys,
-                                                extra, message):
+def test_bad_input_is_one_line_with_exit_code_2(
+    cohort_csv, tmp_path, capsys, extra, message
+):
     assert main(_args(cohort_csv, tmp_path / "x", *extra)) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
@@ -92,8 +105,19 @@ def test_nothing_to_rank_and_unknown_target(tmp_path, capsys):
     frame = pd.DataFrame({"a": [0.0, 1, 2, 3], "b": [1.0, 0, 1, 0], "y": [0, 1, 0, 1]})
     path = tmp_path / "t.csv"
     frame.to_csv(path, index=False)
-    base = ["acquire", "--table", str(path), "--modality", "a=a", "--modality", "b=b",
-            "--budget", "1", "--out", str(tmp_path / "o")]
+    base = [
+        "acquire",
+        "--table",
+        str(path),
+        "--modality",
+        "a=a",
+        "--modality",
+        "b=b",
+        "--budget",
+        "1",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     assert main([*base, "--target", "y"]) == 2
     assert "nothing to rank" in capsys.readouterr().err
     assert main([*base, "--target", "label"]) == 2
@@ -102,8 +126,21 @@ def test_nothing_to_rank_and_unknown_target(tmp_path, capsys):
 
 def test_other_imputers(cohort_csv, tmp_path, capsys):
     out = tmp_path / "it"
-    assert main(_args(cohort_csv, out, "--budget", "3", "--imputer", "iterative",
-                      "--criterion", "expected_loss_reduction")) == 0
+    assert (
+        main(
+            _args(
+                cohort_csv,
+                out,
+                "--budget",
+                "3",
+                "--imputer",
+                "iterative",
+                "--criterion",
+                "expected_loss_reduction",
+            )
+        )
+        == 0
+    )
     assert len(pd.read_csv(out / "chosen.csv")) == 3
 
 

@@ -40,10 +40,14 @@ def make_cohort_csv(path, seed=0):
 
 
 COHORT_ARGS = [
-    "--modality", "mri=re:^mri_",
-    "--modality", "pet=re:^pet_",
-    "--modality", "clinical=age,sex,mmse,education",
-    "--target", "diagnosis",
+    "--modality",
+    "mri=re:^mri_",
+    "--modality",
+    "pet=re:^pet_",
+    "--modality",
+    "clinical=age,sex,mmse,education",
+    "--target",
+    "diagnosis",
 ]
 FAST = ["--cv", "3", "--bootstrap", "20", "--quiet"]
 FLAGS = ["--missing-target", "drop", "--partial-cells", "impute"]
@@ -75,10 +79,14 @@ def test_select_reads_the_cohort_with_the_new_flags(cohort_csv, capsys):
     assert "198 rows, 3 modalities" in head
     assert "dropped 2 row(s) with an empty target" in head
     assert "one-hot encoded `sex` (clinical) into 2 columns: F, M" in head
-    assert ("imputed 1 cell(s) of clinical in 1 column(s): mmse: 1 with its median"
-            in head)
-    rows = {line.split()[0]: line.split() for line in head.splitlines()
-            if line.split() and line.split()[0] in ("mri", "pet", "clinical")}
+    assert (
+        "imputed 1 cell(s) of clinical in 1 column(s): mmse: 1 with its median" in head
+    )
+    rows = {
+        line.split()[0]: line.split()
+        for line in head.splitlines()
+        if line.split() and line.split()[0] in ("mri", "pet", "clinical")
+    }
     # modality, columns, rows_observed, rows_missing, missing_pct, rows_partial
     assert rows["mri"][1:5] == ["5", "198", "0", "0.0"]
     assert rows["clinical"][1:3] == ["5", "198"] and rows["clinical"][5] == "1"
@@ -88,8 +96,20 @@ def test_select_reads_the_cohort_with_the_new_flags(cohort_csv, capsys):
 
 
 def test_plan_reads_the_cohort_with_the_new_flags(cohort_csv, capsys):
-    code = main(["plan", "--table", str(cohort_csv), *COHORT_ARGS, *FLAGS, *FAST,
-                 "--budget", "0.1", "--cost", "pet=5"])
+    code = main(
+        [
+            "plan",
+            "--table",
+            str(cohort_csv),
+            *COHORT_ARGS,
+            *FLAGS,
+            *FAST,
+            "--budget",
+            "0.1",
+            "--cost",
+            "pet=5",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     head = _head(captured.out)
@@ -127,9 +147,20 @@ def test_the_strict_defaults_stop_with_one_line_naming_the_flag(
 )
 def test_bad_flag_values_exit_2_with_one_line(cohort_csv, flag, message):
     result = subprocess.run(
-        [sys.executable, "-m", "sklearn_skll", "select", "--table", str(cohort_csv),
-         *COHORT_ARGS, flag, "maybe"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "sklearn_skll",
+            "select",
+            "--table",
+            str(cohort_csv),
+            *COHORT_ARGS,
+            flag,
+            "maybe",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
@@ -138,8 +169,19 @@ def test_bad_flag_values_exit_2_with_one_line(cohort_csv, flag, message):
 
 
 def test_select_reports_the_bootstrap_and_its_interval_width(cohort_csv, capsys):
-    code = main(["select", "--table", str(cohort_csv), *COHORT_ARGS, *FLAGS,
-                 "--cv", "3", "--bootstrap", "30"])
+    code = main(
+        [
+            "select",
+            "--table",
+            str(cohort_csv),
+            *COHORT_ARGS,
+            *FLAGS,
+            "--cv",
+            "3",
+            "--bootstrap",
+            "30",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0
     assert "95 % paired bootstrap over the held-out rows, 30 resamples" in captured.out
@@ -156,8 +198,11 @@ def test_repeated_warnings_are_printed_once_with_their_count(capsys):
         warnings.simplefilter("always")
         for _ in range(11):
             warnings.warn("lbfgs failed to converge", UserWarning, stacklevel=1)
-        warnings.warn("C(S) is undefined (NaN) for some modality subsets.",
-                      CooperationWarning, stacklevel=1)
+        warnings.warn(
+            "C(S) is undefined (NaN) for some modality subsets.",
+            CooperationWarning,
+            stacklevel=1,
+        )
     utilities = pd.DataFrame({"cooperation": [0.0, np.nan, 0.5, np.nan]})
     _summarize_warnings(caught, utilities)
     err = capsys.readouterr().err.splitlines()

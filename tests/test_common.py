@@ -39,8 +39,9 @@ def _fast_net(**params):
 
 
 def _fast_flow(**params):
-    return FlowImputer(latent_dim=4, n_flows=2, hidden_dim=8, max_epochs=2,
-                       random_state=0, **params)
+    return FlowImputer(
+        latent_dim=4, n_flows=2, hidden_dim=8, max_epochs=2, random_state=0, **params
+    )
 
 
 ESTIMATORS = [
@@ -51,7 +52,9 @@ ESTIMATORS = [
     # With one modality there is no key subset to select: the checks run the
     # `available=None` path, with the real imputer and net.
     BudgetedMultimodalClassifier(
-        modalities=None, imputer=_fast_flow(modalities=None), classifier=_fast_net(),
+        modalities=None,
+        imputer=_fast_flow(modalities=None),
+        classifier=_fast_net(),
         random_state=0,
     ),
 ]

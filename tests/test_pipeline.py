@@ -53,8 +53,12 @@ def alzheimers_hidden():
 def _card(mods, last, drop):
     return Pipeline(
         [
-            ("select", ModalitySelector(_clf(), modalities=mods, cv=2,
-                                        drop_unselected=drop, random_state=0)),
+            (
+                "select",
+                ModalitySelector(
+                    _clf(), modalities=mods, cv=2, drop_unselected=drop, random_state=0
+                ),
+            ),
             ("impute", FlowImputer(modalities=mods, **FLOW)),
             ("clf", last),
         ]
@@ -66,12 +70,16 @@ def _card(mods, last, drop):
 )
 def test_card_pipeline_cross_val_score_on_dataframe(alzheimers_hidden, drop, last):
     X, y, mods = alzheimers_hidden
-    final = (MultimodalNetClassifier(modalities=mods, **NET) if last == "net"
-             else LogisticRegression(max_iter=500))
+    final = (
+        MultimodalNetClassifier(modalities=mods, **NET)
+        if last == "net"
+        else LogisticRegression(max_iter=500)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        scores = cross_val_score(_card(mods, final, drop), X, y, cv=CV,
-                                 error_score="raise")
+        scores = cross_val_score(
+            _card(mods, final, drop), X, y, cv=CV, error_score="raise"
+        )
     assert scores.shape == (3,)
     assert np.all(scores > 0.5)
 
@@ -96,8 +104,9 @@ def test_steps_after_a_dropping_selector_keep_the_present_modalities(
 def test_grid_search_over_subset_size(alzheimers_hidden):
     X, y, mods = alzheimers_hidden
     pipe = _card(mods, LogisticRegression(max_iter=500), True)
-    search = GridSearchCV(pipe, {"select__subset_size": [2, 3]}, cv=CV,
-                          error_score="raise").fit(X, y)
+    search = GridSearchCV(
+        pipe, {"select__subset_size": [2, 3]}, cv=CV, error_score="raise"
+    ).fit(X, y)
     assert search.best_params_["select__subset_size"] in (2, 3)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_["clf"].n_features_in_ == sum(
@@ -115,8 +124,9 @@ def test_card_pipeline_on_arrays():
     with pytest.warns(UserWarning, match="drop_unselected=False"):
         scores = cross_val_score(pipe, X, y, cv=CV, error_score="raise")
     assert np.all(scores > 0.5)
-    search = GridSearchCV(pipe, {"select__subset_size": [1, 2]}, cv=CV,
-                          error_score="raise")
+    search = GridSearchCV(
+        pipe, {"select__subset_size": [1, 2]}, cv=CV, error_score="raise"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         search.fit(X, y)
@@ -148,8 +158,9 @@ def test_selector_without_drop_says_it_changes_nothing(alzheimers_hidden):
 
 def test_modality_absent_rule_keeps_partial_and_missing_columns_errors():
     X = pd.DataFrame(np.arange(12.0).reshape(3, 4), columns=list("abcd"))
-    got = resolve_modalities({"p": ["a", "b"], "q": ["c", "d"], "r": ["e"]}, X,
-                             absent="skip")
+    got = resolve_modalities(
+        {"p": ["a", "b"], "q": ["c", "d"], "r": ["e"]}, X, absent="skip"
+    )
     assert list(got) == ["p", "q"]
     with pytest.raises(ValueError, match="`r`"):
         resolve_modalities({"p": ["a", "b"], "r": ["e"]}, X)
@@ -164,8 +175,11 @@ def test_budget_without_available_warns():
     X = rng.normal(size=(60, 4))
     y = (X[:, 0] > 0).astype(int)
     clf = BudgetedMultimodalClassifier(
-        modalities={"a": [0, 1], "b": [2, 3]}, budget=0.3, strategy="available_only",
-        classifier=LogisticRegression(), random_state=0,
+        modalities={"a": [0, 1], "b": [2, 3]},
+        budget=0.3,
+        strategy="available_only",
+        classifier=LogisticRegression(),
+        random_state=0,
     )
     with pytest.warns(UserWarning, match="only sets `plan_`"):
         clf.fit(X, y)

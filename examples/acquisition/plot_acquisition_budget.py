@@ -74,7 +74,9 @@ for seed in range(10):
     ranker = AcquisitionRanker(
         LogisticRegression(),
         ClassConditionalGaussianImputer(modalities=mods),
-        modalities=mods, n_draws=10, random_state=seed,
+        modalities=mods,
+        n_draws=10,
+        random_state=seed,
     ).fit(X_tr, y_tr)
     for criterion in CRITERIA:
         order = ranker.set_params(criterion=criterion).rank(X_hidden)["row"].to_numpy()
@@ -83,8 +85,14 @@ for seed in range(10):
             X_acq = X_hidden.copy()
             X_acq[order[:k]] = X_te[order[:k]]
             pred = ranker.estimator_.predict(ranker.imputer_.transform(X_acq))
-            records.append({"seed": seed, "criterion": criterion,
-                            "budget": budget, "accuracy": np.mean(pred == y_te)})
+            records.append(
+                {
+                    "seed": seed,
+                    "criterion": criterion,
+                    "budget": budget,
+                    "accuracy": np.mean(pred == y_te),
+                }
+            )
 runs = pd.DataFrame(records)
 
 fig, ax = plt.subplots(figsize=(6, 4))
@@ -101,19 +109,28 @@ fig.tight_layout()
 # Paired differences to random, with 95 % intervals over seeds
 # ------------------------------------------------------------
 # An interval that contains 0 is no difference.
-wide = runs.pivot_table(index=["seed", "budget"], columns="criterion",
-                        values="accuracy")
+wide = runs.pivot_table(
+    index=["seed", "budget"], columns="criterion", values="accuracy"
+)
 rows = []
 for budget in budgets[1:-1]:
     at = wide.xs(budget, level="budget")
     for criterion in CRITERIA[1:]:
         diff = 100 * (at[criterion] - at["random"])
         half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
-        rows.append({"budget %": round(100 * budget), "criterion": criterion,
-                     "diff (points)": f"{diff.mean():+.1f} "
-                     f"[{diff.mean() - half:+.1f}, {diff.mean() + half:+.1f}]"})
-print(pd.DataFrame(rows).pivot(index="budget %", columns="criterion",
-                               values="diff (points)").to_string())
+        rows.append(
+            {
+                "budget %": round(100 * budget),
+                "criterion": criterion,
+                "diff (points)": f"{diff.mean():+.1f} "
+                f"[{diff.mean() - half:+.1f}, {diff.mean() + half:+.1f}]",
+            }
+        )
+print(
+    pd.DataFrame(rows)
+    .pivot(index="budget %", columns="criterion", values="diff (points)")
+    .to_string()
+)
 
 # %%
 # What this shows, and its limits

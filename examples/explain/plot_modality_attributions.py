@@ -40,8 +40,7 @@ print({name: len(columns) for name, columns in modalities.items()})
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, stratify=y, random_state=0
 )
-model = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.05,
-                                       random_state=0)
+model = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.05, random_state=0)
 model.fit(X_train, y_train)
 print(f"test accuracy: {model.score(X_test, y_test):.3f}")
 
@@ -57,8 +56,7 @@ explanation = modality_shap_values(model, X_test, modalities)
 print(explanation.values.shape)  # (rows, modalities, classes)
 impaired = explanation[:, :, 1]  # the probability of "Impaired"
 gap = impaired.values.sum(axis=1) + impaired.base_values
-print("efficiency holds:",
-      np.allclose(gap, model.predict_proba(X_test)[:, 1]))
+print("efficiency holds:", np.allclose(gap, model.predict_proba(X_test)[:, 1]))
 
 # %%
 # The mean absolute value ranks the modalities for this model's predictions.
@@ -92,8 +90,12 @@ plt.show()
 X_no_csf = X_test.iloc[[row]].copy()
 X_no_csf[modalities["csf"]] = np.nan
 without = modality_shap_values(model, X_no_csf, modalities)[:, :, 1]
-print({name: round(float(value), 3)
-       for name, value in zip(without.feature_names, without.values[0])})
+print(
+    {
+        name: round(float(value), 3)
+        for name, value in zip(without.feature_names, without.values[0])
+    }
+)
 
 # %%
 # Background rows instead of missing modalities
@@ -106,14 +108,18 @@ print({name: round(float(value), 3)
 linear = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
 linear.fit(X_train, y_train)
 background = X_train.sample(100, random_state=0)
-logit = modality_shap_values(linear, X_test, modalities, background=background,
-                             response="decision_function")
+logit = modality_shap_values(
+    linear, X_test, modalities, background=background, response="decision_function"
+)
 coef = linear[-1].coef_[0] / linear[0].scale_
 centred = (X_test - background.mean()).to_numpy()
-closed_form = np.column_stack([
-    centred[:, X.columns.get_indexer(columns)] @ coef[X.columns.get_indexer(columns)]
-    for columns in modalities.values()
-])
+closed_form = np.column_stack(
+    [
+        centred[:, X.columns.get_indexer(columns)]
+        @ coef[X.columns.get_indexer(columns)]
+        for columns in modalities.values()
+    ]
+)
 print("closed form matches:", np.allclose(logit.values, closed_form))
 shap.plots.bar(logit, show=False)
 plt.title("Mean |Shapley value| per modality, logit of a linear model")

@@ -23,7 +23,10 @@ data = make_multimodal_classification(n_samples=600, random_state=0)
 X, y, mods = data.data, data.target, data.modalities
 selector = ModalitySelector(
     HistGradientBoostingClassifier(max_iter=50, random_state=0),
-    modalities=mods, cv=3, n_jobs=-1, random_state=0,
+    modalities=mods,
+    cv=3,
+    n_jobs=-1,
+    random_state=0,
 )
 
 # %%
@@ -32,8 +35,10 @@ local = selector.fit(X, y).utilities_
 print(f"loky, local processes: {time.perf_counter() - start:.1f} s")
 
 # %%
-with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster, \
-        Client(cluster) as client:
+with (
+    LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
+    Client(cluster) as client,
+):
     start = time.perf_counter()
     with joblib.parallel_config(backend="dask"):
         remote = selector.fit(X, y).utilities_

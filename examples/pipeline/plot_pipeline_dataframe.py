@@ -35,11 +35,17 @@ print(f"{rows.sum()} of {len(X_train)} training rows lack `se`")
 # %%
 pipe = Pipeline(
     [
-        ("select", ModalitySelector(LogisticRegression(max_iter=1000),
-                                    modalities=mods, cv=3, random_state=0)),
+        (
+            "select",
+            ModalitySelector(
+                LogisticRegression(max_iter=1000), modalities=mods, cv=3, random_state=0
+            ),
+        ),
         ("impute", FlowImputer(modalities=mods, max_epochs=30, random_state=0)),
-        ("clf", MultimodalNetClassifier(modalities=mods, max_epochs=40,
-                                        random_state=0)),
+        (
+            "clf",
+            MultimodalNetClassifier(modalities=mods, max_epochs=40, random_state=0),
+        ),
     ]
 ).set_output(transform="pandas")
 pipe.fit(X_train, y_train)

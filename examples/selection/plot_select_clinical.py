@@ -58,5 +58,8 @@ print("greedy path:", selector.greedy_path_)
 # budget spread over every modality. With unequal costs (a lumbar puncture
 # costs more than a questionnaire), the plan weighs utility against cost.
 print(selector.plan(0.1))
-print(selector.plan(0.1, costs={"proteins": 3.0, "csf": 5.0, "apoe": 1.0,
-                                "demographics": 0.1}))
+print(
+    selector.plan(
+        0.1, costs={"proteins": 3.0, "csf": 5.0, "apoe": 1.0, "demographics": 0.1}
+    )
+)

@@ -196,8 +196,9 @@ def run_benchmark(
             f"`classifier` must be one of {list(CLASSIFIERS)}. Got {classifier!r} "
             "instead."
         )
-    params = benchmark_parts(bunch.modalities, classifier=classifier, parts=parts,
-                             device=device)
+    params = benchmark_parts(
+        bunch.modalities, classifier=classifier, parts=parts, device=device
+    )
     params.update(estimator_params or {})
     X, y, modalities = bunch.data, np.asarray(bunch.target), bunch.modalities
     start = time.perf_counter()
@@ -206,12 +207,23 @@ def run_benchmark(
         # constant predictor (C(S) undefined): count those notes.
         warnings.simplefilter("always", CooperationWarning)
         runs = run_protocol(
-            X, y, modalities, available=tuple(available), budgets=tuple(budgets),
-            strategies=strategies, seeds=seeds, device=device,
-            estimator_params=params, n_jobs=n_jobs, verbose=verbose,
+            X,
+            y,
+            modalities,
+            available=tuple(available),
+            budgets=tuple(budgets),
+            strategies=strategies,
+            seeds=seeds,
+            device=device,
+            estimator_params=params,
+            n_jobs=n_jobs,
+            verbose=verbose,
         )
-        curve = (_learning_curve(X, y, modalities, runs, params, device, n_jobs,
-                                 verbose) if learning_curve else None)
+        curve = (
+            _learning_curve(X, y, modalities, runs, params, device, n_jobs, verbose)
+            if learning_curve
+            else None
+        )
     notes = sum(issubclass(w.category, CooperationWarning) for w in caught)
     for w in caught:
         if not issubclass(w.category, CooperationWarning):
@@ -219,16 +231,33 @@ def run_benchmark(
 
     selector = _shapley_selector(X, y, modalities) if shapley else None
     wall = time.perf_counter() - start
-    n_test = len(train_test_split(np.arange(y.shape[0]), test_size=TEST_SIZE,
-                                  stratify=y, random_state=TEST_RANDOM_STATE)[1])
+    n_test = len(
+        train_test_split(
+            np.arange(y.shape[0]),
+            test_size=TEST_SIZE,
+            stratify=y,
+            random_state=TEST_RANDOM_STATE,
+        )[1]
+    )
     return BenchmarkResult(
-        dataset=name, runs=runs, reference=reference if reference in strategies
-        else None, learning_curve=curve, selector=selector, n_test=n_test,
-        wall_time=wall, n_undefined_notes=notes,
-        settings={"dataset": name, "available": list(available),
-                  "budgets": list(budgets), "strategies": list(strategies),
-                  "seeds": seeds if isinstance(seeds, int) else list(seeds),
-                  "classifier": classifier, "parts": parts, "reference": reference},
+        dataset=name,
+        runs=runs,
+        reference=reference if reference in strategies else None,
+        learning_curve=curve,
+        selector=selector,
+        n_test=n_test,
+        wall_time=wall,
+        n_undefined_notes=notes,
+        settings={
+            "dataset": name,
+            "available": list(available),
+            "budgets": list(budgets),
+            "strategies": list(strategies),
+            "seeds": seeds if isinstance(seeds, int) else list(seeds),
+            "classifier": classifier,
+            "parts": parts,
+            "reference": reference,
+        },
     )
 
 
@@ -253,15 +282,28 @@ def _learning_curve(X, y, modalities, runs, params, device, n_jobs, verbose):
         first = have[np.isclose(have["budget"], have["budget"].min())]
         frames.append(first)
     if todo:
-        frames.append(run_protocol(
-            X, y, modalities, available=tuple(todo), budgets=(runs["budget"].min(),),
-            strategies=("available_only",), seeds=sorted(set(runs["seed"])),
-            device=device, estimator_params=params, n_jobs=n_jobs, verbose=verbose,
-        ))
+        frames.append(
+            run_protocol(
+                X,
+                y,
+                modalities,
+                available=tuple(todo),
+                budgets=(runs["budget"].min(),),
+                strategies=("available_only",),
+                seeds=sorted(set(runs["seed"])),
+                device=device,
+                estimator_params=params,
+                n_jobs=n_jobs,
+                verbose=verbose,
+            )
+        )
     points = pd.concat(frames, ignore_index=True)
-    return (points[["seed", "n_available", "accuracy"]]
-            .rename(columns={"n_available": "n_rows"})
-            .sort_values(["n_rows", "seed"]).reset_index(drop=True))
+    return (
+        points[["seed", "n_available", "accuracy"]]
+        .rename(columns={"n_available": "n_rows"})
+        .sort_values(["n_rows", "seed"])
+        .reset_index(drop=True)
+    )
 
 
 def _shapley_selector(X, y, modalities):
@@ -271,7 +313,10 @@ def _shapley_selector(X, y, modalities):
         X, y, test_size=TEST_SIZE, stratify=y, random_state=TEST_RANDOM_STATE
     )
     selector = ModalitySelector(
-        make_classifier("logreg"), modalities=modalities, cv=5, n_bootstrap=100,
+        make_classifier("logreg"),
+        modalities=modalities,
+        cv=5,
+        n_bootstrap=100,
         random_state=0,
     )
     with warnings.catch_warnings():
@@ -344,14 +389,26 @@ class BenchmarkResult:
     settings : dict
     """
 
-    def __init__(self, *, dataset, runs, reference, learning_curve, selector, n_test,
-                 wall_time, n_undefined_notes, settings):
+    def __init__(
+        self,
+        *,
+        dataset,
+        runs,
+        reference,
+        learning_curve,
+        selector,
+        n_test,
+        wall_time,
+        n_undefined_notes,
+        settings,
+    ):
         self.dataset = dataset
         self.runs = runs
         self.reference = reference
         self.summary = summarize(runs)
-        self.paired = (summarize(runs, reference=reference)
-                       if reference is not None else None)
+        self.paired = (
+            summarize(runs, reference=reference) if reference is not None else None
+        )
         self.learning_curve = learning_curve
         self.selector = selector
         self.n_test = n_test
@@ -370,15 +427,17 @@ class BenchmarkResult:
         for (avail, budget), cell in self.runs.groupby(["available", "budget"]):
             n_avail = cell["n_available"].mean()
             n_rows = cell.groupby("strategy")["n_train"].mean()
-            fit = fit_learning_curve(self.learning_curve,
-                                     max_rows=cell["n_available"].max())
+            fit = fit_learning_curve(
+                self.learning_curve, max_rows=cell["n_available"].max()
+            )
             per_double = fit["slope"] * np.log(2)
             row = {"available": avail, "budget": budget, "n_available": n_avail}
             for s in STRATEGIES:
                 if s in n_rows and s != "available_only":
                     row[f"rows_{s}"] = n_rows[s]
             row["slope"], row["slope_ci_low"], row["slope_ci_high"] = _t_interval(
-                per_double)
+                per_double
+            )
             if "full" in n_rows:
                 # The curve's promise against what full (complete rows) scored.
                 full = cell[cell["strategy"] == "full"].groupby("seed")
@@ -389,8 +448,9 @@ class BenchmarkResult:
                 # What SK-LL's extra rows would add were they complete rows.
                 logratio = np.log(n_rows[challenger] / n_rows[ref])
                 row["extra_rows"] = n_rows[challenger] - n_rows[ref]
-                row["stake"], row["stake_ci_low"], row["stake_ci_high"] = (
-                    _t_interval(fit["slope"] * logratio))
+                row["stake"], row["stake_ci_low"], row["stake_ci_high"] = _t_interval(
+                    fit["slope"] * logratio
+                )
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -407,18 +467,23 @@ class BenchmarkResult:
         out = {}
         for key, r in self.paired.iterrows():
             name = _NAMES.get(key[2], key[2])
-            diff, low, high = (100 * r["mean_diff"], 100 * r["diff_ci_low"],
-                               100 * r["diff_ci_high"])
+            diff, low, high = (
+                100 * r["mean_diff"],
+                100 * r["diff_ci_low"],
+                100 * r["diff_ci_high"],
+            )
             wtl = f"{int(r['wins'])}/{int(r['ties'])}/{int(r['losses'])}"
-            interval = (f"[{low:+.1f}, {high:+.1f}]" if np.isfinite(low)
-                        else "(one seed, no interval)")
+            interval = (
+                f"[{low:+.1f}, {high:+.1f}]"
+                if np.isfinite(low)
+                else "(one seed, no interval)"
+            )
             if r["verdict"] == "better":
                 text = f"{name} beats {ref} by {diff:.1f} points {interval}"
             elif r["verdict"] == "worse":
                 text = f"{name} loses to {ref} by {-diff:.1f} points {interval}"
             else:
-                text = (f"no difference: {name} vs {ref} {diff:+.1f} points "
-                        f"{interval}")
+                text = f"no difference: {name} vs {ref} {diff:+.1f} points {interval}"
             out[key] = f"{text}; wins/ties/losses {wtl}" if counts else text
         return pd.Series(out)
 
@@ -428,31 +493,41 @@ class BenchmarkResult:
             return []
         sentences = []
         for _, r in self.stakes.iterrows():
-            head = (f"Available {100 * r['available']:g} % ({_int(r['n_available'])} "
-                    f"rows), budget {100 * r['budget']:g} %: ")
-            slope = (f"the learning curve gains {100 * r['slope']:+.1f} points per "
-                     f"doubling of rows [{100 * r['slope_ci_low']:+.1f}, "
-                     f"{100 * r['slope_ci_high']:+.1f}]")
+            head = (
+                f"Available {100 * r['available']:g} % ({_int(r['n_available'])} "
+                f"rows), budget {100 * r['budget']:g} %: "
+            )
+            slope = (
+                f"the learning curve gains {100 * r['slope']:+.1f} points per "
+                f"doubling of rows [{100 * r['slope_ci_low']:+.1f}, "
+                f"{100 * r['slope_ci_high']:+.1f}]"
+            )
             flat = not (r["slope_ci_low"] > 0) or r["slope"] < _SMALL
             if "stake" not in r or not np.isfinite(r.get("stake", np.nan)):
                 sentences.append(head + slope + ".")
                 continue
-            extra = (f"SK-LL buys {_int(r['rows_skll'] - r['n_available'])} rows, "
-                     f"uniform {_int(r['rows_uniform'] - r['n_available'])}; "
-                     f"were all {_int(r['extra_rows'])} extra rows complete, the "
-                     f"curve says they would add {100 * r['stake']:+.1f} points "
-                     f"[{100 * r['stake_ci_low']:+.1f}, "
-                     f"{100 * r['stake_ci_high']:+.1f}]")
+            extra = (
+                f"SK-LL buys {_int(r['rows_skll'] - r['n_available'])} rows, "
+                f"uniform {_int(r['rows_uniform'] - r['n_available'])}; "
+                f"were all {_int(r['extra_rows'])} extra rows complete, the "
+                f"curve says they would add {100 * r['stake']:+.1f} points "
+                f"[{100 * r['stake_ci_low']:+.1f}, "
+                f"{100 * r['stake_ci_high']:+.1f}]"
+            )
             if np.isfinite(r.get("full_predicted", np.nan)):
-                extra += (f"; check: full trains on {_int(r['rows_full'])} complete "
-                          f"rows and scores {100 * r['full_measured']:.1f} %, the "
-                          f"curve predicted {100 * r['full_predicted']:.1f} %")
+                extra += (
+                    f"; check: full trains on {_int(r['rows_full'])} complete "
+                    f"rows and scores {100 * r['full_measured']:.1f} %, the "
+                    f"curve predicted {100 * r['full_predicted']:.1f} %"
+                )
                 if r["full_predicted"] - r["full_measured"] > 2 / self.n_test:
                     extra += " (the curve overstates what more rows buy here)"
             small = r["stake"] < max(_SMALL, 1 / self.n_test)
             if flat:
-                verdict = ("the curve is flat: more rows, whoever buys them, change "
-                           "little, so no strategy can differ much here")
+                verdict = (
+                    "the curve is flat: more rows, whoever buys them, change "
+                    "little, so no strategy can differ much here"
+                )
             elif small:
                 verdict = "no strategy can differ much here"
             else:
@@ -476,54 +551,100 @@ class BenchmarkResult:
         )
         if self.paired is not None:
             ref = _NAMES.get(self.reference, self.reference)
-            parts += ["", f"## Paired differences to {ref}", "",
-                      (f"Accuracy of each strategy minus {ref}'s on the same seed "
-                      f"(same available rows, same test rows), in points; 95 % "
-                      f"Student-t interval over the {self.n_seeds} seeds. An "
-                      f"interval that holds 0 is no difference."), "",
-                      _markdown(self._paired_frame())]
+            parts += [
+                "",
+                f"## Paired differences to {ref}",
+                "",
+                (
+                    f"Accuracy of each strategy minus {ref}'s on the same seed "
+                    f"(same available rows, same test rows), in points; 95 % "
+                    f"Student-t interval over the {self.n_seeds} seeds. An "
+                    f"interval that holds 0 is no difference."
+                ),
+                "",
+                _markdown(self._paired_frame()),
+            ]
         if self.stakes is not None:
-            parts += ["", "## Is more data worth it here?", "",
-                      ("The classifier trained on the first n available rows "
-                      "(same seeds, same test split), accuracy = a + b log(n) "
-                      "fitted per seed on the available rows and extrapolated to "
-                      "the rows each strategy ends with (learning_curve.png)."), ""]
+            parts += [
+                "",
+                "## Is more data worth it here?",
+                "",
+                (
+                    "The classifier trained on the first n available rows "
+                    "(same seeds, same test split), accuracy = a + b log(n) "
+                    "fitted per seed on the available rows and extrapolated to "
+                    "the rows each strategy ends with (learning_curve.png)."
+                ),
+                "",
+            ]
             parts += [f"- {t}" for t in self.stake_sentences()]
-            parts += ["", _markdown(self._stakes_frame()), "",
-                      ("Learning curve (accuracy %, mean and 95 % interval over "
-                      "seeds):"), "", _markdown(self._curve_frame())]
-        parts += ["", "## Accuracy per strategy", "",
-                  (f"Test accuracy (%), mean ± std over {self.n_seeds} seeds "
-                  "(unpaired: the spread is mostly the seeds' shared luck; read "
-                  "the paired table above to compare strategies)."), "",
-                  _markdown(self.summary_wide()), "",
-                  _markdown(self._summary_frame())]
+            parts += [
+                "",
+                _markdown(self._stakes_frame()),
+                "",
+                ("Learning curve (accuracy %, mean and 95 % interval over seeds):"),
+                "",
+                _markdown(self._curve_frame()),
+            ]
+        parts += [
+            "",
+            "## Accuracy per strategy",
+            "",
+            (
+                f"Test accuracy (%), mean ± std over {self.n_seeds} seeds "
+                "(unpaired: the spread is mostly the seeds' shared luck; read "
+                "the paired table above to compare strategies)."
+            ),
+            "",
+            _markdown(self.summary_wide()),
+            "",
+            _markdown(self._summary_frame()),
+        ]
         if self.selector is not None:
-            parts += ["", "## Shapley values", "",
-                      ("Modality contributions to accuracy over the constant "
-                      "predictor (logistic regression, 5-fold utilities on the "
-                      "training part), bootstrap 95 % interval."), "",
-                      _markdown(self._shapley_frame())]
+            parts += [
+                "",
+                "## Shapley values",
+                "",
+                (
+                    "Modality contributions to accuracy over the constant "
+                    "predictor (logistic regression, 5-fold utilities on the "
+                    "training part), bootstrap 95 % interval."
+                ),
+                "",
+                _markdown(self._shapley_frame()),
+            ]
         if self.n_undefined_notes:
-            parts += ["", (f"Note: in {self.n_undefined_notes} selector fits some "
-                      "subsets did no better than the constant predictor, so their "
-                      "C(S) is undefined (NaN); small available sets make the key "
-                      "subset uncertain.")]
+            parts += [
+                "",
+                (
+                    f"Note: in {self.n_undefined_notes} selector fits some "
+                    "subsets did no better than the constant predictor, so their "
+                    "C(S) is undefined (NaN); small available sets make the key "
+                    "subset uncertain."
+                ),
+            ]
         return "\n".join(parts) + "\n"
 
     def _paired_frame(self):
         table = self.paired.reset_index()
-        return pd.DataFrame({
-            "available %": 100 * table["available"],
-            "budget %": 100 * table["budget"],
-            "strategy": table["strategy"],
-            f"rows (vs {self.reference})": [f"{_int(a)} vs {_int(b)}" for a, b in
-                     zip(table["n_train"], table["reference_n_train"])],
-            "wins/ties/losses": [f"{w}/{t}/{lo}" for w, t, lo in
-                                 zip(table["wins"], table["ties"], table["losses"])],
-            "verdict (difference in points, 95 % CI)":
-                self.verdicts(counts=False).to_numpy(),
-        })
+        return pd.DataFrame(
+            {
+                "available %": 100 * table["available"],
+                "budget %": 100 * table["budget"],
+                "strategy": table["strategy"],
+                f"rows (vs {self.reference})": [
+                    f"{_int(a)} vs {_int(b)}"
+                    for a, b in zip(table["n_train"], table["reference_n_train"])
+                ],
+                "wins/ties/losses": [
+                    f"{w}/{t}/{lo}"
+                    for w, t, lo in zip(table["wins"], table["ties"], table["losses"])
+                ],
+                "verdict (difference in points, 95 % CI)": self.verdicts(
+                    counts=False
+                ).to_numpy(),
+            }
+        )
 
     def summary_wide(self):
         """Accuracy (%) per strategy, mean ± std over seeds (Table 2 layout)."""
@@ -534,63 +655,88 @@ class BenchmarkResult:
 
     def _stakes_frame(self):
         st = self.stakes
-        frame = pd.DataFrame({"available %": 100 * st["available"],
-                              "budget %": 100 * st["budget"],
-                              "available rows": st["n_available"].map(_int)})
+        frame = pd.DataFrame(
+            {
+                "available %": 100 * st["available"],
+                "budget %": 100 * st["budget"],
+                "available rows": st["n_available"].map(_int),
+            }
+        )
         for s in STRATEGIES:
             if f"rows_{s}" in st:
                 frame[f"rows {s}"] = st[f"rows_{s}"].map(_int)
         frame["points per doubling"] = [
             f"{100 * m:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
-            for m, lo, hi in zip(st["slope"], st["slope_ci_low"], st["slope_ci_high"])]
+            for m, lo, hi in zip(st["slope"], st["slope_ci_low"], st["slope_ci_high"])
+        ]
         if "stake" in st:
             frame["SK-LL's extra rows worth"] = [
                 f"{100 * m:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
-                for m, lo, hi in zip(st["stake"], st["stake_ci_low"],
-                                     st["stake_ci_high"])]
+                for m, lo, hi in zip(
+                    st["stake"], st["stake_ci_low"], st["stake_ci_high"]
+                )
+            ]
         return frame
 
     def _curve_frame(self):
         rows = []
         for n, group in self.learning_curve.groupby("n_rows"):
             m, lo, hi = _t_interval(group["accuracy"])
-            rows.append({"rows": int(n), "accuracy %": f"{100 * m:.1f}",
-                         "95 % CI": f"[{100 * lo:.1f}, {100 * hi:.1f}]"})
+            rows.append(
+                {
+                    "rows": int(n),
+                    "accuracy %": f"{100 * m:.1f}",
+                    "95 % CI": f"[{100 * lo:.1f}, {100 * hi:.1f}]",
+                }
+            )
         return pd.DataFrame(rows)
 
     def _summary_frame(self):
         table = self.summary.reset_index()
-        return pd.DataFrame({
-            "available %": 100 * table["available"],
-            "budget %": 100 * table["budget"],
-            "strategy": table["strategy"],
-            "rows": table["n_train"].map(_int),
-            "key subset": table["key_subset"],
-            "accuracy %": [f"{100 * m:.2f} ± {100 * s:.2f}" for m, s in
-                           zip(table["mean"], table["std"].fillna(0.0))],
-        })
+        return pd.DataFrame(
+            {
+                "available %": 100 * table["available"],
+                "budget %": 100 * table["budget"],
+                "strategy": table["strategy"],
+                "rows": table["n_train"].map(_int),
+                "key subset": table["key_subset"],
+                "accuracy %": [
+                    f"{100 * m:.2f} ± {100 * s:.2f}"
+                    for m, s in zip(table["mean"], table["std"].fillna(0.0))
+                ],
+            }
+        )
 
     def _shapley_frame(self):
         sel = self.selector
-        frame = pd.DataFrame({"modality": sel.shapley_values_.index,
-                              "Shapley (points)": [f"{100 * v:+.1f}" for v in
-                                                   sel.shapley_values_]})
+        frame = pd.DataFrame(
+            {
+                "modality": sel.shapley_values_.index,
+                "Shapley (points)": [f"{100 * v:+.1f}" for v in sel.shapley_values_],
+            }
+        )
         ci = getattr(sel, "shapley_ci_", None)
         if ci is not None:
             frame["bootstrap 95 % CI"] = [
                 f"[{100 * lo:+.1f}, {100 * hi:+.1f}]"
-                for lo, hi in zip(ci["low"], ci["high"])]
+                for lo, hi in zip(ci["low"], ci["high"])
+            ]
         return frame
 
     def to_json(self):
         """The settings, tables and runs as a JSON-ready dict."""
+
         def records(frame):
             return json.loads(frame.reset_index().to_json(orient="records"))
 
-        out = {**self.settings, "seeds": self.n_seeds,
-               "metric": "accuracy", "n_test": self.n_test,
-               "wall_time_s": round(self.wall_time, 1),
-               "summary": records(self.summary)}
+        out = {
+            **self.settings,
+            "seeds": self.n_seeds,
+            "metric": "accuracy",
+            "n_test": self.n_test,
+            "wall_time_s": round(self.wall_time, 1),
+            "summary": records(self.summary),
+        }
         if self.paired is not None:
             out["paired"] = records(self.paired)
         if self.stakes is not None:
@@ -620,11 +766,14 @@ class BenchmarkResult:
         self.runs.to_csv(out / "results.csv", index=False)
         (out / "results.json").write_text(json.dumps(self.to_json(), indent=2))
         (out / "results.md").write_text(self.to_markdown())
-        figures = plot_benchmark(self.runs, out, selector=self.selector,
-                                 learning_curve=self.learning_curve,
-                                 reference=self.reference)
-        return [out / "results.md", out / "results.csv", out / "results.json",
-                *figures]
+        figures = plot_benchmark(
+            self.runs,
+            out,
+            selector=self.selector,
+            learning_curve=self.learning_curve,
+            reference=self.reference,
+        )
+        return [out / "results.md", out / "results.csv", out / "results.json", *figures]
 
 
 def _int(value):
@@ -641,6 +790,8 @@ def _markdown(frame):
 
     head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    rows = ["| " + " | ".join(cell(v) for v in row) + " |"
-            for row in frame.itertuples(index=False)]
+    rows = [
+        "| " + " | ".join(cell(v) for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
     return "\n".join([head, rule, *rows])

@@ -51,7 +51,9 @@ def _default_selector(modalities, device, n_jobs, verbose, n_samples=None):
     if n_samples is not None and n_samples > LINEAR_MAX_ROWS:
         estimator = _default_estimator(None).set_params(device=device)
     return ModalitySelector(
-        estimator, modalities=modalities, n_jobs=n_jobs,
+        estimator,
+        modalities=modalities,
+        n_jobs=n_jobs,
         utility="auto" if estimator is None else "masked",
         verbose=max(verbose - 1, 0),
     )
@@ -75,7 +77,10 @@ def _default_flow(modalities, device, verbose):
     from ..impute import FlowImputer
 
     return FlowImputer(
-        modalities=modalities, n_flows=4, max_epochs=50, device=device,
+        modalities=modalities,
+        n_flows=4,
+        max_epochs=50,
+        device=device,
         verbose=max(verbose - 1, 0),
     )
 
@@ -528,8 +533,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         """Per-part metadata: routed, or plain ``groups`` for the selector."""
         if get_config().get("enable_metadata_routing", False):
             routed = process_routing(self, "fit", **params)
-            parts = {p: dict(routed[p].fit) for p in ("selector", "imputer",
-                                                      "classifier")}
+            parts = {
+                p: dict(routed[p].fit) for p in ("selector", "imputer", "classifier")
+            }
         else:
             unknown = sorted(set(params) - {"groups"})
             if unknown:
@@ -540,8 +546,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                     f"{unknown} instead."
                 )
             groups = params.get("groups")
-            parts = {"selector": {} if groups is None else {"groups": groups},
-                     "imputer": {}, "classifier": {}}
+            parts = {
+                "selector": {} if groups is None else {"groups": groups},
+                "imputer": {},
+                "classifier": {},
+            }
         for part in parts.values():
             for name, values in part.items():
                 values = np.asarray(values)
@@ -573,12 +582,23 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         """
         router = MetadataRouter(owner=self)
         parts = (
-            ("selector", self.selector, lambda: _default_selector(
-                self.modalities, self.device, self.n_jobs, self.verbose)),
-            ("imputer", self.imputer, lambda: _default_imputer(
-                self.modalities, self.device, self.verbose)),
-            ("classifier", self.classifier, lambda: _default_classifier(
-                self.modalities, self.device, self.verbose)),
+            (
+                "selector",
+                self.selector,
+                lambda: _default_selector(
+                    self.modalities, self.device, self.n_jobs, self.verbose
+                ),
+            ),
+            (
+                "imputer",
+                self.imputer,
+                lambda: _default_imputer(self.modalities, self.device, self.verbose),
+            ),
+            (
+                "classifier",
+                self.classifier,
+                lambda: _default_classifier(self.modalities, self.device, self.verbose),
+            ),
         )
         for name, part, default in parts:
             router.add(
@@ -591,7 +611,10 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.selector_ = self._make_part(
             self.selector,
             lambda: _default_selector(
-                self.modalities, self.device, self.n_jobs, self.verbose,
+                self.modalities,
+                self.device,
+                self.n_jobs,
+                self.verbose,
                 n_samples=len(y),
             ),
             seed,
@@ -601,8 +624,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         # one it wraps).
         own = self.selector_.get_params(deep=True)
         update = {}
-        for name, value in (("key", self.key), ("budget", self.budget),
-                            ("costs", self.costs)):
+        for name, value in (
+            ("key", self.key),
+            ("budget", self.budget),
+            ("costs", self.costs),
+        ):
             for param in (name, f"selector__{name}"):
                 if param in own:
                     update[param] = value
@@ -617,7 +643,8 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 f"Classes {list(single)} have a single available row; the "
                 "selector scores the modality subsets without them (the "
                 "classifier still trains on every row).",
-                UserWarning, stacklevel=4,
+                UserWarning,
+                stacklevel=4,
             )
             keep = ~np.isin(y, single)
             X = X[keep] if not hasattr(X, "iloc") else X.iloc[np.flatnonzero(keep)]
@@ -636,8 +663,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         selector = getattr(self, "selector_", None)
         planner = getattr(selector, "selector_", selector)  # a wrapped selector
         if selector is not None and hasattr(planner, "key_subset_"):
-            plan = planner.plan(self.budget, costs=self.costs,
-                                n_reference=n_reference)
+            plan = planner.plan(self.budget, costs=self.costs, n_reference=n_reference)
             self.plan_ = plan
             self.key_subset_ = plan.key_subset
             return plan
@@ -647,8 +673,12 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 # Unequal costs: the key is chosen by utility per cost.
                 key, utilities = None, selector.utilities_
         plan = make_plan(
-            names, self.budget, key_subset=key, utilities=utilities,
-            costs=self.costs, n_reference=n_reference,
+            names,
+            self.budget,
+            key_subset=key,
+            utilities=utilities,
+            costs=self.costs,
+            n_reference=n_reference,
         )
         self.plan_ = plan
         self.key_subset_ = plan.key_subset
@@ -680,8 +710,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         if self.strategy == "skll_no_generation":
             return X_frame, y, None
         self._log(f"imputing {len(y)} rows ({int((~complete).sum())} incomplete)")
-        reference = np.flatnonzero(complete if self.strategy != "available_only"
-                                   else np.ones(len(y), dtype=bool))
+        reference = np.flatnonzero(
+            complete
+            if self.strategy != "available_only"
+            else np.ones(len(y), dtype=bool)
+        )
         return self._impute(X_frame, y, frame, reference, seeds)
 
     def _fit_simulation(self, X, y, observed, names, frame, rng, seeds):
@@ -717,12 +750,18 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                     "the rest, which needs at least 2 modalities. Got "
                     f"{names} instead."
                 )
-            self._fit_selector(frame(X[available], available), y[available],
-                               seeds["selector"], rows=available)
+            self._fit_selector(
+                frame(X[available], available),
+                y[available],
+                seeds["selector"],
+                rows=available,
+            )
         plan = self._make_plan(names, n)
         n_new = plan.n_new_rows(strategy)
-        self._log(f"simulating {strategy!r}: {n_available} available rows + "
-                  f"{n_new} new rows\n{plan!r}")
+        self._log(
+            f"simulating {strategy!r}: {n_available} available rows + "
+            f"{n_new} new rows\n{plan!r}"
+        )
         if n_new > pool.size:
             raise BudgetError(
                 f"`strategy={strategy!r}` with `budget={self.budget!r}` buys "
@@ -795,8 +834,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             same_container(draw[incomplete], _take_rows(X, incomplete))
             for draw in draws[1:]
         ]
-        X_out = (pd.concat(parts) if isinstance(parts[0], pd.DataFrame)
-                 else np.vstack(parts))
+        X_out = (
+            pd.concat(parts) if isinstance(parts[0], pd.DataFrame) else np.vstack(parts)
+        )
         y_out = np.concatenate([y] + [y[incomplete]] * (self.n_draws - 1))
         weight = np.where(incomplete, 1.0 / self.n_draws, 1.0)
         weight = np.concatenate([weight] + [weight[incomplete]] * (self.n_draws - 1))
@@ -813,8 +853,10 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             role="classifier",
         )
         candidates = candidate_imputers(
-            self.modalities, X.shape[1],
-            _default_flow(self.modalities, self.device, self.verbose), seed,
+            self.modalities,
+            X.shape[1],
+            _default_flow(self.modalities, self.device, self.verbose),
+            seed,
         )
         candidates["flow"].set_params(random_state=seed)
         if not accepts_nan(classifier):
@@ -824,15 +866,22 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         hidden = None
         if key is not None and 0 < len(key) < len(names):
             hidden = [name for name in names if name not in key]
-        self._log(f"choosing the imputer among {list(candidates)} on "
-                  f"{len(reference)} rows")
+        self._log(
+            f"choosing the imputer among {list(candidates)} on {len(reference)} rows"
+        )
         choice, table = choose_imputer(
-            candidates, classifier, _take_rows(X, reference), y[reference],
-            self.modalities_, hidden, seed,
+            candidates,
+            classifier,
+            _take_rows(X, reference),
+            y[reference],
+            self.modalities_,
+            hidden,
+            seed,
         )
         self.imputer_scores_ = table
         self.imputer_choice_ = {
-            "choice": choice, "scores": table["score"].to_dict(),
+            "choice": choice,
+            "scores": table["score"].to_dict(),
         }
         self._log(f"imputer='auto' chose {choice!r}:\n{table}")
         return choice, candidates[choice]
@@ -947,4 +996,3 @@ def _expand_draws(params, weight, n_draws):
 def _take_rows(X, rows):
     """Rows of an ndarray or DataFrame (positions or a boolean mask)."""
     return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
-

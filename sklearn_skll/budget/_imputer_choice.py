@@ -23,7 +23,9 @@ def candidate_imputers(modalities, n_features, flow, seed):
     from ..impute import ClassConditionalGaussianImputer
 
     iterative = IterativeImputer(
-        max_iter=5, random_state=seed, keep_empty_features=True,
+        max_iter=5,
+        random_state=seed,
+        keep_empty_features=True,
         n_nearest_features=30 if n_features > 50 else None,
     )
     return {

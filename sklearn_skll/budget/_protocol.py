@@ -29,8 +29,17 @@ TEST_RANDOM_STATE = 0
 
 #: Columns of the frame :func:`run_protocol` returns.
 RUN_COLUMNS = [
-    "seed", "available", "budget", "strategy", "n_available", "n_new",
-    "n_train", "key_subset", "accuracy", "f1_macro", "fit_time",
+    "seed",
+    "available",
+    "budget",
+    "strategy",
+    "n_available",
+    "n_new",
+    "n_train",
+    "key_subset",
+    "accuracy",
+    "f1_macro",
+    "fit_time",
 ]
 
 
@@ -68,8 +77,13 @@ def fast_parts(modalities, *, device="cpu"):
 
     return {
         "selector": ModalitySelector(modalities=modalities),
-        "imputer": FlowImputer(modalities=modalities, n_flows=2, hidden_dim=32,
-                               max_epochs=20, device=device),
+        "imputer": FlowImputer(
+            modalities=modalities,
+            n_flows=2,
+            hidden_dim=32,
+            max_epochs=20,
+            device=device,
+        ),
         "classifier": MultimodalNetClassifier(modalities=modalities, device=device),
     }
 
@@ -111,11 +125,26 @@ class _FitOnce(MetaEstimatorMixin, BaseEstimator):
 
 
 @single_threaded_job
-def _one_run(X_train, y_train, X_test, y_test, modalities, available, budget,
-             strategy, seed, params, fit_params=None):
+def _one_run(
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    modalities,
+    available,
+    budget,
+    strategy,
+    seed,
+    params,
+    fit_params=None,
+):
     est = BudgetedMultimodalClassifier(
-        modalities=modalities, available=available, budget=budget,
-        strategy=strategy, random_state=seed, **params,
+        modalities=modalities,
+        available=available,
+        budget=budget,
+        strategy=strategy,
+        random_state=seed,
+        **params,
     )
     start = time.perf_counter()
     est.fit(X_train, y_train, **(fit_params or {}))
@@ -239,7 +268,9 @@ def run_protocol(
     fit_params = None
     if groups is None:
         train, test = train_test_split(
-            np.arange(y.shape[0]), test_size=test_size, stratify=y,
+            np.arange(y.shape[0]),
+            test_size=test_size,
+            stratify=y,
             random_state=test_random_state,
         )
     else:
@@ -259,15 +290,25 @@ def run_protocol(
                         jobs.append((avail, budget, strategy, seed))
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     results = parallel(
-        delayed(_one_run)(X_train, y_train, X_test, y_test, modalities, a, b, s,
-                          seed, params, fit_params)
+        delayed(_one_run)(
+            X_train,
+            y_train,
+            X_test,
+            y_test,
+            modalities,
+            a,
+            b,
+            s,
+            seed,
+            params,
+            fit_params,
+        )
         for a, b, s, seed in jobs
     )
     if verbose:
         from tqdm.auto import tqdm
 
-        results = tqdm(results, total=len(jobs),
-                       desc="[run_protocol] runs")
+        results = tqdm(results, total=len(jobs), desc="[run_protocol] runs")
     rows = []
     try:
         for row in results:
@@ -280,8 +321,9 @@ def run_protocol(
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
-def summarize(runs, metric="accuracy", *, layout="long", reference=None,
-              confidence=0.95):
+def summarize(
+    runs, metric="accuracy", *, layout="long", reference=None, confidence=0.95
+):
     """Summaries of a metric over seeds: per strategy, or paired to a reference.
 
     Without ``reference``: mean and standard deviation of each strategy over
@@ -352,9 +394,7 @@ def summarize(runs, metric="accuracy", *, layout="long", reference=None,
     if layout not in ("long", "wide"):
         raise ValueError(f"`layout` must be 'long' or 'wide'. Got {layout!r} instead.")
     if not 0 < confidence < 1:
-        raise ValueError(
-            f"`confidence` must be in (0, 1). Got {confidence!r} instead."
-        )
+        raise ValueError(f"`confidence` must be in (0, 1). Got {confidence!r} instead.")
     order = [s for s in STRATEGIES if s in set(runs["strategy"])]
     order += sorted(set(runs["strategy"]) - set(order))
     if reference is not None:
@@ -418,10 +458,9 @@ def _paired(runs, metric, reference, confidence, order):
         mine.index = pd.MultiIndex.from_product(
             [[avail], [budget], mine.index], names=[*cell, "seed"]
         )
-        both = mine.merge(ref, left_index=True, right_index=True,
-                          suffixes=("", "_ref")).dropna(
-            subset=[metric, f"{metric}_ref"]
-        )
+        both = mine.merge(
+            ref, left_index=True, right_index=True, suffixes=("", "_ref")
+        ).dropna(subset=[metric, f"{metric}_ref"])
         diff = (both[metric] - both[f"{metric}_ref"]).to_numpy(dtype=float)
         n = diff.size
         mean = diff.mean() if n else np.nan
@@ -440,26 +479,48 @@ def _paired(runs, metric, reference, confidence, order):
             verdict = "worse"
         else:
             verdict = "no difference"
-        rows.append({
-            "available": avail, "budget": budget, "strategy": strategy,
-            "mean": both[metric].mean() if n else np.nan,
-            "reference_mean": both[f"{metric}_ref"].mean() if n else np.nan,
-            "mean_diff": mean, "diff_std": std,
-            "diff_ci_low": low, "diff_ci_high": high,
-            "n_seeds": n,
-            "wins": int(np.sum((diff > 0) & ~tie)),
-            "ties": int(np.sum(tie)),
-            "losses": int(np.sum((diff < 0) & ~tie)),
-            "verdict": verdict,
-            "n_train": both["n_train"].mean() if n else np.nan,
-            "reference_n_train": both["n_train_ref"].mean() if n else np.nan,
-            "key_subset": _mode(group["key_subset"]) if "key_subset" in group
-            else "",
-        })
-    columns = ["available", "budget", "strategy", "mean", "reference_mean",
-               "mean_diff", "diff_std", "diff_ci_low", "diff_ci_high", "n_seeds",
-               "wins", "ties", "losses", "verdict", "n_train", "reference_n_train",
-               "key_subset"]
+        rows.append(
+            {
+                "available": avail,
+                "budget": budget,
+                "strategy": strategy,
+                "mean": both[metric].mean() if n else np.nan,
+                "reference_mean": both[f"{metric}_ref"].mean() if n else np.nan,
+                "mean_diff": mean,
+                "diff_std": std,
+                "diff_ci_low": low,
+                "diff_ci_high": high,
+                "n_seeds": n,
+                "wins": int(np.sum((diff > 0) & ~tie)),
+                "ties": int(np.sum(tie)),
+                "losses": int(np.sum((diff < 0) & ~tie)),
+                "verdict": verdict,
+                "n_train": both["n_train"].mean() if n else np.nan,
+                "reference_n_train": both["n_train_ref"].mean() if n else np.nan,
+                "key_subset": _mode(group["key_subset"])
+                if "key_subset" in group
+                else "",
+            }
+        )
+    columns = [
+        "available",
+        "budget",
+        "strategy",
+        "mean",
+        "reference_mean",
+        "mean_diff",
+        "diff_std",
+        "diff_ci_low",
+        "diff_ci_high",
+        "n_seeds",
+        "wins",
+        "ties",
+        "losses",
+        "verdict",
+        "n_train",
+        "reference_n_train",
+        "key_subset",
+    ]
     table = pd.DataFrame(rows, columns=columns).set_index(
         ["available", "budget", "strategy"]
     )
@@ -471,5 +532,7 @@ def _diff_cell(row):
         return ""
     if not np.isfinite(row["diff_ci_low"]):
         return f"{100 * row['mean_diff']:+.2f}"
-    return (f"{100 * row['mean_diff']:+.2f} [{100 * row['diff_ci_low']:+.2f}, "
-            f"{100 * row['diff_ci_high']:+.2f}]")
+    return (
+        f"{100 * row['mean_diff']:+.2f} [{100 * row['diff_ci_low']:+.2f}, "
+        f"{100 * row['diff_ci_high']:+.2f}]"
+    )

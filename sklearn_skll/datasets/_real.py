@@ -221,10 +221,7 @@ def load_alzheimers(*, apoe="onehot", as_frame=True, return_X_y=False):
         )
     else:
         apoe_block = pd.DataFrame(
-            {
-                f"apoe_e{k}": genotype.str.count(f"E{k}").astype(float)
-                for k in (2, 3, 4)
-            }
+            {f"apoe_e{k}": genotype.str.count(f"E{k}").astype(float) for k in (2, 3, 4)}
         )
         apoe_how = (
             "as allele counts ``apoe_e2``, ``apoe_e3``, ``apoe_e4``\n"

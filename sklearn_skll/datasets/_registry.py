@@ -29,7 +29,12 @@ _REGISTRY = {
         "n_samples": 2000,
         "n_classes": 10,
         "modalities": {
-            "fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6
+            "fou": 76,
+            "fac": 216,
+            "kar": 64,
+            "pix": 240,
+            "zer": 47,
+            "mor": 6,
         },
         "licence": "CC BY 4.0 (UCI)",
         "description": "handwritten digits 0-9, six feature views",

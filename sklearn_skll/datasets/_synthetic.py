@@ -20,10 +20,16 @@ ROLES = ("informative", "synergistic", "redundant", "noise")
 DEFAULT_SYNTHETIC_MODALITIES = {
     "informative": {"n_features": 8, "role": "informative"},
     "synergy_a": {
-        "n_features": 4, "role": "synergistic", "group": "xor", "class_sep": 1.5
+        "n_features": 4,
+        "role": "synergistic",
+        "group": "xor",
+        "class_sep": 1.5,
     },
     "synergy_b": {
-        "n_features": 4, "role": "synergistic", "group": "xor", "class_sep": 1.5
+        "n_features": 4,
+        "role": "synergistic",
+        "group": "xor",
+        "class_sep": 1.5,
     },
     "redundant": {"n_features": 8, "role": "redundant", "copy_of": "informative"},
     "noise": {"n_features": 6, "role": "noise"},
@@ -300,9 +306,9 @@ def make_multimodal_classification(
         width = item["n_features"]
         if item["role"] == "redundant":
             source = blocks[item["copy_of"]]
-            mix = np.linalg.qr(
-                rng.standard_normal((max(width, source.shape[1]),) * 2)
-            )[0][: source.shape[1], :width]
+            mix = np.linalg.qr(rng.standard_normal((max(width, source.shape[1]),) * 2))[
+                0
+            ][: source.shape[1], :width]
             std = item.get("noise", noise)
             blocks[name] = source @ mix + std * rng.standard_normal((n_samples, width))
         elif item["role"] == "noise":

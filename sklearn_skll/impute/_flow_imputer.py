@@ -401,9 +401,10 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``sources[j, r, i]`` says whether source ``i`` feeds target ``j`` in
         row ``r``; its weight is ``exp(fusion_logits[i, j])``.
         """
-        weight = sources.to(self.module_.fusion_logits.dtype) * torch.exp(
-            self.module_.fusion_logits.T
-        )[:, None, :]
+        weight = (
+            sources.to(self.module_.fusion_logits.dtype)
+            * torch.exp(self.module_.fusion_logits.T)[:, None, :]
+        )
         return weight / weight.sum(dim=2, keepdim=True).clamp(min=1e-12)
 
     def _losses(self, xs, obs, c, gen=None):
@@ -447,9 +448,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             if gen is not None:
                 sources = _random_subsets(sources.reshape(m * n, m), gen)
                 sources = sources.reshape(m, n, m)
-            fused = torch.einsum(
-                "jni,ind->jnd", self._fusion_weights(sources), latents
-            )
+            fused = torch.einsum("jni,ind->jnd", self._fusion_weights(sources), latents)
             back = module.flow.inverse(fused)
             n_rows = rows.sum(dim=1)
             for j, coder in enumerate(module.coders):
@@ -674,7 +673,11 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Observed values are the same in every draw.
         """
         check_is_fitted(self)
-        if not isinstance(n_draws, Integral) or isinstance(n_draws, bool) or n_draws < 1:
+        if (
+            not isinstance(n_draws, Integral)
+            or isinstance(n_draws, bool)
+            or n_draws < 1
+        ):
             raise ValueError(
                 f"`n_draws` must be an integer >= 1. Got {n_draws!r} instead."
             )

@@ -159,8 +159,9 @@ class CouplingFlow(nn.Module):
     def __init__(self, dim, n_flows, hidden_dim, n_groups=1):
         super().__init__()
         self.layers = nn.ModuleList(
-            AffineCoupling(dim, hidden_dim, transform_first=(k % 2 == 0),
-                           n_groups=n_groups)
+            AffineCoupling(
+                dim, hidden_dim, transform_first=(k % 2 == 0), n_groups=n_groups
+            )
             for k in range(n_flows)
         )
 

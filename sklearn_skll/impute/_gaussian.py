@@ -29,7 +29,9 @@ from ._flow_imputer import _check_fit_observed
 __all__ = ["ClassConditionalGaussianImputer"]
 
 
-class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class ClassConditionalGaussianImputer(
+    OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Generate missing modalities from a Gaussian per class with a shared covariance.
 
     The modalities' columns are modelled as ``N(mu_c, Sigma)``: a mean per
@@ -122,7 +124,12 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
     }
 
     def __init__(
-        self, *, modalities=None, shrinkage="auto", class_conditional=True, random_state=None
+        self,
+        *,
+        modalities=None,
+        shrinkage="auto",
+        class_conditional=True,
+        random_state=None,
     ):
         self.modalities = modalities
         self.shrinkage = shrinkage
@@ -194,12 +201,13 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
         if self.shrinkage == "auto":
             est = LedoitWolf(assume_centered=True).fit(resid)
         else:
-            est = ShrunkCovariance(
-                shrinkage=self.shrinkage, assume_centered=True
-            ).fit(resid)
+            est = ShrunkCovariance(shrinkage=self.shrinkage, assume_centered=True).fit(
+                resid
+            )
         self.covariance_ = est.covariance_
-        self.shrinkage_ = float(est.shrinkage_ if hasattr(est, "shrinkage_")
-                                else self.shrinkage)
+        self.shrinkage_ = float(
+            est.shrinkage_ if hasattr(est, "shrinkage_") else self.shrinkage
+        )
         return self
 
     def _columns(self):
@@ -262,7 +270,11 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
         draws : ndarray of shape (n_draws, n_samples, n_features)
         """
         check_is_fitted(self)
-        if isinstance(n_draws, bool) or not isinstance(n_draws, Integral) or n_draws < 1:
+        if (
+            isinstance(n_draws, bool)
+            or not isinstance(n_draws, Integral)
+            or n_draws < 1
+        ):
             raise ValueError(
                 f"`n_draws` must be an integer >= 1. Got {n_draws!r} instead."
             )
@@ -315,7 +327,9 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
             S = self.covariance_
             chol = linalg.cho_factor(S[np.ix_(o, o)])
             B = linalg.cho_solve(chol, S[np.ix_(o, m)]).T  # (p_m, p_o)
-            z_o = (X[np.ix_(rows, cols[o])] - self.mean_[cols[o]]) / self.scale_[cols[o]]
+            z_o = (X[np.ix_(rows, cols[o])] - self.mean_[cols[o]]) / self.scale_[
+                cols[o]
+            ]
             mu_o, mu_m = self._means[:, o], self._means[:, m]
             shift = mu_m - mu_o @ B.T  # (C, p_m): class part of the conditional
             base = z_o @ B.T  # (n, p_m)
@@ -323,9 +337,7 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
                 post = np.eye(len(log_prior))[codes[rows]]
             else:
                 P_mu = linalg.cho_solve(chol, mu_o.T)  # (p_o, C)
-                logit = (
-                    z_o @ P_mu - 0.5 * np.einsum("pc,cp->c", P_mu, mu_o) + log_prior
-                )
+                logit = z_o @ P_mu - 0.5 * np.einsum("pc,cp->c", P_mu, mu_o) + log_prior
                 post = np.exp(logit - logsumexp(logit, axis=1, keepdims=True))
             cond_chol = None
             if rng is not None:
@@ -337,10 +349,14 @@ class ClassConditionalGaussianImputer(OneToOneFeatureMixin, TransformerMixin, Ba
                     z_m = base + post @ shift
                 else:
                     u = rng.uniform(size=(rows.size, 1))
-                    c = np.minimum((post.cumsum(axis=1) < u).sum(axis=1), len(post[0]) - 1)
+                    c = np.minimum(
+                        (post.cumsum(axis=1) < u).sum(axis=1), len(post[0]) - 1
+                    )
                     noise = rng.standard_normal((rows.size, m.size)) @ cond_chol.T
                     z_m = base + shift[c] + noise
-                out[np.ix_(rows, cols[m])] = z_m * self.scale_[cols[m]] + self.mean_[cols[m]]
+                out[np.ix_(rows, cols[m])] = (
+                    z_m * self.scale_[cols[m]] + self.mean_[cols[m]]
+                )
         return outs
 
     def __sklearn_tags__(self):

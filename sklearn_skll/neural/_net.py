@@ -388,6 +388,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
                 "their encoders stay untrained and only their missing "
                 "embedding is learned.",
                 UserWarning,
+                stacklevel=2,
             )
 
         # Modality columns side by side, modality after modality.

@@ -28,7 +28,6 @@ from sklearn.utils.validation import (
 )
 
 from .._base import seed_streams, validate_modal_data
-from .._modalities import observed_modalities
 from .._compat import (
     HasMethods,
     Interval,
@@ -37,6 +36,7 @@ from .._compat import (
     _check_feature_names_in,
     _fit_context,
 )
+from .._modalities import observed_modalities
 from .._persist import from_portable, to_portable
 from ..exceptions import CooperationWarning, ModalityError
 from ..game import (
@@ -359,10 +359,14 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             Interval(RealNotInt, 0, 1, closed="right"),
             None,
         ],
-        "n_repeats": [Interval(numbers.Integral, 1, None, closed="left"),
-                      StrOptions({"auto"})],
-        "n_bootstrap": [Interval(numbers.Integral, 0, None, closed="left"),
-                        StrOptions({"auto"})],
+        "n_repeats": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "n_bootstrap": [
+            Interval(numbers.Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "key": [StrOptions({"paper", "gain_per_cost", "simulate"})],
         "budget": [
             Interval(numbers.Integral, 1, None, closed="left"),
@@ -486,7 +490,12 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
 
         seeds = seed_streams(
             self.random_state,
-            "subsample", "folds", "estimator", "bootstrap", "masks", "key",
+            "subsample",
+            "folds",
+            "estimator",
+            "bootstrap",
+            "masks",
+            "key",
         )
         rows = self._subsample(y, seeds["subsample"])
         X_fit, y_fit, observed = X_arr[rows], y[rows], observed[rows]
@@ -750,7 +759,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         df = pd.DataFrame(rows)
         by = "cooperation" if self.selection == "cooperation" else "utility"
         df["rank"] = 0
-        for size, group in df.groupby("size", sort=False):
+        for _size, group in df.groupby("size", sort=False):
             crit = group[by].fillna(-np.inf)
             ordered = sorted(
                 group.index, key=lambda i: (-crit[i], -group.at[i, "utility"], i)
@@ -894,22 +903,33 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             complete = observed_modalities(X, self.modalities_).all(axis=1)
             candidates = _simulation_candidates(df, names, costs, [], limit=3)
             table, _ = simulate_keys(
-                self.estimator_, X[complete], y[complete], self.modalities_,
-                candidates, budget=self.budget, costs=costs, n_repeats=10,
+                self.estimator_,
+                X[complete],
+                y[complete],
+                self.modalities_,
+                candidates,
+                budget=self.budget,
+                costs=costs,
+                n_repeats=10,
                 random_state=seed,
             )
             utility = dict(zip(df["modalities"].map(frozenset), df["utility"]))
             full = utility[frozenset(names)]
-            table["utility"] = [utility.get(frozenset(m), np.nan)
-                                for m in table["modalities"]]
+            table["utility"] = [
+                utility.get(frozenset(m), np.nan) for m in table["modalities"]
+            ]
             table["share_of_full"] = table["utility"] / full if full > tol else np.nan
             table.insert(2, "criterion", "simulated_score")
             ranked = table[table["subset"] != "uniform"].reset_index(drop=True)
             self.key_candidates_ = table
         else:
             ranked = rank_keys(
-                self.key, df, names, costs=costs,
-                replicates=self.utility_replicates_, tol=tol,
+                self.key,
+                df,
+                names,
+                costs=costs,
+                replicates=self.utility_replicates_,
+                tol=tol,
             )
             self.key_candidates_ = ranked
         self.key_subset_ = tuple(ranked["modalities"].iloc[0])
@@ -920,13 +940,16 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             uni = table[table["subset"] == "uniform"].iloc[0]
             top = ranked.iloc[0]
             if top["diff_ci_low"] <= 0 <= top["diff_ci_high"]:
-                self.key_notes_.insert(0, (
-                    f"in the simulation the key's rows score "
-                    f"{top['score']:.3f} and uniform rows {uni['score']:.3f}: "
-                    "no difference (the 95 % interval of the paired difference, "
-                    f"[{top['diff_ci_low']:+.3f}, {top['diff_ci_high']:+.3f}], "
-                    "holds 0)"
-                ))
+                self.key_notes_.insert(
+                    0,
+                    (
+                        f"in the simulation the key's rows score "
+                        f"{top['score']:.3f} and uniform rows {uni['score']:.3f}: "
+                        "no difference (the 95 % interval of the paired difference, "
+                        f"[{top['diff_ci_low']:+.3f}, {top['diff_ci_high']:+.3f}], "
+                        "holds 0)"
+                    ),
+                )
 
     def _select(self, names, greedy_selected, subset_size):
         if self.selection == "greedy":
@@ -1059,8 +1082,12 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             if self.key == "gain_per_cost":
                 names = list(self.modalities_)
                 candidates = rank_keys(
-                    "gain_per_cost", self.utilities_, names, costs=costs,
-                    replicates=self.utility_replicates_, tol=self.cooperation_tol_,
+                    "gain_per_cost",
+                    self.utilities_,
+                    names,
+                    costs=costs,
+                    replicates=self.utility_replicates_,
+                    tol=self.cooperation_tol_,
                 )
                 key = tuple(candidates["modalities"].iloc[0])
                 confidence = float(candidates["p_best"].iloc[0])
@@ -1078,7 +1105,9 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             n_reference=self.n_samples_fit_ if n_reference is None else n_reference,
         )
         return plan.with_key_details(
-            rule=self.key, candidates=candidates, confidence=confidence,
+            rule=self.key,
+            candidates=candidates,
+            confidence=confidence,
             notes=notes,
         )
 

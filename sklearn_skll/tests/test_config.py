@@ -110,9 +110,7 @@ def test_torch_threads_sets_and_restores(caller_threads, n_threads, expected):
     assert torch.get_num_threads() == caller_threads
 
 
-def test_net_fit_and_predict_run_on_one_thread(
-    caller_threads, data, monkeypatch
-):
+def test_net_fit_and_predict_run_on_one_thread(caller_threads, data, monkeypatch):
     X, y = data
     seen = []
     record_threads(monkeypatch, MultimodalNetClassifier, "_train", seen)

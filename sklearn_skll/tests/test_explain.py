@@ -83,7 +83,8 @@ def test_efficiency_predict_proba(data, logreg, method):
     assert exp.feature_names == ["a", "b", "c"]
     assert list(exp.output_names) == ["0", "1"]
     np.testing.assert_allclose(
-        exp.values.sum(axis=1) + exp.base_values, logreg.predict_proba(X[:15]),
+        exp.values.sum(axis=1) + exp.base_values,
+        logreg.predict_proba(X[:15]),
         atol=1e-10,
     )
     # base value: mean prediction over the background rows
@@ -165,7 +166,8 @@ def test_ignored_modality_gets_zero(data, missing):
     np.testing.assert_allclose(exp.values[:, 2, :], 0.0, atol=1e-12)
     assert np.abs(exp.values[:, :2, :]).max() > 1e-3
     np.testing.assert_allclose(
-        exp.values.sum(axis=1) + exp.base_values, model.predict_proba(X[:12]),
+        exp.values.sum(axis=1) + exp.base_values,
+        model.predict_proba(X[:12]),
         atol=1e-10,
     )
 
@@ -181,7 +183,8 @@ def test_nan_masking_missing_modality_and_rows_unchanged(data):
     # a missing modality cannot be hidden further: exactly 0
     assert np.all(exp.values[:4, 1, :] == 0.0)
     np.testing.assert_allclose(
-        exp.values.sum(axis=1) + exp.base_values, clf.predict_proba(X_test),
+        exp.values.sum(axis=1) + exp.base_values,
+        clf.predict_proba(X_test),
         atol=1e-10,
     )
     # base value: the prediction with every modality missing
@@ -225,9 +228,7 @@ def test_seeded_and_independent_of_n_jobs(data, logreg):
     with joblib.parallel_config(backend="threading"):  # no worker start-up
         two = modality_shap_values(logreg, X[:6], MODS, n_jobs=2, **kwargs)
     np.testing.assert_array_equal(one.values, two.values)
-    other = modality_shap_values(
-        logreg, X[:6], MODS, **{**kwargs, "random_state": 4}
-    )
+    other = modality_shap_values(logreg, X[:6], MODS, **{**kwargs, "random_state": 4})
     assert not np.array_equal(one.values, other.values)
 
 
@@ -276,7 +277,9 @@ def test_bad_input(data, logreg):
     df = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)])
     with pytest.raises(ValueError, match="column names"):
         modality_shap_values(
-            LogisticRegression().fit(df, y), df.iloc[:3], MODS,
+            LogisticRegression().fit(df, y),
+            df.iloc[:3],
+            MODS,
             background=df.iloc[:, ::-1].set_axis(df.columns[::-1], axis=1),
         )
 
@@ -292,7 +295,8 @@ def test_multimodal_net_with_missing_modalities(data):
     X_test[:2, 5] = np.nan  # modality "c" missing in two rows
     exp = modality_shap_values(net, X_test, MODS)  # auto: NaN masking
     np.testing.assert_allclose(
-        exp.values.sum(axis=1) + exp.base_values, net.predict_proba(X_test),
+        exp.values.sum(axis=1) + exp.base_values,
+        net.predict_proba(X_test),
         atol=1e-6,
     )
     assert np.all(exp.values[:2, 2, :] == 0.0)

@@ -130,7 +130,9 @@ def test_infinite_values_are_an_error(frame):
     mods = resolve_modalities({"img": ["img_0", "img_1"], "rest": slice(2, 7)}, frame)
     X = frame.to_numpy().copy()
     X[2, 5] = np.inf
-    with pytest.raises(ValueError, match="`rest` holds infinite values in rows \\[2\\]"):
+    with pytest.raises(
+        ValueError, match="`rest` holds infinite values in rows \\[2\\]"
+    ):
         observed_modalities(X, mods)
 
 
@@ -205,9 +207,7 @@ def test_resolution_and_masks_agree_on_random_layouts(layout):
     columns = [f"c{j}" for j in range(n_features)]
     rng = np.random.RandomState(len(owner))
     frame = pd.DataFrame(rng.rand(missing.shape[0], n_features), columns=columns)
-    expected = {
-        f"m{o}": [j for j in range(n_features) if owner[j] == o] for o in names
-    }
+    expected = {f"m{o}": [j for j in range(n_features) if owner[j] == o] for o in names}
     if kind == "names":
         spec = {m: [columns[j] for j in idx] for m, idx in expected.items()}
     elif kind == "positions":

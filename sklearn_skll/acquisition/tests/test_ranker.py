@@ -59,7 +59,12 @@ def test_rank_one_entry_per_missing_pair_best_first(split, criterion):
     X, y, X_new = split
     ranking = _ranker(criterion=criterion).fit(X, y).rank(X_new)
     assert list(ranking.columns) == [
-        "row", "modality", "gain", "gain_std", "cost", "gain_per_cost"
+        "row",
+        "modality",
+        "gain",
+        "gain_std",
+        "cost",
+        "gain_per_cost",
     ]
     pairs = set(zip(ranking["row"], ranking["modality"]))
     expected = {(r, "signal") for r in range(20)}
@@ -100,8 +105,10 @@ def test_draws_depend_on_seed(split):
     X, y, X_new = split
     a = _ranker(random_state=1).fit(X, y).rank(X_new)
     b = _ranker(random_state=2).fit(X, y).rank(X_new)
-    assert not np.allclose(a.sort_values(["row", "modality"])["gain"].to_numpy(),
-                           b.sort_values(["row", "modality"])["gain"].to_numpy())
+    assert not np.allclose(
+        a.sort_values(["row", "modality"])["gain"].to_numpy(),
+        b.sort_values(["row", "modality"])["gain"].to_numpy(),
+    )
 
 
 def test_informative_block_has_larger_expected_change(split):
@@ -211,13 +218,17 @@ def test_prefit_uses_the_estimator_as_is(split):
     X, y, _ = split
     clf = LogisticRegression().fit(X, y)
     ranker = AcquisitionRanker(
-        clf, IterativeImputer(max_iter=3), modalities=MODS, prefit=True,
+        clf,
+        IterativeImputer(max_iter=3),
+        modalities=MODS,
+        prefit=True,
         criterion="uncertainty",
     ).fit(X, y)
     assert ranker.estimator_ is clf
     with pytest.raises(NotFittedError):
-        AcquisitionRanker(LogisticRegression(), SimpleImputer(), modalities=MODS,
-                          prefit=True).fit(X, y)
+        AcquisitionRanker(
+            LogisticRegression(), SimpleImputer(), modalities=MODS, prefit=True
+        ).fit(X, y)
 
 
 def test_imputer_without_posterior_warns(split):
@@ -243,9 +254,12 @@ def test_package_net_and_flow_on_a_dataframe(split):
     mods = {"base": ["c0", "c1"], "signal": ["c2", "c3"], "noise": ["c4", "c5"]}
     ranker = AcquisitionRanker(
         MultimodalNetClassifier(modalities=mods, max_epochs=5, random_state=0),
-        FlowImputer(modalities=mods, latent_dim=4, n_flows=2, hidden_dim=8,
-                    max_epochs=3),
-        modalities=mods, n_draws=4, random_state=0,
+        FlowImputer(
+            modalities=mods, latent_dim=4, n_flows=2, hidden_dim=8, max_epochs=3
+        ),
+        modalities=mods,
+        n_draws=4,
+        random_state=0,
     ).fit(pd.DataFrame(X, columns=cols), y)
     frame = pd.DataFrame(X_new, columns=cols)
     ranking = ranker.rank(frame)
@@ -264,8 +278,11 @@ def test_draws_sample_the_posterior_even_if_the_fitted_imputer_was_reset(split):
 def test_imputer_with_a_sample_method_draws_in_one_call(split):
     X, y, X_new = split
     ranker = AcquisitionRanker(
-        LogisticRegression(), ClassConditionalGaussianImputer(modalities=MODS),
-        modalities=MODS, n_draws=6, random_state=0,
+        LogisticRegression(),
+        ClassConditionalGaussianImputer(modalities=MODS),
+        modalities=MODS,
+        n_draws=6,
+        random_state=0,
     ).fit(X, y)
     ranking = ranker.rank(X_new)
     assert (ranking["gain_std"] > 0).all()

@@ -32,7 +32,11 @@ class BlockMeanImputer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self)
         X = validate_data(
-            self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64,
+            self,
+            X,
+            reset=False,
+            ensure_all_finite="allow-nan",
+            dtype=np.float64,
             copy=True,
         )
         observed = observed_modalities(X, self.modalities_)
@@ -68,8 +72,10 @@ class UtilitySelector(BaseEstimator):
                 keep = observed[:, subset].all(axis=1)
                 cols = np.concatenate([self.modalities_[names[k]] for k in subset])
                 score = cross_val_score(
-                    LogisticRegression(max_iter=200), X[np.ix_(keep, cols)],
-                    y[keep], cv=self.cv,
+                    LogisticRegression(max_iter=200),
+                    X[np.ix_(keep, cols)],
+                    y[keep],
+                    cv=self.cv,
                 ).mean()
                 rows.append(([names[k] for k in subset], size, score - base))
         self.utilities_ = pd.DataFrame(rows, columns=["modalities", "size", "utility"])

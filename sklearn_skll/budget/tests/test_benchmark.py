@@ -27,25 +27,34 @@ def _bunch(n=200):
 
 def test_run_benchmark_on_tiny_settings(tmp_path):
     result = run_benchmark(
-        _bunch(), available=(0.1, 0.3), budgets=(0.1, 0.3),
-        strategies=("available_only", "uniform", "skll", "full"), seeds=2,
-        shapley=False, estimator_params=PARAMS,
+        _bunch(),
+        available=(0.1, 0.3),
+        budgets=(0.1, 0.3),
+        strategies=("available_only", "uniform", "skll", "full"),
+        seeds=2,
+        shapley=False,
+        estimator_params=PARAMS,
     )
     assert result.dataset == "toy" and result.n_test == 60 and result.n_seeds == 2
     # 2 seeds x 2 availabilities x 2 budgets x 4 strategies.
     assert len(result.runs) == 32
     assert set(result.paired.index.get_level_values("strategy")) == {
-        "available_only", "skll", "full"}
+        "available_only",
+        "skll",
+        "full",
+    }
     # The learning curve: the available_only runs (14 and 42 rows) and a
     # half and three quarters of the smallest (a quarter, 3 rows, is too few:
     # 2 per class).
     assert sorted(result.learning_curve["n_rows"].unique()) == [7, 10, 14, 42]
-    only = result.runs[(result.runs.strategy == "available_only")
-                       & (result.runs.budget == 0.1)]
+    only = result.runs[
+        (result.runs.strategy == "available_only") & (result.runs.budget == 0.1)
+    ]
     at_14 = result.learning_curve[result.learning_curve.n_rows == 14]
     np.testing.assert_array_equal(
         at_14.sort_values("seed").accuracy,
-        only[only.n_available == 14].sort_values("seed").accuracy)
+        only[only.n_available == 14].sort_values("seed").accuracy,
+    )
     stakes = result.stakes.set_index(["available", "budget"])
     assert stakes.loc[(0.1, 0.1), "n_available"] == 14
     assert stakes.loc[(0.1, 0.1), "rows_uniform"] == 14 + 4
@@ -54,15 +63,24 @@ def test_run_benchmark_on_tiny_settings(tmp_path):
 
     paths = result.save(tmp_path)
     names = sorted(p.name for p in paths)
-    assert names == ["budget_curve.png", "learning_curve.png", "paired_differences.png",
-                     "results.csv", "results.json", "results.md"]
+    assert names == [
+        "budget_curve.png",
+        "learning_curve.png",
+        "paired_differences.png",
+        "results.csv",
+        "results.json",
+        "results.md",
+    ]
     assert all(p.stat().st_size > 0 for p in paths)
     meta = json.loads((tmp_path / "results.json").read_text())
     assert len(meta["runs"]) == 32 and len(meta["paired"]) == 12
     report = (tmp_path / "results.md").read_text()
     # The paired table comes first, with a verdict per cell.
-    assert report.index("## Paired differences to uniform") < report.index(
-        "## Is more data worth it here?") < report.index("## Accuracy per strategy")
+    assert (
+        report.index("## Paired differences to uniform")
+        < report.index("## Is more data worth it here?")
+        < report.index("## Accuracy per strategy")
+    )
     assert report.count("SK-LL") >= 4
     # Counts are integers, not 14.0000.
     assert "| 21 vs 18 |" in report and ".0000" not in report
@@ -72,22 +90,58 @@ def _hand_result(slope_per_doubling):
     """Known learning curve a + b log2(n) and known paired differences."""
     rows = []
     for seed in range(5):
-        for strategy, n, bonus in (("available_only", 20, 0.0), ("uniform", 25, 0.0),
-                                   ("skll", 40, 0.02 + 0.002 * seed)):
+        for strategy, n, bonus in (
+            ("available_only", 20, 0.0),
+            ("uniform", 25, 0.0),
+            ("skll", 40, 0.02 + 0.002 * seed),
+        ):
             acc = 0.6 + slope_per_doubling * np.log2(n) + 0.01 * seed + bonus
-            rows.append({"seed": seed, "available": 0.1, "budget": 0.1,
-                         "strategy": strategy, "n_available": 20, "n_new": n - 20,
-                         "n_train": n, "key_subset": "a+b", "accuracy": acc,
-                         "f1_macro": acc, "fit_time": 0.0})
+            rows.append(
+                {
+                    "seed": seed,
+                    "available": 0.1,
+                    "budget": 0.1,
+                    "strategy": strategy,
+                    "n_available": 20,
+                    "n_new": n - 20,
+                    "n_train": n,
+                    "key_subset": "a+b",
+                    "accuracy": acc,
+                    "f1_macro": acc,
+                    "fit_time": 0.0,
+                }
+            )
     runs = pd.DataFrame(rows)
     curve = pd.DataFrame(
-        [{"seed": s, "n_rows": n, "accuracy": 0.6 + slope_per_doubling * np.log2(n)
-          + 0.01 * s + 0.001 * ((s + n) % 3)} for s in range(5) for n in (5, 10, 20)])
-    return BenchmarkResult(dataset="hand", runs=runs, reference="uniform",
-                           learning_curve=curve, selector=None, n_test=100,
-                           wall_time=1.0, n_undefined_notes=0,
-                           settings={"available": [0.1], "budgets": [0.1],
-                                     "classifier": "logreg", "parts": "fast"})
+        [
+            {
+                "seed": s,
+                "n_rows": n,
+                "accuracy": 0.6
+                + slope_per_doubling * np.log2(n)
+                + 0.01 * s
+                + 0.001 * ((s + n) % 3),
+            }
+            for s in range(5)
+            for n in (5, 10, 20)
+        ]
+    )
+    return BenchmarkResult(
+        dataset="hand",
+        runs=runs,
+        reference="uniform",
+        learning_curve=curve,
+        selector=None,
+        n_test=100,
+        wall_time=1.0,
+        n_undefined_notes=0,
+        settings={
+            "available": [0.1],
+            "budgets": [0.1],
+            "classifier": "logreg",
+            "parts": "fast",
+        },
+    )
 
 
 def test_report_verdicts_and_stakes_known_by_hand():
@@ -98,7 +152,8 @@ def test_report_verdicts_and_stakes_known_by_hand():
     assert text.startswith("SK-LL beats uniform by 5.8 points [")
     assert text.endswith("wins/ties/losses 5/0/0")
     assert verdicts[(0.1, 0.1, "available_only")].startswith(
-        "available only loses to uniform by 1.6 points")
+        "available only loses to uniform by 1.6 points"
+    )
     stake = steep.stakes.iloc[0]
     # 5 points per doubling; SK-LL's 40 rows vs uniform's 25.
     assert stake["slope"] == pytest.approx(0.05, abs=1e-3)

@@ -40,8 +40,13 @@ def _make(**params):
 
 @pytest.mark.parametrize(
     "strategy, n_new",
-    [("available_only", 0), ("uniform", 10), ("skll", 15),
-     ("skll_no_generation", 15), ("full", 30)],
+    [
+        ("available_only", 0),
+        ("uniform", 10),
+        ("skll", 15),
+        ("skll_no_generation", 15),
+        ("full", 30),
+    ],
 )
 def test_simulation_row_counts(strategy, n_new):
     X, y = _data()
@@ -88,8 +93,11 @@ def test_skll_collects_the_key_and_generates_the_rest():
 
 def test_skll_no_generation_leaves_rows_incomplete():
     X, y = _data()
-    clf = _make(available=0.2, strategy="skll_no_generation",
-                classifier=HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
+    clf = _make(
+        available=0.2,
+        strategy="skll_no_generation",
+        classifier=HistGradientBoostingClassifier(max_iter=20),
+    ).fit(X, y)
     assert clf.imputer_ is None
     assert clf.key_subset_ == ("a", "b")
     rec = _make(available=0.2, strategy="skll_no_generation").fit(X, y)
@@ -188,13 +196,15 @@ def test_parts_are_clones_and_unset_seeds_are_filled():
 
 def test_costs_choose_the_key_by_utility_per_cost():
     X, y = _data()
-    clf = _make(available=0.3, strategy="skll",
-                costs={"a": 1.0, "b": 1.0, "c": 1.0}).fit(X, y)
+    clf = _make(
+        available=0.3, strategy="skll", costs={"a": 1.0, "b": 1.0, "c": 1.0}
+    ).fit(X, y)
     assert clf.plan_.key_selection == "utility_per_cost"
     assert clf.key_subset_ == ("a", "b")
     # b is expensive: 0.1 * 300 * mean cost 7 = 210 cost units.
-    costly = _make(available=0.3, strategy="skll",
-                   costs={"a": 1.0, "b": 19.0, "c": 1.0}).fit(X, y)
+    costly = _make(
+        available=0.3, strategy="skll", costs={"a": 1.0, "b": 19.0, "c": 1.0}
+    ).fit(X, y)
     assert costly.key_subset_ == ("a", "c")
     assert costly.new_indices_.size == 105
     assert costly.plan_.n_new_rows("uniform") == 10
@@ -323,8 +333,12 @@ def test_fit_with_the_default_parts():
 
     X, y, mods = _frame_data()
     clf = BudgetedMultimodalClassifier(
-        modalities=mods, available=0.4, budget=0.2, strategy="skll",
-        device="cpu", random_state=0,
+        modalities=mods,
+        available=0.4,
+        budget=0.2,
+        strategy="skll",
+        device="cpu",
+        random_state=0,
     ).fit(X, y)
     assert clf.classifier_.device == "cpu"
     assert clf.classifier_.random_state is not None
@@ -341,8 +355,13 @@ def test_fit_with_the_default_parts():
     mine = FlowImputer(modalities=mods, max_epochs=3, n_flows=2, device="auto")
     with pytest.warns(UserWarning, match="replaced by the"):
         clf = BudgetedMultimodalClassifier(
-            modalities=mods, available=0.4, strategy="uniform", imputer=mine,
-            classifier=LogisticRegression(), device="cpu", random_state=0,
+            modalities=mods,
+            available=0.4,
+            strategy="uniform",
+            imputer=mine,
+            classifier=LogisticRegression(),
+            device="cpu",
+            random_state=0,
         ).fit(X, y)
     assert clf.imputer_.device == "cpu" and clf.imputer_.max_epochs == 3
     assert mine.device == "auto"  # the part passed is not altered
@@ -359,14 +378,24 @@ def test_pipeline_of_the_real_parts_on_a_dataframe():
     X, y, mods = _frame_data()
     X = X.copy()
     X.loc[X.index[::3], ["c1", "c2"]] = np.nan
-    pipe = Pipeline([
-        ("select", ModalitySelector(LogisticRegression(), modalities=mods, cv=3,
-                                    random_state=0)),
-        ("impute", FlowImputer(modalities=mods, max_epochs=3, n_flows=2,
-                               random_state=0)),
-        ("clf", MultimodalNetClassifier(modalities=mods, max_epochs=10,
-                                        random_state=0)),
-    ]).set_output(transform="pandas")
+    pipe = Pipeline(
+        [
+            (
+                "select",
+                ModalitySelector(
+                    LogisticRegression(), modalities=mods, cv=3, random_state=0
+                ),
+            ),
+            (
+                "impute",
+                FlowImputer(modalities=mods, max_epochs=3, n_flows=2, random_state=0),
+            ),
+            (
+                "clf",
+                MultimodalNetClassifier(modalities=mods, max_epochs=10, random_state=0),
+            ),
+        ]
+    ).set_output(transform="pandas")
     pipe.fit(X, y)
     filled = pipe[:-1].transform(X)
     assert isinstance(filled, pd.DataFrame) and list(filled.columns) == list(X.columns)
@@ -376,8 +405,10 @@ def test_pipeline_of_the_real_parts_on_a_dataframe():
     assert pipe.score(X, y) > 0.6
     # The meta-estimator with available=None and the same parts, same data.
     meta = BudgetedMultimodalClassifier(
-        modalities=mods, selector=pipe.named_steps["select"],
-        imputer=pipe.named_steps["impute"], classifier=pipe.named_steps["clf"],
+        modalities=mods,
+        selector=pipe.named_steps["select"],
+        imputer=pipe.named_steps["impute"],
+        classifier=pipe.named_steps["clf"],
         random_state=0,
     ).fit(X, y)
     assert meta.key_subset_ == tuple(pipe.named_steps["select"].key_subset_)
@@ -446,13 +477,18 @@ def test_n_draws_replicates_incomplete_rows_with_weights():
 
     X, y = _data()
     clf = _make(
-        available=0.2, budget=0.1, strategy="skll", n_draws=3,
+        available=0.2,
+        budget=0.1,
+        strategy="skll",
+        n_draws=3,
         imputer=ClassConditionalGaussianImputer(modalities=None),
         classifier=LogisticRegression(max_iter=200),
     ).fit(X, y)
     assert clf.n_train_rows_ == 60 + 3 * 15
     one = _make(
-        available=0.2, budget=0.1, strategy="skll",
+        available=0.2,
+        budget=0.1,
+        strategy="skll",
         imputer=ClassConditionalGaussianImputer(modalities=None),
         classifier=LogisticRegression(max_iter=200),
     ).fit(X, y)
@@ -472,7 +508,10 @@ def test_n_draws_weights_reach_the_classifier(monkeypatch):
     monkeypatch.setattr(LogisticRegression, "fit", fit)
     X, y = _data()
     _make(
-        available=0.2, budget=0.1, strategy="skll", n_draws=4,
+        available=0.2,
+        budget=0.1,
+        strategy="skll",
+        n_draws=4,
         imputer=ClassConditionalGaussianImputer(modalities=None),
         classifier=LogisticRegression(max_iter=200),
     ).fit(X, y)
@@ -490,12 +529,17 @@ def test_n_draws_errors_without_sample_or_sample_weight():
 
     X, y = _data()
     with pytest.raises(ValueError, match="`n_draws=2`.*sample"):
-        _make(available=0.2, strategy="skll", n_draws=2,
-              imputer=SimpleImputer()).fit(X, y)
+        _make(available=0.2, strategy="skll", n_draws=2, imputer=SimpleImputer()).fit(
+            X, y
+        )
     with pytest.raises(ValueError, match="sample_weight"):
-        _make(available=0.2, strategy="skll", n_draws=2,
-              imputer=ClassConditionalGaussianImputer(modalities=None),
-              classifier=KNeighborsClassifier()).fit(X, y)
+        _make(
+            available=0.2,
+            strategy="skll",
+            n_draws=2,
+            imputer=ClassConditionalGaussianImputer(modalities=None),
+            classifier=KNeighborsClassifier(),
+        ).fit(X, y)
 
 
 def _fast_flow_default(monkeypatch):
@@ -503,25 +547,38 @@ def _fast_flow_default(monkeypatch):
     from sklearn_skll.impute import FlowImputer
 
     monkeypatch.setattr(
-        _budgeted, "_default_flow",
+        _budgeted,
+        "_default_flow",
         lambda modalities, device, verbose: FlowImputer(
-            modalities=modalities, latent_dim=4, n_flows=2, hidden_dim=8,
-            max_epochs=3, device=device,
+            modalities=modalities,
+            latent_dim=4,
+            n_flows=2,
+            hidden_dim=8,
+            max_epochs=3,
+            device=device,
         ),
     )
 
 
-@pytest.mark.parametrize("classifier, has_none", [
-    (LogisticRegression(max_iter=200), False),
-    (HistGradientBoostingClassifier(max_iter=20), True),
-])
+@pytest.mark.parametrize(
+    "classifier, has_none",
+    [
+        (LogisticRegression(max_iter=200), False),
+        (HistGradientBoostingClassifier(max_iter=20), True),
+    ],
+)
 def test_auto_imputer_scores_candidates_and_keeps_the_best(
     monkeypatch, classifier, has_none
 ):
     _fast_flow_default(monkeypatch)
     X, y = _data()
-    clf = _make(available=0.3, budget=0.1, strategy="skll", imputer="auto",
-                classifier=classifier).fit(X, y)
+    clf = _make(
+        available=0.3,
+        budget=0.1,
+        strategy="skll",
+        imputer="auto",
+        classifier=classifier,
+    ).fit(X, y)
     table = clf.imputer_scores_
     expected = {"gaussian", "iterative", "flow"} | ({"none"} if has_none else set())
     assert set(table.index) == expected
@@ -529,8 +586,11 @@ def test_auto_imputer_scores_candidates_and_keeps_the_best(
     choice = clf.imputer_choice_["choice"]
     assert table["score"].idxmax() == choice and table.loc[choice, "chosen"]
     assert clf.imputer_choice_["scores"] == table["score"].to_dict()
-    kinds = {"gaussian": "ClassConditionalGaussianImputer",
-             "iterative": "IterativeImputer", "flow": "FlowImputer"}
+    kinds = {
+        "gaussian": "ClassConditionalGaussianImputer",
+        "iterative": "IterativeImputer",
+        "flow": "FlowImputer",
+    }
     if choice == "none":
         assert clf.imputer_ is None
     else:
@@ -544,8 +604,14 @@ def test_auto_imputer_scores_candidates_and_keeps_the_best(
 def test_auto_imputer_needs_enough_rows_per_class():
     X, y = _data(60)
     with pytest.raises(ValueError, match="imputer='auto'"):
-        _make(available=6, budget=0.1, strategy="skll", imputer="auto",
-              classifier=LogisticRegression()).fit(X, y)
+        _make(
+            available=6,
+            budget=0.1,
+            strategy="skll",
+            imputer="auto",
+            classifier=LogisticRegression(),
+        ).fit(X, y)
+
 
 def test_key_rule_reaches_the_plan():
     X, y, mods = _frame_data()
@@ -553,9 +619,14 @@ def test_key_rule_reaches_the_plan():
 
     for key in ("paper", "gain_per_cost"):
         clf = BudgetedMultimodalClassifier(
-            modalities=mods, available=0.5, budget=0.2, strategy="skll",
-            key=key, selector=ModalitySelector(n_repeats=1, cv=3),
-            imputer=BlockMeanImputer(), classifier=LogisticRegression(),
+            modalities=mods,
+            available=0.5,
+            budget=0.2,
+            strategy="skll",
+            key=key,
+            selector=ModalitySelector(n_repeats=1, cv=3),
+            imputer=BlockMeanImputer(),
+            classifier=LogisticRegression(),
             random_state=0,
         ).fit(X, y)
         assert clf.selector_.key == key and clf.plan_.key_rule == key
@@ -570,9 +641,13 @@ def test_a_single_available_row_of_a_class_does_not_stop_the_fit():
     from sklearn_skll.selection import ModalitySelector
 
     clf = BudgetedMultimodalClassifier(
-        modalities=mods, available=0.2, budget=0.2, strategy="skll",
+        modalities=mods,
+        available=0.2,
+        budget=0.2,
+        strategy="skll",
         selector=ModalitySelector(n_repeats=1, cv=3),
-        imputer=BlockMeanImputer(), classifier=LogisticRegression(),
+        imputer=BlockMeanImputer(),
+        classifier=LogisticRegression(),
         random_state=0,
     )
     with pytest.warns(UserWarning, match="single available row"):

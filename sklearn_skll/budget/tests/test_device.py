@@ -46,8 +46,9 @@ def test_one_device_reaches_every_part_given(mock_cuda):
     X, y = _data()
     # fast_parts' selector is linear at these sizes; give it the net to follow
     # the device through every torch part
-    net_selector = ModalitySelector(MultimodalNetClassifier(device="cpu"),
-                                    utility="masked", cv=3, n_repeats=1)
+    net_selector = ModalitySelector(
+        MultimodalNetClassifier(device="cpu"), utility="masked", cv=3, n_repeats=1
+    )
     parts = _fast({**fast_parts(MODS), "selector": net_selector})  # for the CPU
     with pytest.warns(UserWarning, match="replaced by.*device='cuda'"):
         clf = BudgetedMultimodalClassifier(

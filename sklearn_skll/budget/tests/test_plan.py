@@ -60,8 +60,9 @@ def test_absolute_budget_in_cost_units():
 
 def test_unequal_costs_only_relative_costs_matter():
     costs = {"text": 1.0, "audio": 2.0, "video": 9.0}
-    plan = make_plan(NAMES, 0.1, key_subset=["text", "audio"], costs=costs,
-                     n_reference=1000)
+    plan = make_plan(
+        NAMES, 0.1, key_subset=["text", "audio"], costs=costs, n_reference=1000
+    )
     # B = 0.1 * 1000 * mean cost (4) = 400 cost units.
     assert plan.budget_cost == pytest.approx(400.0)
     assert plan.skll.cost_per_row == 3.0
@@ -69,9 +70,13 @@ def test_unequal_costs_only_relative_costs_matter():
     # Uniform and full keep the paper's fractions whatever the costs.
     assert plan.uniform.fraction == pytest.approx(0.1 / 3)
     assert plan.full.fraction == pytest.approx(0.1)
-    scaled = make_plan(NAMES, 0.1, key_subset=["text", "audio"],
-                       costs={k: 100 * v for k, v in costs.items()},
-                       n_reference=1000)
+    scaled = make_plan(
+        NAMES,
+        0.1,
+        key_subset=["text", "audio"],
+        costs={k: 100 * v for k, v in costs.items()},
+        n_reference=1000,
+    )
     assert scaled.skll.n_new_rows_exact == pytest.approx(plan.skll.n_new_rows_exact)
     assert scaled.uniform.n_new_rows_exact == pytest.approx(
         plan.uniform.n_new_rows_exact
@@ -104,26 +109,29 @@ def test_key_chosen_by_utility_with_equal_costs():
 
 def test_key_chosen_by_utility_per_cost():
     costs = {"text": 1.0, "audio": 1.0, "video": 10.0}
-    plan = make_plan(NAMES, 0.1, utilities=_utilities(), costs=costs,
-                     n_reference=1000)
+    plan = make_plan(NAMES, 0.1, utilities=_utilities(), costs=costs, n_reference=1000)
     # text+video: 0.30 / 11; text+audio: 0.25 / 2 -> the cheap pair wins.
     assert plan.key_subset == ("text", "audio")
     assert plan.skll.n_new_rows_exact == pytest.approx(0.1 * 1000 * 4 / 2)
     # min_size=1 lets a single cheap modality win.
-    single = make_plan(NAMES, 0.1, utilities=_utilities(), costs=costs,
-                       n_reference=1000, min_size=1)
+    single = make_plan(
+        NAMES, 0.1, utilities=_utilities(), costs=costs, n_reference=1000, min_size=1
+    )
     assert single.key_subset == ("text",)
 
 
 def test_utilities_as_dataframe_and_given_key_wins():
     table = pd.DataFrame(
-        {"modalities": [tuple(sorted(k)) for k in _utilities()],
-         "utility": list(_utilities().values())}
+        {
+            "modalities": [tuple(sorted(k)) for k in _utilities()],
+            "utility": list(_utilities().values()),
+        }
     )
     plan = make_plan(NAMES, 0.1, utilities=table, n_reference=1000)
     assert plan.key_subset == ("text", "video")
-    given = make_plan(NAMES, 0.1, key_subset=("audio", "video"),
-                      utilities=table, n_reference=1000)
+    given = make_plan(
+        NAMES, 0.1, key_subset=("audio", "video"), utilities=table, n_reference=1000
+    )
     assert given.key_subset == ("audio", "video")
     assert given.key_selection == "given"
     assert given.skll.utility == pytest.approx(0.12)
@@ -165,8 +173,7 @@ def test_plan_is_frozen_and_readable():
     assert list(frame.index) == ["skll", "uniform", "full"]
     assert frame.loc["uniform", "n_new_rows"] == 33
     assert frame.loc["skll", "generated"] == ["video"]
-    assert plan == make_plan(NAMES, 0.1, key_subset=["text", "audio"],
-                             n_reference=1000)
+    assert plan == make_plan(NAMES, 0.1, key_subset=["text", "audio"], n_reference=1000)
 
 
 @pytest.mark.parametrize(
@@ -185,12 +192,13 @@ def test_plan_is_frozen_and_readable():
         ({"budget": 5, "costs": {"text": 1, "audio": 1, "video": -2}}, "video"),
         ({"budget": 5, "costs": {"text": 1, "audio": 1, "video": np.inf}}, "video"),
         ({"budget": 5, "costs": {"text": 1, "audio": 1}}, "every modality"),
-        ({"budget": 5, "costs": {"text": 1, "audio": 1, "video": 1, "x": 1}},
-         "unknown"),
+        (
+            {"budget": 5, "costs": {"text": 1, "audio": 1, "video": 1, "x": 1}},
+            "unknown",
+        ),
         ({"budget": 5, "key_subset": ["text", "smell"]}, "key_subset"),
         ({"budget": 5, "key_subset": []}, "key_subset"),
-        ({"budget": 5, "utilities": {frozenset(["text", "audio"]): -0.1}},
-         "positive"),
+        ({"budget": 5, "utilities": {frozenset(["text", "audio"]): -0.1}}, "positive"),
         ({"budget": 5, "utilities": {frozenset(["smell"]): 0.1}}, "utilities"),
         ({"budget": 5, "utilities": {}, "min_size": 3}, "min_size"),
     ],

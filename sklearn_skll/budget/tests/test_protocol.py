@@ -21,8 +21,13 @@ PARAMS = {
 def test_run_protocol_rows_and_summary():
     X, y = _data(n=200)
     runs = run_protocol(
-        X, y, MODS, available=(0.1, 0.3), budgets=(0.1, 0.3),
-        strategies=("available_only", "uniform", "skll", "full"), seeds=2,
+        X,
+        y,
+        MODS,
+        available=(0.1, 0.3),
+        budgets=(0.1, 0.3),
+        strategies=("available_only", "uniform", "skll", "full"),
+        seeds=2,
         estimator_params=PARAMS,
     )
     # 2 seeds x 2 availabilities x 2 budgets x 4 strategies.
@@ -42,8 +47,9 @@ def test_run_protocol_rows_and_summary():
     table = summarize(runs)
     assert table.loc[(0.3, 0.1, "full"), "n_runs"] == 2
     assert table.loc[(0.3, 0.1, "full"), "mean"] == pytest.approx(
-        runs.query("available == 0.3 and budget == 0.1 and strategy == 'full'")
-        .accuracy.mean()
+        runs.query(
+            "available == 0.3 and budget == 0.1 and strategy == 'full'"
+        ).accuracy.mean()
     )
     wide = summarize(runs, "f1_macro", layout="wide")
     assert list(wide.columns) == ["available_only", "uniform", "skll", "full"]
@@ -52,8 +58,12 @@ def test_run_protocol_rows_and_summary():
 
 def test_run_protocol_is_reproducible_and_checks_strategies():
     X, y = _data(n=150)
-    kwargs = dict(available=(0.2,), strategies=("uniform", "skll"), seeds=[3],
-                  estimator_params=PARAMS)
+    kwargs = dict(
+        available=(0.2,),
+        strategies=("uniform", "skll"),
+        seeds=[3],
+        estimator_params=PARAMS,
+    )
     a = run_protocol(X, y, MODS, **kwargs)
     b = run_protocol(X, y, MODS, n_jobs=2, **kwargs)
     np.testing.assert_array_equal(a.accuracy, b.accuracy)
@@ -73,10 +83,21 @@ def _hand_runs():
                 ("uniform", base, 24),
                 ("skll", base + skll[avail][seed], 30),
             ):
-                rows.append({"seed": seed, "available": avail, "budget": 0.1,
-                             "strategy": strategy, "n_available": 20,
-                             "n_new": n - 20, "n_train": n, "key_subset": "a",
-                             "accuracy": acc, "f1_macro": acc, "fit_time": 0.0})
+                rows.append(
+                    {
+                        "seed": seed,
+                        "available": avail,
+                        "budget": 0.1,
+                        "strategy": strategy,
+                        "n_available": 20,
+                        "n_new": n - 20,
+                        "n_train": n,
+                        "key_subset": "a",
+                        "accuracy": acc,
+                        "f1_macro": acc,
+                        "fit_time": 0.0,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -87,7 +108,11 @@ def test_summarize_paired_differences_known_by_hand():
     table = summarize(runs, reference="uniform")
     assert "uniform" not in table.index.get_level_values("strategy")
     assert [c for c in table.columns if "diff" in c] == [
-        "mean_diff", "diff_std", "diff_ci_low", "diff_ci_high"]
+        "mean_diff",
+        "diff_std",
+        "diff_ci_low",
+        "diff_ci_high",
+    ]
     row = table.loc[(0.1, 0.1, "skll")]
     d = np.array([0.02, 0.04, 0.03, 0.03])
     half = stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
@@ -106,7 +131,8 @@ def test_summarize_paired_differences_known_by_hand():
     assert row["verdict"] == "no difference"
     assert table.loc[(0.1, 0.1, "available_only"), "verdict"] == "worse"
     assert table.loc[(0.1, 0.1, "available_only"), "diff_ci_high"] == pytest.approx(
-        -0.01)
+        -0.01
+    )
 
 
 def test_summarize_paired_pairs_by_seed_and_keeps_old_layouts():
@@ -124,8 +150,13 @@ def test_summarize_paired_pairs_by_seed_and_keeps_old_layouts():
     assert list(wide.columns) == ["uniform", "skll"]
     assert wide.loc[(0.1, 0.1), "uniform"] == "+1.00 [+1.00, +1.00]"
     # Without a reference the layouts are as before.
-    assert list(summarize(runs).columns) == ["mean", "std", "n_runs", "n_train",
-                                             "key_subset"]
+    assert list(summarize(runs).columns) == [
+        "mean",
+        "std",
+        "n_runs",
+        "n_train",
+        "key_subset",
+    ]
     with pytest.raises(ValueError, match="`reference`"):
         summarize(runs, reference="greedy")
 
@@ -134,13 +165,20 @@ def test_run_protocol_fits_the_selector_once_per_seed_and_availability(monkeypat
     from sklearn_skll.budget import _protocol
 
     X, y = _data(n=150)
-    kwargs = dict(available=(0.2, 0.4), budgets=(0.1, 0.3),
-                  strategies=("uniform", "skll"), seeds=2,
-                  estimator_params=PARAMS)
+    kwargs = dict(
+        available=(0.2, 0.4),
+        budgets=(0.1, 0.3),
+        strategies=("uniform", "skll"),
+        seeds=2,
+        estimator_params=PARAMS,
+    )
     fits = []
     original = UtilitySelector.fit
-    monkeypatch.setattr(UtilitySelector, "fit",
-                        lambda self, X, y: fits.append(1) or original(self, X, y))
+    monkeypatch.setattr(
+        UtilitySelector,
+        "fit",
+        lambda self, X, y: fits.append(1) or original(self, X, y),
+    )
     cached = run_protocol(X, y, MODS, **kwargs)
     # 2 seeds x 2 availabilities, not x 2 budgets.
     assert len(fits) == 4
@@ -166,14 +204,21 @@ def test_run_protocol_with_a_rare_class_and_the_real_selector():
     X, y = _data(n=300)
     y = y.copy()
     y[::25] = 2  # 12 rows of a rare third class (4 %)
-    params = {"selector": ModalitySelector(n_repeats=1, cv=3),
-              "imputer": BlockMeanImputer(),
-              "classifier": LogisticRegression(max_iter=200)}
+    params = {
+        "selector": ModalitySelector(n_repeats=1, cv=3),
+        "imputer": BlockMeanImputer(),
+        "classifier": LogisticRegression(max_iter=200),
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         runs = run_protocol(
-            X, y, MODS, available=(0.05, 0.1, 0.3), budgets=(0.1,),
-            strategies=("uniform", "skll"), seeds=2,
+            X,
+            y,
+            MODS,
+            available=(0.05, 0.1, 0.3),
+            budgets=(0.1,),
+            strategies=("uniform", "skll"),
+            seeds=2,
             estimator_params={**params, "key": "paper"},
         )
     assert len(runs) == 2 * 3 * 2

@@ -233,15 +233,32 @@ def test_clinical_missing_target_rows(clinical):
 @pytest.mark.parametrize(
     "mods, target, error, match",
     [
-        ({"mri": ["mri_hippo", "mri_thick"]}, "DX", ModalityError,
-         r"Modality `mri` names column\(s\) \['mri_thick'\] that are not in the table"),
-        ({"mri": "re:^mri_"}, "diagnosis", ValueError,
-         "Target column `diagnosis` is not in the table"),
-        ({"pet": "re:^amyloid_"}, "DX", ModalityError,
-         "Modality `pet` selects no column of the table"),
+        (
+            {"mri": ["mri_hippo", "mri_thick"]},
+            "DX",
+            ModalityError,
+            r"Modality `mri` names column\(s\) \['mri_thick'\] "
+            r"that are not in the table",
+        ),
+        (
+            {"mri": "re:^mri_"},
+            "diagnosis",
+            ValueError,
+            "Target column `diagnosis` is not in the table",
+        ),
+        (
+            {"pet": "re:^amyloid_"},
+            "DX",
+            ModalityError,
+            "Modality `pet` selects no column of the table",
+        ),
         ({"pet": []}, "DX", ModalityError, "Modality `pet` selects no column"),
-        ({"a": ["age"], "b": "re:^age$"}, "DX", ModalityError,
-         "Column `age` is selected by both modality `a` and modality `b`"),
+        (
+            {"a": ["age"], "b": "re:^age$"},
+            "DX",
+            ModalityError,
+            "Column `age` is selected by both modality `a` and modality `b`",
+        ),
         ({"a": "re:^D"}, "DX", ModalityError, "selects the target column `DX`"),
         ({"a": "re:(["}, "DX", ModalityError, "invalid regular expression"),
         ({"a": [1, 2]}, "DX", ModalityError, "list of column names"),
@@ -293,14 +310,22 @@ def cohort():
 
 
 COHORT = {
-    "mri": ["mri_a"], "pet": "re:^pet_", "clinical": ["age", "mmse", "sex", "apoe"]
+    "mri": ["mri_a"],
+    "pet": "re:^pet_",
+    "clinical": ["age", "mmse", "sex", "apoe"],
 }
 
 
 def test_categorical_columns_are_one_hot_encoded_inside_their_modality(cohort):
     bunch = read_clinical_table(cohort, COHORT, "dx")
     assert bunch.modalities["clinical"] == [
-        "age", "mmse", "sex_F", "sex_M", "apoe_e2", "apoe_e3", "apoe_e4"
+        "age",
+        "mmse",
+        "sex_F",
+        "sex_M",
+        "apoe_e2",
+        "apoe_e3",
+        "apoe_e4",
     ]
     assert bunch.modalities["mri"] == ["mri_a"]
     # a missing cell stays missing (NaN in every level column), not a level
@@ -316,8 +341,11 @@ def test_categorical_columns_are_one_hot_encoded_inside_their_modality(cohort):
 
 
 def test_categorical_error_keeps_the_strict_behaviour(cohort):
-    with pytest.raises(ModalityError, match="Column `sex` of modality `clinical` is "
-                       "not numeric.*categorical='onehot'") as info:
+    with pytest.raises(
+        ModalityError,
+        match="Column `sex` of modality `clinical` is "
+        "not numeric.*categorical='onehot'",
+    ) as info:
         read_clinical_table(cohort, COHORT, "dx", categorical="error")
     assert str(info.value).endswith("instead.")
     with pytest.raises(ModalityError, match=r"would make column\(s\) \['sex_M'\]"):
@@ -359,8 +387,10 @@ def test_partial_cells_impute_fills_only_partly_observed_blocks(cohort):
 
 
 def test_partial_cells_error_names_the_modality_and_the_row(cohort):
-    match = (r"Modality `clinical` is only partly observed in 1 row\(s\) "
-             r"\(first: row 3, empty \['mmse', 'sex'\]\)")
+    match = (
+        r"Modality `clinical` is only partly observed in 1 row\(s\) "
+        r"\(first: row 3, empty \['mmse', 'sex'\]\)"
+    )
     with pytest.raises(ModalityError, match=match) as info:
         read_clinical_table(cohort, COHORT, "dx", partial_cells="error")
     assert "partial_cells='impute'" in str(info.value)

@@ -19,7 +19,11 @@ def test_default_bunch_layout_and_ground_truth():
     assert isinstance(bunch.data, pd.DataFrame)
     assert bunch.data.shape == (120, 30)
     assert list(bunch.modalities) == [
-        "informative", "synergy_a", "synergy_b", "redundant", "noise"
+        "informative",
+        "synergy_a",
+        "synergy_b",
+        "redundant",
+        "noise",
     ]
     assert bunch.modalities["synergy_a"] == [f"synergy_a_{k}" for k in range(4)]
     cols = [c for cols in bunch.modalities.values() for c in cols]

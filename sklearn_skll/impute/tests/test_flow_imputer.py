@@ -322,8 +322,6 @@ def test_continuous_target_errors_for_class_prior():
     )
 
 
-
-
 # ------------------------------------------- grouped flows, labels, draws
 def test_grouped_flow_is_one_flow_per_group():
     torch.manual_seed(0)
@@ -363,7 +361,8 @@ def test_label_aware_fit_transform_uses_each_rows_own_class():
     # Without labels it is fit(X).transform(X).
     unlabelled = FlowImputer(modalities=MODS, **params)
     assert np.array_equal(
-        unlabelled.fit_transform(X_miss), clone(unlabelled).fit(X_miss).transform(X_miss)
+        unlabelled.fit_transform(X_miss),
+        clone(unlabelled).fit(X_miss).transform(X_miss),
     )
 
 

@@ -15,8 +15,13 @@ def _data(n=300, seed=0):
     rng = np.random.RandomState(seed)
     y = rng.randint(2, size=n)
     t = rng.normal(size=(n, 2)) + 1.5 * y[:, None]
-    X = np.hstack([t @ rng.normal(size=(2, 3)), t @ rng.normal(size=(2, 2)),
-                   t @ rng.normal(size=(2, 4))])
+    X = np.hstack(
+        [
+            t @ rng.normal(size=(2, 3)),
+            t @ rng.normal(size=(2, 2)),
+            t @ rng.normal(size=(2, 4)),
+        ]
+    )
     return X + 0.3 * rng.normal(size=X.shape), y
 
 
@@ -46,24 +51,30 @@ def test_label_aware_fit_transform_uses_own_class_and_transform_is_label_free():
     aware = imp.fit_transform(X_miss, y)
     free = imp.transform(X_miss)
     assert not np.allclose(aware[rows], free[rows])
-    assert np.array_equal(aware[np.setdiff1d(np.arange(300), rows)],
-                          X[np.setdiff1d(np.arange(300), rows)])
+    assert np.array_equal(
+        aware[np.setdiff1d(np.arange(300), rows)], X[np.setdiff1d(np.arange(300), rows)]
+    )
     # The own class is closer to the truth than the other class.
     wrong = clone(imp).fit(X_miss, y)
-    wrong_out = wrong._fill(wrong._check_input(X_miss)[0],
-                            wrong._check_input(X_miss)[1], 1 - y, None, 1)[0]
+    wrong_out = wrong._fill(
+        wrong._check_input(X_miss)[0], wrong._check_input(X_miss)[1], 1 - y, None, 1
+    )[0]
     cols = MODS["a"] + MODS["b"]
     assert r2_score(X[np.ix_(rows, cols)], aware[np.ix_(rows, cols)]) > r2_score(
         X[np.ix_(rows, cols)], wrong_out[np.ix_(rows, cols)]
     )
     # Without labels: fit(X).transform(X).
-    assert np.array_equal(clone(imp).fit_transform(X_miss), clone(imp).fit(X_miss).transform(X_miss))
+    assert np.array_equal(
+        clone(imp).fit_transform(X_miss), clone(imp).fit(X_miss).transform(X_miss)
+    )
 
 
 def test_sample_is_seeded_and_spread():
     X, y = _data()
     X_miss = _hide(X, MODS["c"], np.arange(50))
-    imp = ClassConditionalGaussianImputer(modalities=MODS, random_state=0).fit(X_miss, y)
+    imp = ClassConditionalGaussianImputer(modalities=MODS, random_state=0).fit(
+        X_miss, y
+    )
     draws = imp.sample(X_miss, n_draws=4)
     assert draws.shape == (4,) + X.shape
     assert np.array_equal(draws, imp.sample(X_miss, n_draws=4))
@@ -75,7 +86,9 @@ def test_sample_is_seeded_and_spread():
 
 def test_dataframe_in_dataframe_out_and_named_modalities():
     X, y = _data()
-    df = pd.DataFrame(_hide(X, MODS["b"], np.arange(10)), columns=[f"f{i}" for i in range(9)])
+    df = pd.DataFrame(
+        _hide(X, MODS["b"], np.arange(10)), columns=[f"f{i}" for i in range(9)]
+    )
     mods = {"a": ["f0", "f1", "f2"], "b": ["f3", "f4"], "c": ["f5", "f6", "f7", "f8"]}
     out = ClassConditionalGaussianImputer(modalities=mods).fit_transform(df, y)
     assert isinstance(out, pd.DataFrame) and list(out.columns) == list(df.columns)
@@ -86,7 +99,10 @@ def test_errors():
     X, y = _data(40)
     with pytest.raises(ModalityError, match="at least 2"):
         ClassConditionalGaussianImputer(modalities=MODS).fit(
-            _hide(_hide(X, MODS["a"], np.arange(0, 40, 2)), MODS["b"], np.arange(1, 40, 2)), y
+            _hide(
+                _hide(X, MODS["a"], np.arange(0, 40, 2)), MODS["b"], np.arange(1, 40, 2)
+            ),
+            y,
         )
     imp = ClassConditionalGaussianImputer(modalities=MODS).fit(X, y)
     with pytest.raises(ModalityError, match="partly missing"):

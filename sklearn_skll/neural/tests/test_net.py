@@ -99,8 +99,9 @@ def test_drop_modalities_never_hides_every_observed_modality():
 
 
 def test_modality_dropout_only_in_training_mode():
-    clf = MultimodalNetClassifier(modalities={"a": [0, 1], "b": [2, 3]},
-                                  modality_dropout=0.99)
+    clf = MultimodalNetClassifier(
+        modalities={"a": [0, 1], "b": [2, 3]}, modality_dropout=0.99
+    )
     clf.modalities_ = {"a": np.array([0, 1]), "b": np.array([2, 3])}
     module = clf._module(2)  # the estimator holds the net's defaults
     x = torch.randn(50, 4)
@@ -123,8 +124,14 @@ def test_modality_dropout_makes_masked_subsets_usable():
 def test_same_seed_same_probabilities_bit_for_bit(fusion):
     X, y = make_data(120)
     X[:30, 3:5] = np.nan
-    params = dict(modalities=MODALITIES, fusion=fusion, modality_dropout=0.3,
-                  dropout=0.2, max_epochs=4, random_state=3)
+    params = dict(
+        modalities=MODALITIES,
+        fusion=fusion,
+        modality_dropout=0.3,
+        dropout=0.2,
+        max_epochs=4,
+        random_state=3,
+    )
     p1 = MultimodalNetClassifier(**params).fit(X, y).predict_proba(X)
     p2 = MultimodalNetClassifier(**params).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(p1, p2)
@@ -298,8 +305,9 @@ def test_cuda_requested_without_cuda(monkeypatch):
 # -------------------------------------------------------- persistence
 def test_pickle_and_joblib_round_trip(tmp_path):
     X, y = make_data(100)
-    clf = MultimodalNetClassifier(modalities=MODALITIES, fusion="moe", max_epochs=3,
-                                  random_state=0).fit(X, y)
+    clf = MultimodalNetClassifier(
+        modalities=MODALITIES, fusion="moe", max_epochs=3, random_state=0
+    ).fit(X, y)
     expected = clf.predict_proba(X)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X), expected)

@@ -30,8 +30,13 @@ def accuracy_callable(estimator, X, y, sample_weight=None):
 @pytest.mark.parametrize("utility", ["retrain", "masked"])
 def test_accuracy_bootstrap_in_one_product_equals_one_call_a_resample(utility):
     X, y = make_data()
-    params = {"modalities": MODS, "cv": 3, "n_bootstrap": 40, "utility": utility,
-              "random_state": 0}
+    params = {
+        "modalities": MODS,
+        "cv": 3,
+        "n_bootstrap": 40,
+        "utility": utility,
+        "random_state": 0,
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CooperationWarning)
         fast = ModalitySelector(LogisticRegression(), scoring="accuracy", **params)
@@ -40,12 +45,18 @@ def test_accuracy_bootstrap_in_one_product_equals_one_call_a_resample(utility):
         )
         fast.fit(X, y)
         slow.fit(X, y)
-    columns = ["utility", "utility_std", "utility_ci_low", "utility_ci_high",
-               "cooperation_std"]
+    columns = [
+        "utility",
+        "utility_std",
+        "utility_ci_low",
+        "utility_ci_high",
+        "cooperation_std",
+    ]
     np.testing.assert_allclose(
         fast.utilities_[columns].to_numpy(dtype=float),
         slow.utilities_[columns].to_numpy(dtype=float),
-        rtol=0, atol=1e-12,
+        rtol=0,
+        atol=1e-12,
     )
     np.testing.assert_allclose(fast.shapley_std_, slow.shapley_std_, atol=1e-12)
     assert (fast.utilities_["utility_std"] > 0).all()
@@ -53,9 +64,15 @@ def test_accuracy_bootstrap_in_one_product_equals_one_call_a_resample(utility):
 
 def test_progress_bar_says_it_includes_the_bootstrap(capsys):
     X, y = make_data(60)
-    ModalitySelector(LogisticRegression(), modalities=MODS, cv=2, n_repeats=1,
-                     n_bootstrap=25,
-                     verbose=1, random_state=0).fit(X, y)
+    ModalitySelector(
+        LogisticRegression(),
+        modalities=MODS,
+        cv=2,
+        n_repeats=1,
+        n_bootstrap=25,
+        verbose=1,
+        random_state=0,
+    ).fit(X, y)
     assert "7 subsets x 2 folds, 25 bootstrap resamples each" in capsys.readouterr().err
 
 
@@ -65,12 +82,16 @@ def test_one_summarised_cooperation_warning_per_fit():
     messages = []
     for seed in range(3):  # the same text every fit, so Python shows it once
         with pytest.warns(CooperationWarning) as record:
-            selector = ModalitySelector(LogisticRegression(), modalities=MODS, cv=3,
-                                        random_state=seed).fit(X, y)
+            selector = ModalitySelector(
+                LogisticRegression(), modalities=MODS, cv=3, random_state=seed
+            ).fit(X, y)
         # Our own warning: other libraries' may come first (scikit-learn 1.6's
         # LogisticRegression warns too).
-        found = [w for w in record if issubclass(w.category, CooperationWarning)
-                 and "C(S)" in str(w.message)]
+        found = [
+            w
+            for w in record
+            if issubclass(w.category, CooperationWarning) and "C(S)" in str(w.message)
+        ]
         assert len(found) == 1
         assert found[0].filename == __file__  # points at the caller's fit
         assert selector.utilities_["cooperation"].isna().sum() >= 1

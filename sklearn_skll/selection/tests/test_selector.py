@@ -60,8 +60,18 @@ def test_utility_table_and_game_quantities(fitted):
     sel, X, y = fitted
     df = sel.utilities_
     assert len(df) == 15 and df["size"].tolist() == sorted(df["size"])
-    assert {"subset", "modalities", "size", "score", "utility", "cooperation",
-            "rank", "utility_std", "utility_ci_low", "utility_ci_high"} <= set(df)
+    assert {
+        "subset",
+        "modalities",
+        "size",
+        "score",
+        "utility",
+        "cooperation",
+        "rank",
+        "utility_std",
+        "utility_ci_low",
+        "utility_ci_high",
+    } <= set(df)
     np.testing.assert_allclose(df["utility"], df["score"] - df["baseline"])
     assert sel.baseline_score_ == pytest.approx(0.5, abs=0.02)  # balanced classes
     full = df.loc[df["size"] == 4, "utility"].item()
@@ -179,13 +189,23 @@ def test_masked_engine_uses_modality_dropout_or_hides_blocks():
     X, y = make_data(60)
     DropoutClassifier.seen.clear()
     ModalitySelector(
-        DropoutClassifier(), modalities=MODS, cv=2, n_repeats=1, utility="masked", random_state=0
+        DropoutClassifier(),
+        modalities=MODS,
+        cv=2,
+        n_repeats=1,
+        utility="masked",
+        random_state=0,
     ).fit(X, y)
     # the parameter is switched on and the rows are left whole
     assert DropoutClassifier.seen == [(0.5, False), (0.5, False)]
     DropoutClassifier.seen.clear()
     ModalitySelector(
-        RecordingClassifier(), modalities=MODS, cv=2, n_repeats=1, utility="masked", random_state=0
+        RecordingClassifier(),
+        modalities=MODS,
+        cv=2,
+        n_repeats=1,
+        utility="masked",
+        random_state=0,
     ).fit(X, y)
 
 
@@ -264,7 +284,10 @@ def test_named_columns_selectors_and_log_loss():
     X, y = make_data(90, frame=True)
     mods = {m: [f"{m}_0", f"{m}_1"] for m in MODS}
     sel = ModalitySelector(
-        LogisticRegression(), modalities=mods, scoring="neg_log_loss", cv=3,
+        LogisticRegression(),
+        modalities=mods,
+        scoring="neg_log_loss",
+        cv=3,
         random_state=0,
     ).fit(X, y)
     assert sel.baseline_score_ == pytest.approx(-np.log(2), abs=0.01)
@@ -297,9 +320,12 @@ def test_dask_backend_runs_subset_jobs():
 
     X, y = make_data(60)
     local = selector(cv=2).fit(X, y)
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         with parallel_config(backend="dask"):
             remote = selector(cv=2).fit(X, y)
     pd.testing.assert_frame_equal(remote.utilities_, local.utilities_)
@@ -390,8 +416,6 @@ def test_default_estimator_is_the_multimodal_net(monkeypatch):
     assert sel.selected_modalities_ == ["strong"]
 
 
-
-
 def test_folds_adapt_to_a_rare_class():
     X, y = make_data(90)
     y = y.copy()
@@ -459,8 +483,14 @@ def test_key_guard_against_a_cheap_weak_subset():
             u = sum(solo[n] for n in subset) * (1.1 if size == 2 else 0.9)
             if set(subset) == {"apoe", "demographics"}:
                 u = 0.03
-            rows.append({"subset": "+".join(subset), "modalities": subset,
-                         "size": size, "utility": u})
+            rows.append(
+                {
+                    "subset": "+".join(subset),
+                    "modalities": subset,
+                    "size": size,
+                    "utility": u,
+                }
+            )
     table = pd.DataFrame(rows)
     costs = {"proteins": 3.0, "csf": 5.0, "apoe": 1.0, "demographics": 0.1}
     ranked = rank_keys("gain_per_cost", table, names, costs=costs).set_index("subset")
