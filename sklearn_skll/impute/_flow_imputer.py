@@ -33,6 +33,25 @@ _LN2 = float(np.log(2.0))
 _CHUNK = 8192
 
 
+def _label_codes(y, classes, n):
+    """Index in ``classes`` of each of the ``n`` labels ``y``.
+
+    None without labels or classes; a clear error for a label unseen in fit.
+    Shared by the imputers' label-aware ``fit_transform`` and ``sample``.
+    """
+    if y is None or classes is None:
+        return None
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(y, np.empty(n))
+    known = np.isin(y, classes)
+    if not known.all():
+        raise ValueError(
+            f"`y` holds labels unseen in fit: {np.unique(y[~known])[:5]}. "
+            f"Got them where one of {list(classes)} was expected instead."
+        )
+    return np.searchsorted(classes, y)
+
+
 def _check_fit_observed(observed, names):
     """Every modality of fit's ``X`` seen, and seen with another."""
     never = [names[k] for k in np.flatnonzero(~observed.any(axis=0))]
@@ -717,17 +736,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _label_codes(self, y, n):
         """Prior class index of each labelled row; None without labels or prior."""
-        if y is None or self.classes_ is None:
-            return None
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(y, np.empty(n))
-        known = np.isin(y, self.classes_)
-        if not known.all():
-            raise ValueError(
-                f"`y` holds labels unseen in fit: {np.unique(y[~known])[:5]}. "
-                f"Got them where one of {list(self.classes_)} was expected instead."
-            )
-        return np.searchsorted(self.classes_, y)
+        return _label_codes(y, self.classes_, n)
 
     def _draw_generator(self, force=False):
         """Seeded torch generator of posterior noise, or None (deterministic)."""

@@ -14,17 +14,15 @@ from sklearn.base import (
 )
 from sklearn.covariance import LedoitWolf, ShrunkCovariance
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
-    check_consistent_length,
     check_is_fitted,
-    column_or_1d,
 )
 
 from .._base import same_container, validate_modal_data
+from .._compat import Interval, StrOptions
 from ..exceptions import ModalityError
-from ._flow_imputer import _check_fit_observed
+from ._flow_imputer import _check_fit_observed, _label_codes
 
 __all__ = ["ClassConditionalGaussianImputer"]
 
@@ -297,17 +295,7 @@ class ClassConditionalGaussianImputer(
         return X, observed
 
     def _label_codes(self, y, n):
-        if y is None or self.classes_ is None:
-            return None
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(y, np.empty(n))
-        known = np.isin(y, self.classes_)
-        if not known.all():
-            raise ValueError(
-                f"`y` holds labels unseen in fit: {np.unique(y[~known])[:5]}. "
-                f"Got them where one of {list(self.classes_)} was expected instead."
-            )
-        return np.searchsorted(self.classes_, y)
+        return _label_codes(y, self.classes_, n)
 
     def _fill(self, X, observed, codes, rng, n_draws):
         """``n_draws`` completed copies of ``X`` (the first is ``X`` itself)."""
