@@ -277,6 +277,30 @@ def _clip_percent(ax):
     ax.set_ylim(max(low, 0.0), min(high, 100.5))
 
 
+def _dodged_means(ax, runs, column, values, strategies, metric, *, spread, **kwargs):
+    """Mean (%) and 95 % CI of ``metric`` at each of ``values`` of ``column``,
+    one error-bar series per strategy, the strategies side by side; x in %."""
+    step = 100 * (np.diff(values).min() if values.size > 1 else 0.1)
+    width = spread * step / max(len(strategies), 1)
+    for k, strategy in enumerate(strategies):
+        group = runs[runs["strategy"] == strategy]
+        stats = [
+            _mean_ci(group.loc[np.isclose(group[column], v), metric]) for v in values
+        ]
+        color, marker = _style(strategy)
+        ax.errorbar(
+            100 * values + (k - (len(strategies) - 1) / 2) * width,
+            [100 * m for m, _ in stats],
+            yerr=[100 * h for _, h in stats],
+            marker=marker,
+            color=color,
+            label=strategy,
+            capsize=3,
+            **kwargs,
+        )
+    ax.set_xticks(100 * values, [f"{100 * v:g}" for v in values])
+
+
 def plot_protocol(runs, ax=None, *, metric="accuracy", budget=None):
     """Metric (%) against the available ratio, one line per strategy.
 
@@ -304,28 +328,10 @@ def plot_protocol(runs, ax=None, *, metric="accuracy", budget=None):
     sub = runs[np.isclose(runs["budget"], budget)]
     strategies = [s for s in _STRATEGY_STYLE if s in set(sub["strategy"])]
     avail = np.sort(sub["available"].unique())
-    step = 100 * (np.diff(avail).min() if avail.size > 1 else 0.1)
-    width = 0.5 * step / max(len(strategies), 1)
     n_seeds = sub["seed"].nunique()
-    for k, strategy in enumerate(strategies):
-        group = sub[sub["strategy"] == strategy]
-        stats = [
-            _mean_ci(group.loc[np.isclose(group["available"], a), metric])
-            for a in avail
-        ]
-        x = 100 * avail + (k - (len(strategies) - 1) / 2) * width
-        color, marker = _style(strategy)
-        ax.errorbar(
-            x,
-            [100 * m for m, _ in stats],
-            yerr=[100 * h for _, h in stats],
-            marker=marker,
-            color=color,
-            label=strategy,
-            capsize=3,
-            linestyle="none",
-        )
-    ax.set_xticks(100 * avail, [f"{100 * a:g}" for a in avail])
+    _dodged_means(
+        ax, sub, "available", avail, strategies, metric, spread=0.5, linestyle="none"
+    )
     _clip_percent(ax)
     ax.set_xlabel("available complete data (% of training rows)")
     ax.set_ylabel(f"test {metric} (%)")
@@ -528,25 +534,7 @@ def plot_budget_curve(runs, ax=None, *, metric="accuracy", available=None):
     sub = runs[np.isclose(runs["available"], available)]
     budgets = np.sort(sub["budget"].unique())
     strategies = [s for s in _STRATEGY_STYLE if s in set(sub["strategy"])]
-    step = 100 * (np.diff(budgets).min() if budgets.size > 1 else 0.1)
-    width = 0.25 * step / max(len(strategies), 1)
-    for k, strategy in enumerate(strategies):
-        group = sub[sub["strategy"] == strategy]
-        stats = [
-            _mean_ci(group.loc[np.isclose(group["budget"], b), metric]) for b in budgets
-        ]
-        x = 100 * budgets + (k - (len(strategies) - 1) / 2) * width
-        color, marker = _style(strategy)
-        ax.errorbar(
-            x,
-            [100 * m for m, _ in stats],
-            yerr=[100 * h for _, h in stats],
-            marker=marker,
-            color=color,
-            label=strategy,
-            capsize=3,
-        )
-    ax.set_xticks(100 * budgets, [f"{100 * b:g}" for b in budgets])
+    _dodged_means(ax, sub, "budget", budgets, strategies, metric, spread=0.25)
     _clip_percent(ax)
     ax.set_xlabel("budget (% of training rows)")
     ax.set_ylabel(f"test {metric} (%)")
