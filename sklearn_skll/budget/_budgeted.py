@@ -28,7 +28,7 @@ from .._device import DEVICES, resolve_device
 from .._modalities import hide_modalities, observed_modalities
 from .._persist import from_portable, to_portable
 from .._plan import STRATEGIES, make_plan
-from ..exceptions import BudgetError, ModalityError
+from ..exceptions import BudgetError, CooperationWarning, ModalityError
 
 __all__ = ["BudgetedMultimodalClassifier"]
 
@@ -191,7 +191,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         Rule the selector uses for the key subset (its ``key`` parameter;
         see :class:`~sklearn_skll.ModalitySelector` and the user guide,
         "Choosing the key subset"). A selector without a ``key`` parameter
-        keeps its own ``selected_modalities_``.
+        keeps its own ``selected_modalities_``. Only ``"paper"`` reads C(S),
+        so only then is the selector's
+        :class:`~sklearn_skll.exceptions.CooperationWarning` (C(S) undefined
+        for some subsets) passed on; the subsets stay listed in
+        ``selector_.utilities_``.
     selector : estimator, default=None
         Fitted on the available rows; must expose ``selected_modalities_``
         (a :class:`~sklearn_skll.ModalitySelector` also gives the key with
@@ -650,7 +654,13 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             X = X[keep] if not hasattr(X, "iloc") else X.iloc[np.flatnonzero(keep)]
             y = y[keep]
         self._log(f"fitting the selector on {len(y)} rows")
-        self.selector_.fit(X, y, **self._part_params("selector", rows))
+        with warnings.catch_warnings():
+            if self.key != "paper":
+                # Only the paper's rule reads C(S): undefined values of it say
+                # nothing about this key (``selector_.utilities_`` still lists
+                # them). Without this, a grid search prints one per fit.
+                warnings.simplefilter("ignore", CooperationWarning)
+            self.selector_.fit(X, y, **self._part_params("selector", rows))
         if not hasattr(self.selector_, "selected_modalities_"):
             raise TypeError(
                 "The `selector` must expose `selected_modalities_` once fitted. "

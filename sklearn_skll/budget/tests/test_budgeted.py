@@ -1,6 +1,7 @@
 """Tests for BudgetedMultimodalClassifier, with fast stand-in parts."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -653,3 +654,28 @@ def test_a_single_available_row_of_a_class_does_not_stop_the_fit():
     with pytest.warns(UserWarning, match="single available row"):
         clf.fit(X, y)
     assert 2 in clf.classes_ and clf.key_subset_
+
+
+@pytest.mark.parametrize("key, warns", [("gain_per_cost", False), ("paper", True)])
+def test_cooperation_warning_only_where_the_key_reads_cooperation(key, warns):
+    # Modality `b` is noise: its C(S) is undefined. Only the paper's key rule
+    # reads C(S), so only then does the budgeted classifier pass the warning on.
+    from sklearn_skll.exceptions import CooperationWarning
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 6))
+    y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    clf = BudgetedMultimodalClassifier(
+        modalities={"a": [0, 1], "b": [4, 5], "c": [2, 3]},
+        budget=0.3,
+        strategy="available_only",
+        classifier=LogisticRegression(),
+        key=key,
+        random_state=0,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    cooperation = [w for w in caught if issubclass(w.category, CooperationWarning)]
+    assert bool(cooperation) == warns
+    assert clf.selector_.utilities_["cooperation"].isna().any()
