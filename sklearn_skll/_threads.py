@@ -7,11 +7,21 @@ is never called: torch allows it once per process.
 """
 
 import functools
+import threading
 from contextlib import contextmanager, nullcontext
 
 from ._config import _resolve_n_threads, config_context, get_config
 
-__all__ = ["single_threaded_job", "torch_threads", "with_torch_threads"]
+__all__ = [
+    "job_threads",
+    "single_threaded_job",
+    "torch_threads",
+    "with_torch_threads",
+]
+
+#: ``blas_limited``: this thread already runs under one BLAS thread
+#: (:func:`job_threads`), so the jobs it runs need not set it again.
+_STATE = threading.local()
 
 
 @contextmanager
@@ -57,10 +67,42 @@ def single_threaded_job(func):
     def wrapper(*args, **kwargs):
         if get_config()["n_threads"] == "torch":
             return func(*args, **kwargs)
-        with config_context(n_threads=1), _blas_one_thread(), torch_threads():
+        with config_context(n_threads=1), _blas_limited(), torch_threads():
             return func(*args, **kwargs)
 
     return wrapper
+
+
+@contextmanager
+def _blas_limited():
+    """One BLAS thread for the body, set once per thread however deep the nesting."""
+    if getattr(_STATE, "blas_limited", False):
+        yield
+        return
+    with _blas_one_thread():
+        _STATE.blas_limited = True
+        try:
+            yield
+        finally:
+            _STATE.blas_limited = False
+
+
+@contextmanager
+def job_threads(n_jobs):
+    """Around a ``Parallel(n_jobs)`` call: limit BLAS once if it runs in-process.
+
+    Setting the BLAS limit costs a few milliseconds (``threadpoolctl`` scans
+    the loaded libraries each time); a selector runs a thousand small jobs in
+    one fit. When joblib runs the jobs sequentially in this thread, the limit
+    is set once here and the jobs skip it; jobs sent to workers set their own.
+    """
+    from joblib import effective_n_jobs
+
+    if get_config()["n_threads"] == "torch" or effective_n_jobs(n_jobs) != 1:
+        yield
+        return
+    with _blas_limited():
+        yield
 
 
 def _blas_one_thread():

@@ -28,7 +28,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from .._base import SEED_MAX
 from .._modalities import hide_modalities, restrict_modalities, subset_name
-from .._threads import single_threaded_job
+from .._threads import job_threads, single_threaded_job
 from ..exceptions import ModalityError
 
 __all__ = ["RetrainEngine", "MaskedEngine", "SubsetScore", "subset_name"]
@@ -229,7 +229,10 @@ class _Engine:
         return f"{text}, {n_boot} bootstrap resamples each" if n_boot else text
 
     def _run(self, jobs, desc):
-        jobs = list(jobs)
+        with job_threads(self.n_jobs):
+            return self._run_jobs(list(jobs), desc)
+
+    def _run_jobs(self, jobs, desc):
         if self.verbose:
             from tqdm.auto import tqdm
 

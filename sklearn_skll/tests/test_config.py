@@ -166,3 +166,49 @@ def test_parallel_jobs_get_one_thread(caller_threads):
     assert torch.get_num_threads() == caller_threads
     with config_context(n_threads="torch"):
         assert _job()[:2] == ("torch", caller_threads)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_job_threads_limits_blas_once_for_sequential_jobs(monkeypatch):
+    from joblib import Parallel, delayed
+
+    from sklearn_skll import _threads
+
+    calls = []
+    real = _threads._blas_one_thread
+
+    def counting():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(_threads, "_blas_one_thread", counting)
+    before = _blas_threads()
+    with _threads.job_threads(1):
+        results = Parallel(n_jobs=1)(delayed(_job)() for _ in range(5))
+    # One limit for the five in-process jobs, each of which still runs on
+    # one BLAS and one torch thread; the caller's BLAS threads come back.
+    assert len(calls) == 1
+    assert all(r[:2] == (1, 1) and all(n == 1 for n in r[2]) for r in results)
+    assert _blas_threads() == before
+    # Nested jobs reuse the limit of the job around them.
+    calls.clear()
+    single_threaded_job(lambda: [_job() for _ in range(3)])()
+    assert len(calls) == 1
+    assert _blas_threads() == before
+
+
+def test_job_threads_leaves_parallel_jobs_to_set_their_own(monkeypatch):
+    from sklearn_skll import _threads
+
+    calls = []
+    monkeypatch.setattr(_threads, "_blas_one_thread", lambda: calls.append(1))
+    with _threads.job_threads(2):
+        pass
+    with config_context(n_threads="torch"), _threads.job_threads(1):
+        pass
+    assert calls == []
