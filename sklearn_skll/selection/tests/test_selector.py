@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -401,6 +402,35 @@ def test_default_estimator_is_linear_at_pilot_sizes():
     assert sel.selected_modalities_ == ["strong"]
     # 80 rows: ceil(300 / 80) capped at 2 repeats of 2 folds, 3 subsets
     assert sel.n_fits_ == 3 * 2 * 2
+
+
+def test_default_linear_fits_its_preprocessing_once_per_fold_same_scores():
+    """The default pipeline's per-column steps are fitted once per fold and
+    row set; every score equals retraining the whole pipeline per subset."""
+    from sklearn_skll.selection._selector import _linear_estimator
+
+    X, y = make_data(90)
+    X[:30, 2:4] = np.nan  # `weak` missing in 30 rows: two row sets per fold
+    params = dict(modalities=MODS, cv=3, n_bootstrap=40, random_state=0)
+    fast = ModalitySelector(**params).fit(X, y)
+    slow = ModalitySelector(_linear_estimator(), **params).fit(X, y)
+    assert fast.n_fits_ == slow.n_fits_ == 15 * 3 * 2
+    cols = ["n_samples", "score", "baseline", "utility", "p_best"]
+    np.testing.assert_allclose(
+        fast.utilities_[cols].to_numpy(float),
+        slow.utilities_[cols].to_numpy(float),
+        rtol=0,
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        fast.utility_replicates_, slow.utility_replicates_, rtol=0, atol=1e-12
+    )
+    assert fast.key_subset_ == slow.key_subset_
+    assert fast.selected_modalities_ == slow.selected_modalities_
+    # one job per fold, the same result with two workers
+    with parallel_config(backend="threading"):
+        two = ModalitySelector(**params, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(two.utility_replicates_, fast.utility_replicates_)
 
 
 @pytest.mark.slow
