@@ -71,6 +71,32 @@ def make_classifier(name, *, device="cpu", random_state=0):
     )
 
 
+#: Imputers the benchmark can generate the missing modalities with.
+IMPUTERS = ("flow", "gaussian", "iterative", "auto")
+
+
+def make_imputer(name, modalities, *, device="cpu"):
+    """The imputer behind an ``--imputer`` name.
+
+    ``"flow"``: the small :class:`~sklearn_skll.FlowImputer` of
+    :func:`fast_parts`; ``"gaussian"``:
+    :class:`~sklearn_skll.ClassConditionalGaussianImputer`; ``"iterative"``:
+    ``IterativeImputer`` (5 rounds); ``"auto"``: chosen per fit by a held-out
+    score (``BudgetedMultimodalClassifier(imputer="auto")``).
+    """
+    if name == "auto":
+        return "auto"
+    if name == "flow":
+        return fast_parts(modalities, device=device)["imputer"]
+    if name in ("gaussian", "iterative"):
+        from ._imputer_choice import candidate_imputers
+
+        return candidate_imputers(modalities, 0, None, None)[name]
+    raise ValueError(
+        f"`imputer` must be one of {list(IMPUTERS)} or None. Got {name!r} instead."
+    )
+
+
 def benchmark_parts(modalities, *, classifier="net", parts="fast", device="cpu"):
     """Selector, imputer and classifier of the benchmark's runs.
 
@@ -113,6 +139,7 @@ def run_benchmark(
     seeds=DEFAULTS["seeds"],
     classifier=DEFAULTS["classifier"],
     parts="fast",
+    imputer=None,
     reference="uniform",
     learning_curve=True,
     shapley=True,
@@ -147,6 +174,13 @@ def run_benchmark(
         logistic regression, gradient boosting, or the multimodal net.
     parts : {"fast", "defaults"}, default="fast"
         Selector and imputer: :func:`fast_parts` or the estimator's defaults.
+    imputer : {"flow", "gaussian", "iterative", "auto"}, default=None
+        Replaces the imputer of ``parts`` (see :func:`make_imputer`). With
+        ``"auto"`` every fit chooses among no generation, the class-conditional
+        Gaussian, ``IterativeImputer`` and the flow by a held-out score on
+        its available rows; the runs record the choice (``imputer``) and the
+        scores (``imputer_score_<candidate>``), and the report counts the
+        choices (:meth:`BenchmarkResult.imputer_choices`).
     reference : str, default="uniform"
         The strategy the others are compared to, seed by seed.
     learning_curve : bool, default=True
@@ -199,6 +233,8 @@ def run_benchmark(
     params = benchmark_parts(
         bunch.modalities, classifier=classifier, parts=parts, device=device
     )
+    if imputer is not None:
+        params["imputer"] = make_imputer(imputer, bunch.modalities, device=device)
     params.update(estimator_params or {})
     X, y, modalities = bunch.data, np.asarray(bunch.target), bunch.modalities
     start = time.perf_counter()
@@ -256,6 +292,7 @@ def run_benchmark(
             "seeds": seeds if isinstance(seeds, int) else list(seeds),
             "classifier": classifier,
             "parts": parts,
+            "imputer": imputer,
             "reference": reference,
         },
     )
@@ -454,6 +491,43 @@ class BenchmarkResult:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def imputer_choices(self):
+        """What ``imputer="auto"`` chose, per availability, budget and strategy.
+
+        Only the strategy that generates (``skll``). One row per (available,
+        budget, strategy): ``chosen`` counts the seeds that chose each
+        candidate, most chosen first, and ``score_<candidate>`` /
+        ``std_<candidate>`` are the mean and standard deviation over seeds of
+        the candidate's held-out score. Fits with fewer than 4 available rows
+        in some class compare nothing and use the default imputer; they are
+        counted apart. None without an ``"auto"`` choice.
+        """
+        columns = [c for c in self.runs if c.startswith("imputer_score_")]
+        if not columns:
+            return None
+        runs = self.runs[self.runs["strategy"] == "skll"]
+        rows = []
+        keys = ["available", "budget", "strategy"]
+        for key, cell in runs.groupby(keys, sort=False):
+            # A fit with too few rows per class compares nothing: no scores.
+            compared = cell[columns].notna().any(axis=1)
+            counts = cell.loc[compared, "imputer"].value_counts()
+            chosen = [f"{name} {n}" for name, n in counts.items()]
+            if (~compared).any():
+                chosen.append(
+                    f"default without comparison {int((~compared).sum())} "
+                    "(too few rows per class)"
+                )
+            row = dict(zip(keys, key))
+            row["n_seeds"] = len(cell)
+            row["chosen"] = ", ".join(chosen)
+            for column in columns:
+                name = column.removeprefix("imputer_score_")
+                row[f"score_{name}"] = cell[column].mean()
+                row[f"std_{name}"] = cell[column].std(ddof=1)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def verdicts(self, *, counts=True):
         """One sentence per (available, budget, strategy) of ``paired``.
 
@@ -600,6 +674,23 @@ class BenchmarkResult:
             "",
             _markdown(self._summary_frame()),
         ]
+        choices = self.imputer_choices()
+        if choices is not None:
+            parts += [
+                "",
+                "## Imputer chosen by `imputer='auto'`",
+                "",
+                (
+                    "Each fit scored the candidates on its own available rows: "
+                    "the classifier trained after each imputer filled the "
+                    "modalities hidden from half of them, scored on held-out "
+                    "complete rows ('none' leaves the blocks to the "
+                    "classifier). Seeds choosing each candidate, and each "
+                    "candidate's held-out accuracy (%), mean ± std over seeds."
+                ),
+                "",
+                _markdown(self._choices_frame(choices)),
+            ]
         if self.selector is not None:
             parts += [
                 "",
@@ -645,6 +736,27 @@ class BenchmarkResult:
                 ).to_numpy(),
             }
         )
+
+    @staticmethod
+    def _choices_frame(choices):
+        frame = pd.DataFrame(
+            {
+                "available %": (100 * choices["available"]).map(_int),
+                "budget %": (100 * choices["budget"]).map(_int),
+                "strategy": choices["strategy"],
+                "chosen (seeds)": choices["chosen"],
+            }
+        )
+        for column in choices:
+            if column.startswith("score_"):
+                name = column.removeprefix("score_")
+                frame[name] = [
+                    f"{100 * m:.1f} ± {100 * sd:.1f}"
+                    for m, sd in zip(
+                        choices[column], choices[f"std_{name}"].fillna(0.0)
+                    )
+                ]
+        return frame
 
     def summary_wide(self):
         """Accuracy (%) per strategy, mean ± std over seeds (Table 2 layout)."""
@@ -744,6 +856,9 @@ class BenchmarkResult:
             out["learning_curve"] = records(self.learning_curve)
         if self.selector is not None:
             out["shapley_values"] = self.selector.shapley_values_.to_dict()
+        choices = self.imputer_choices()
+        if choices is not None:
+            out["imputer_choices"] = json.loads(choices.to_json(orient="records"))
         out["runs"] = records(self.runs.set_index("seed"))
         return out
 

@@ -257,11 +257,14 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
     imputer_choice_ : dict or None
         Only with ``imputer="auto"`` (else None): ``{"choice": name,
         "scores": {name: mean held-out score}}`` over ``"none"``,
-        ``"gaussian"``, ``"iterative"``, ``"flow"``.
+        ``"gaussian"``, ``"iterative"``, ``"flow"``. With fewer than 4
+        available rows in some class nothing can be compared: the default
+        imputer is used with a warning, ``"choice"`` is ``"gaussian"``,
+        ``"scores"`` is empty and ``"note"`` says why.
     imputer_scores_ : DataFrame or None
-        Only with ``imputer="auto"`` (else None): one row per candidate, columns
-        ``score`` (mean over folds of the classifier's ``score``), ``std``,
-        ``n_folds``, ``chosen``.
+        Only with ``imputer="auto"`` after a comparison (else None): one row per
+        candidate, columns ``score`` (mean over folds of the classifier's
+        ``score``), ``std``, ``n_folds``, ``chosen``.
     classifier_ : classifier
         The fitted classifier.
     plan_ : AcquisitionPlan
@@ -805,8 +808,8 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         seed = seeds["imputer"]
         imputer = self.imputer
         if isinstance(imputer, str):  # "auto"
-            _, imputer = self._choose_imputer(X, y, reference, seed)
-            if imputer is None:
+            choice, imputer = self._choose_imputer(X, y, reference, seed)
+            if choice == "none":
                 return X, y, None
         self.imputer_ = self._make_part(
             imputer,
@@ -854,8 +857,30 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
 
     def _choose_imputer(self, X, y, reference, seed):
         """``imputer="auto"``: held-out comparison on the reference rows."""
-        from ._imputer_choice import accepts_nan, candidate_imputers, choose_imputer
+        from ._imputer_choice import (
+            MIN_ROWS_PER_CLASS,
+            accepts_nan,
+            candidate_imputers,
+            choose_imputer,
+            rarest_class_rows,
+        )
 
+        n_rarest = rarest_class_rows(y[reference])
+        if n_rarest < MIN_ROWS_PER_CLASS:
+            # Too few complete rows to compare anything: the default imputer,
+            # said openly, rather than a fit that stops (e.g. one fold of a
+            # grid search, one seed of a protocol).
+            reason = (
+                f"imputer='auto' needs at least {MIN_ROWS_PER_CLASS} complete "
+                f"rows of each class to compare imputers; the rarest class has "
+                f"{n_rarest} of the {len(reference)} available rows, so the "
+                "default ClassConditionalGaussianImputer is used without a "
+                "comparison."
+            )
+            warnings.warn(reason, UserWarning, stacklevel=5)
+            self.imputer_scores_ = None
+            self.imputer_choice_ = {"choice": "gaussian", "scores": {}, "note": reason}
+            return "gaussian", None
         classifier = self._make_part(
             self.classifier,
             lambda: _default_classifier(self.modalities, self.device, self.verbose),

@@ -8,7 +8,12 @@ from sklearn.utils import get_tags
 
 from .._modalities import hide_modalities
 
-__all__ = ["AUTO_CANDIDATES", "choose_imputer"]
+__all__ = [
+    "AUTO_CANDIDATES",
+    "MIN_ROWS_PER_CLASS",
+    "choose_imputer",
+    "rarest_class_rows",
+]
 
 #: Candidates of ``imputer="auto"``, in the order that breaks exact ties
 #: (cheapest first). "none" leaves NaN to a classifier that accepts it.
@@ -22,10 +27,13 @@ def candidate_imputers(modalities, n_features, flow, seed):
 
     from ..impute import ClassConditionalGaussianImputer
 
+    # keep_empty_features stays False: with it, IterativeImputer writes into
+    # its validated input, which pandas hands over read-only (it fails on
+    # every DataFrame). No column is ever empty here: the rows an imputer
+    # fits on always include complete ones.
     iterative = IterativeImputer(
         max_iter=5,
         random_state=seed,
-        keep_empty_features=True,
         n_nearest_features=30 if n_features > 50 else None,
     )
     return {
@@ -34,6 +42,16 @@ def candidate_imputers(modalities, n_features, flow, seed):
         "iterative": iterative,
         "flow": flow,
     }
+
+
+#: Complete rows of each class ``imputer="auto"`` needs: two folds, each
+#: training part split into a complete and an incomplete half.
+MIN_ROWS_PER_CLASS = 4
+
+
+def rarest_class_rows(y):
+    """Rows of the rarest class of ``y``."""
+    return int(np.unique(np.asarray(y), return_counts=True)[1].min())
 
 
 def choose_imputer(candidates, classifier, X, y, modalities_, hidden, seed, cv=3):
@@ -55,13 +73,13 @@ def choose_imputer(candidates, classifier, X, y, modalities_, hidden, seed, cv=3
         it was chosen.
     """
     y = np.asarray(y)
-    _, counts = np.unique(y, return_counts=True)
-    n_splits = min(cv, int(counts.min()) // 2)
-    if n_splits < 2:
+    n_rarest = rarest_class_rows(y)
+    n_splits = min(cv, n_rarest // 2)
+    if n_rarest < MIN_ROWS_PER_CLASS:
         raise ValueError(
             "`imputer='auto'` compares imputers on held-out complete rows and "
-            "needs at least 4 complete rows of each class. Got "
-            f"{int(counts.min())} rows of the rarest class instead."
+            f"needs at least {MIN_ROWS_PER_CLASS} complete rows of each class. "
+            f"Got {n_rarest} rows of the rarest class instead."
         )
     rng = np.random.RandomState(seed)
     names = list(modalities_)
@@ -108,7 +126,22 @@ def choose_imputer(candidates, classifier, X, y, modalities_, hidden, seed, cv=3
 
 
 def accepts_nan(classifier):
-    """Whether the classifier's tags say it accepts NaN."""
+    """Whether the classifier's tags say it accepts NaN.
+
+    A ``Pipeline`` does not tag ``allow_nan``: it accepts NaN when its steps
+    pass NaN on (``allow_nan``) up to an imputer, or up to a last step that
+    accepts NaN.
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(classifier, Pipeline):
+        steps = [s for _, s in classifier.steps if s not in (None, "passthrough")]
+        for step in steps:
+            if not accepts_nan(step):
+                return False
+            if type(step).__name__.endswith("Imputer"):
+                return True
+        return bool(steps)
     try:
         return bool(get_tags(classifier).input_tags.allow_nan)
     except (AttributeError, TypeError, ValueError):

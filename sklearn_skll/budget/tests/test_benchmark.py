@@ -168,3 +168,57 @@ def test_report_verdicts_and_stakes_known_by_hand():
     assert "no strategy can differ much here" in sentence
     report = flat.to_markdown()
     assert report.index("Paired differences") < report.index("the curve is flat")
+
+
+def test_run_benchmark_reports_what_the_auto_imputer_chose(monkeypatch, tmp_path):
+    from .test_budgeted import _fast_flow_default
+
+    _fast_flow_default(monkeypatch)
+    result = run_benchmark(
+        _bunch(),
+        available=(0.3,),
+        budgets=(0.3,),
+        strategies=("uniform", "skll"),
+        seeds=2,
+        classifier="hgb",
+        imputer="auto",
+        shapley=False,
+        learning_curve=False,
+        estimator_params={"selector": UtilitySelector()},
+    )
+    skll = result.runs[result.runs.strategy == "skll"]
+    candidates = {"none", "gaussian", "iterative", "flow"}
+    assert set(skll["imputer"]) <= candidates
+    scores = skll[[f"imputer_score_{c}" for c in sorted(candidates)]]
+    assert scores.notna().all().all() and scores.stack().between(0, 1).all()
+    # Each run chose its best-scoring candidate (ties: the cheaper).
+    for row, chosen in zip(scores.itertuples(index=False), skll["imputer"]):
+        assert getattr(row, f"imputer_score_{chosen}") == max(row)
+    assert (result.runs.loc[result.runs.strategy == "uniform", "imputer"] == "").all()
+    choices = result.imputer_choices()
+    assert len(choices) == 1 and choices["strategy"].iloc[0] == "skll"
+    counts = [int(part.split()[-1]) for part in choices["chosen"].iloc[0].split(", ")]
+    assert sum(counts) == choices["n_seeds"].iloc[0] == 2
+    assert choices["score_none"].iloc[0] == pytest.approx(
+        skll["imputer_score_none"].mean()
+    )
+    text = result.to_markdown()
+    assert "## Imputer chosen by `imputer='auto'`" in text
+    written = result.save(tmp_path)
+    assert json.loads((tmp_path / "results.json").read_text())["imputer_choices"]
+    assert tmp_path / "results.md" in written
+    # Without "auto" nothing is reported.
+    plain = run_benchmark(
+        _bunch(),
+        available=(0.3,),
+        budgets=(0.3,),
+        strategies=("uniform", "skll"),
+        seeds=1,
+        shapley=False,
+        learning_curve=False,
+        estimator_params=PARAMS,
+    )
+    assert plain.imputer_choices() is None
+    assert "Imputer chosen" not in plain.to_markdown()
+    with pytest.raises(ValueError, match="`imputer` must be one of"):
+        run_benchmark(_bunch(), imputer="knn", seeds=1)

@@ -602,16 +602,55 @@ def test_auto_imputer_scores_candidates_and_keeps_the_best(
     pd.testing.assert_frame_equal(again.imputer_scores_, table)
 
 
-def test_auto_imputer_needs_enough_rows_per_class():
+def test_auto_imputer_on_a_dataframe(monkeypatch):
+    # pandas hands scikit-learn read-only arrays: every candidate (also
+    # IterativeImputer) must fit and transform named columns.
+    _fast_flow_default(monkeypatch)
+    X, y = _data()
+    columns = [f"x{j}" for j in range(X.shape[1])]
+    frame = pd.DataFrame(X, columns=columns)
+    named = {name: [columns[j] for j in cols] for name, cols in MODS.items()}
+    clf = _make(
+        modalities=named,
+        available=0.3,
+        budget=0.1,
+        strategy="skll",
+        imputer="auto",
+        classifier=HistGradientBoostingClassifier(max_iter=20),
+    ).fit(frame, y)
+    assert set(clf.imputer_scores_.index) == {"none", "gaussian", "iterative", "flow"}
+    assert clf.imputer_scores_["score"].between(0, 1).all()
+    hidden = frame.copy()
+    hidden.iloc[:50, 2:] = np.nan
+    assert clf.predict(hidden).shape == (300,)
+
+
+def test_auto_imputer_with_too_few_rows_per_class_says_so_and_uses_the_default():
     X, y = _data(60)
-    with pytest.raises(ValueError, match="imputer='auto'"):
-        _make(
+    with pytest.warns(UserWarning, match=r"imputer='auto' needs at least 4"):
+        clf = _make(
             available=6,
             budget=0.1,
             strategy="skll",
             imputer="auto",
             classifier=LogisticRegression(),
         ).fit(X, y)
+    assert clf.imputer_choice_["choice"] == "gaussian"
+    assert clf.imputer_choice_["scores"] == {}
+    assert "rarest class has" in clf.imputer_choice_["note"]
+    assert clf.imputer_scores_ is None
+    assert type(clf.imputer_).__name__ == "ClassConditionalGaussianImputer"
+    assert clf.predict(X).shape == (60,)
+
+
+def test_choose_imputer_refuses_too_few_rows_per_class():
+    from sklearn_skll.budget._imputer_choice import choose_imputer
+
+    X, y = _data(60)
+    with pytest.raises(ValueError, match="at least 4 complete rows"):
+        choose_imputer(
+            {"none": None}, LogisticRegression(), X[:6], y[:6], MODS, None, 0
+        )
 
 
 def test_key_rule_reaches_the_plan():
@@ -679,3 +718,23 @@ def test_cooperation_warning_only_where_the_key_reads_cooperation(key, warns):
     cooperation = [w for w in caught if issubclass(w.category, CooperationWarning)]
     assert bool(cooperation) == warns
     assert clf.selector_.utilities_["cooperation"].isna().any()
+
+
+def test_accepts_nan_reads_through_pipelines():
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_skll.budget._imputer_choice import accepts_nan
+
+    assert accepts_nan(HistGradientBoostingClassifier())
+    assert not accepts_nan(LogisticRegression())
+    # StandardScaler passes NaN on; the logistic regression then fails on it.
+    assert not accepts_nan(make_pipeline(StandardScaler(), LogisticRegression()))
+    assert accepts_nan(make_pipeline(SimpleImputer(), LogisticRegression()))
+    assert accepts_nan(
+        make_pipeline(StandardScaler(), SimpleImputer(), LogisticRegression())
+    )
+    assert accepts_nan(
+        make_pipeline(StandardScaler(), HistGradientBoostingClassifier())
+    )

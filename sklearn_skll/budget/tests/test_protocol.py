@@ -224,3 +224,52 @@ def test_run_protocol_with_a_rare_class_and_the_real_selector():
     assert len(runs) == 2 * 3 * 2
     skll = runs[runs.strategy == "skll"]
     assert (skll.key_subset.str.count(r"\+") == 1).all()  # the pairs of M - 1 = 2
+
+
+def test_run_protocol_fits_the_given_imputer_only_where_it_generates(monkeypatch):
+    from sklearn_skll import BudgetedMultimodalClassifier
+    from sklearn_skll.budget._protocol import TEST_RANDOM_STATE, TEST_SIZE
+
+    X, y = _data(n=150)
+    fits = []
+    original = BlockMeanImputer.fit
+    monkeypatch.setattr(
+        BlockMeanImputer,
+        "fit",
+        lambda self, X, y=None: fits.append(1) or original(self, X, y),
+    )
+    strategies = ("available_only", "uniform", "skll", "full")
+    runs = run_protocol(
+        X,
+        y,
+        MODS,
+        available=(0.3,),
+        budgets=(0.3,),
+        strategies=strategies,
+        seeds=2,
+        estimator_params=PARAMS,
+    )
+    # Only the two skll runs fill missing blocks with the given imputer.
+    assert len(fits) == 2
+    assert set(runs.loc[runs.strategy == "skll", "imputer"]) == {"BlockMeanImputer"}
+    assert set(runs.loc[runs.strategy != "skll", "imputer"]) == {""}
+    # The stand-in changes nothing: every strategy scores as a direct fit
+    # with the given imputer on the protocol's split.
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(
+        np.arange(y.size),
+        test_size=TEST_SIZE,
+        stratify=y,
+        random_state=TEST_RANDOM_STATE,
+    )
+    for row in runs.itertuples():
+        est = BudgetedMultimodalClassifier(
+            modalities=MODS,
+            available=0.3,
+            budget=0.3,
+            strategy=row.strategy,
+            random_state=row.seed,
+            **PARAMS,
+        ).fit(X[train], y[train])
+        assert est.score(X[test], y[test]) == pytest.approx(row.accuracy)
