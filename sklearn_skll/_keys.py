@@ -33,6 +33,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import check_random_state, get_tags
 
+from ._base import SEED_MAX
 from ._modalities import hide_modalities
 from .exceptions import BudgetError
 
@@ -320,7 +321,7 @@ def simulate_keys(
     scores = np.full((len(keys), n_repeats), np.nan)
     n_new = np.zeros((len(keys), n_repeats), dtype=int)
     for r in range(n_repeats):
-        seed = rng.randint(np.iinfo(np.int32).max)
+        seed = rng.randint(SEED_MAX)
         rest, test = _split(y, test_size, seed)
         pilot, pool = _split(y[rest], 1 - pilot_size / (1 - test_size), seed + 1)
         pilot, pool = rest[pilot], rest[pool]
