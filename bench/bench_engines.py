@@ -1,113 +1,220 @@
 """Do the utility engines agree? Kendall tau of subset utilities, and cost.
 
-For each dataset, ``ModalitySelector`` is fitted with ``utility="retrain"``
-(the paper: one model per subset and fold) and ``utility="masked"`` (one
-model per fold, subsets scored by hiding the other modalities), with the
-selector's default estimator, the same folds (``cv=3``) and the same seed.
-Printed side by side, measured in one run:
+For each dataset, ``ModalitySelector`` is fitted with the selector's small
+net (``_default_estimator``, forced on every dataset, also below 1,000 rows)
+and each utility engine: ``"retrain"`` (the paper: one model per subset and
+fold), ``"masked"`` (one model per fold, subsets scored by hiding the other
+modalities) and ``"finetune"`` (the masked model, its fusion head fine-tuned
+per subset), with the same folds (``cv=3``) and the same seeds. Printed side
+by side, measured in one run:
 
-- Kendall tau between the two engines' utilities over every subset
-  (target for a fast engine: >= 0.8);
-- each engine's wall time / one cross-validated fit of the same estimator on
-  every modality (target for a fast engine: <= 3);
+- Kendall tau between each engine's utilities and retraining's over every
+  subset (target for a fast engine: >= 0.8), for the fast engines the mean
+  over three net seeds with its 95 % t-interval, and the paired difference
+  finetune - masked (same folds, same seeds). ``retrain, other seed`` is
+  retraining with another net seed (same folds): how far retraining agrees
+  with itself, the ceiling a fast engine can be expected to reach;
+- each engine's time / one cross-validated fit of the same net on every
+  modality, in CPU seconds of this process (``time.process_time``) and in
+  wall seconds (target for a fast engine: <= 3);
 - on ``synthetic``, the utility of the XOR pair ``synergy_a+synergy_b`` minus
   the larger of its two single modalities (a pure XOR pair is worth nothing
   alone: an engine that sees it gives a clearly positive gap).
 
 ``--quick`` runs ``alzheimers`` and ``synthetic`` only (``multiple_features``
-has 63 subsets: the retrain engine trains 189 nets there).
+has 63 subsets: retraining fits 189 nets there, twice). ``--cache DIR`` keeps
+the retrain utilities and times in ``DIR`` and reuses them in later runs
+(delete the files after changing the net or the data).
 
-Usage: ``python bench/bench_engines.py [--quick]``.
+Usage: ``python bench/bench_engines.py [--quick] [--cache DIR]``.
 """
 
 import argparse
+import json
 import time
 import warnings
+from pathlib import Path
+
+ENGINES = ("masked", "finetune")
+CV_SEED = 0
+RETRAIN_SEEDS = (0, 1)  # the reference, and retraining's agreement with itself
+ENGINE_SEEDS = (0, 1, 2)  # net seeds of the fast engines (paired: same seeds)
 
 
-def _one_dataset(name):
+def _timed(func):
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = func()
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _fit_selector(X, y, mods, cv, utility, seed):
+    from sklearn_skll.selection import ModalitySelector
+    from sklearn_skll.selection._selector import _default_estimator
+
+    selector = ModalitySelector(
+        _default_estimator(seed),
+        modalities=mods,
+        utility=utility,
+        cv=cv,
+        random_state=0,
+    )
+    selector.fit(X, y)
+    return selector.utilities_.set_index("subset")["utility"].to_dict()
+
+
+def _retrain(name, X, y, mods, cv, seed, cache):
+    path = cache / f"retrain_{name}_seed{seed}.json" if cache else None
+    if path is not None and path.exists():
+        return {**json.loads(path.read_text()), "cached": True}
+    utilities, wall, cpu = _timed(
+        lambda: _fit_selector(X, y, mods, cv, "retrain", seed)
+    )
+    out = {"utilities": utilities, "wall": wall, "cpu": cpu}
+    if path is not None:
+        path.write_text(json.dumps(out))
+    return out
+
+
+def _xor_gap(u):
+    return u["synergy_a+synergy_b"] - max(u["synergy_a"], u["synergy_b"])
+
+
+def _one_dataset(name, cache):
     import numpy as np
     from scipy.stats import kendalltau
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold
 
     from sklearn_skll.datasets import load
-    from sklearn_skll.selection import ModalitySelector
     from sklearn_skll.selection._selector import _default_estimator
 
     data = load(name)
     X, y, mods = data.data, np.asarray(data.target), data.modalities
-    cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    estimator = _default_estimator(0).set_params(modalities=mods)
-    full = float("inf")
-    for _ in range(2):  # the first pass also warms torch up
-        start = time.perf_counter()
+    cv = StratifiedKFold(3, shuffle=True, random_state=CV_SEED)
+    estimator = _default_estimator(RETRAIN_SEEDS[0]).set_params(modalities=mods)
+
+    def full_fit():
         for train, _ in cv.split(X, y):
             rows = X.iloc[train] if hasattr(X, "iloc") else X[train]
             clone(estimator).fit(rows, y[train])
-        full = min(full, time.perf_counter() - start)
 
-    utilities, seconds = {}, {}
-    for engine in ("retrain", "masked"):
-        selector = ModalitySelector(
-            modalities=mods, utility=engine, cv=cv, random_state=0
-        )
-        start = time.perf_counter()
-        selector.fit(X, y)
-        seconds[engine] = time.perf_counter() - start
-        utilities[engine] = selector.utilities_.set_index("subset")["utility"]
-    retrain = utilities["retrain"]
-    masked = utilities["masked"].loc[retrain.index]
-    row = {
-        "dataset": name,
-        "n_subsets": int(retrain.size),
-        "tau": float(kendalltau(retrain, masked).statistic),
-        "retrain_cost": seconds["retrain"] / full,
-        "masked_cost": seconds["masked"] / full,
-    }
-    if name == "synthetic":
-        for engine, u in utilities.items():
-            row[f"xor_gap_{engine}"] = float(
-                u["synergy_a+synergy_b"] - max(u["synergy_a"], u["synergy_b"])
+    # the first pass also warms torch up; the best of two is kept
+    times = [_timed(full_fit)[1:] for _ in range(2)]
+    full_wall = min(t[0] for t in times)
+    full_cpu = min(t[1] for t in times)
+
+    reference = _retrain(name, X, y, mods, cv, RETRAIN_SEEDS[0], cache)
+    keys = list(reference["utilities"])
+    ref = [reference["utilities"][k] for k in keys]
+    runs = {"retrain": [reference]}
+    runs["retrain, other seed"] = [
+        _retrain(name, X, y, mods, cv, seed, cache) for seed in RETRAIN_SEEDS[1:]
+    ]
+    for engine in ENGINES:
+        runs[engine] = []
+        for seed in ENGINE_SEEDS:
+            utilities, wall, cpu = _timed(
+                lambda engine=engine, seed=seed: _fit_selector(
+                    X, y, mods, cv, engine, seed
+                )
             )
-    return row
+            runs[engine].append({"utilities": utilities, "wall": wall, "cpu": cpu})
+    rows = []
+    per_seed = {}
+    for engine, seeds in runs.items():
+        taus = [
+            float(kendalltau(ref, [r["utilities"][k] for k in keys]).statistic)
+            for r in seeds
+        ]
+        per_seed[engine] = np.array(taus)
+        row = {
+            "dataset": name,
+            "engine": engine,
+            "n_subsets": len(keys),
+            "n_seeds": len(seeds),
+            "tau": float(np.mean(taus)),
+            "tau_ci": _interval(taus),
+            "cpu_ratio": float(np.mean([r["cpu"] for r in seeds])) / full_cpu,
+            "wall_ratio": float(np.mean([r["wall"] for r in seeds])) / full_wall,
+            "xor_gap": (
+                float(np.mean([_xor_gap(r["utilities"]) for r in seeds]))
+                if name == "synthetic"
+                else None
+            ),
+            "cached": any(r.get("cached", False) for r in seeds),
+        }
+        rows.append(row)
+    diff = per_seed["finetune"] - per_seed["masked"]
+    rows.append(
+        {
+            "dataset": name,
+            "engine": "finetune - masked (paired)",
+            "tau": float(diff.mean()),
+            "tau_ci": _interval(diff),
+        }
+    )
+    return rows
 
 
-def run(quick=False):
+def _interval(values):
+    """95 % t-interval of the mean (None for fewer than two values)."""
+    import numpy as np
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return None
+    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1)
+    half /= np.sqrt(values.size)
+    return (float(values.mean() - half), float(values.mean() + half))
+
+
+def run(quick=False, cache=None):
     names = ["alzheimers", "synthetic"] + ([] if quick else ["multiple_features"])
+    if cache is not None:
+        cache = Path(cache)
+        cache.mkdir(parents=True, exist_ok=True)
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in names:
-            r = _one_dataset(name)
-            rows.append(
-                {
-                    "benchmark": "engines",
-                    "case": f"{name}, masked vs retrain",
-                    "metric": "Kendall tau",
-                    "value": r["tau"],
-                    "target": ">= 0.8",
-                }
-            )
-            for engine in ("masked", "retrain"):
+            for r in _one_dataset(name, cache):
+                case = f"{name}, {r['engine']}"
+                if r.get("cached"):
+                    case += " (time cached)"
+                fast = r["engine"] in ENGINES
+                ci = r["tau_ci"]
                 rows.append(
                     {
                         "benchmark": "engines",
-                        "case": f"{name}, {engine}",
-                        "metric": "s / one CV full fit",
-                        "value": r[f"{engine}_cost"],
-                        "ratio": r[f"{engine}_cost"],
-                        "target": "<= 3" if engine == "masked" else "",
+                        "case": case,
+                        "metric": "Kendall tau vs retrain"
+                        + (f" ({r['n_seeds']} seeds)" if fast else ""),
+                        "value": r["tau"],
+                        "interval": "" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]",
+                        "target": ">= 0.8" if fast else "",
                     }
                 )
-            for key in ("xor_gap_retrain", "xor_gap_masked"):
-                if key in r:
+                if "cpu_ratio" not in r:
+                    continue
+                for unit in ("cpu", "wall"):
                     rows.append(
                         {
                             "benchmark": "engines",
-                            "case": f"{name}, {key[8:]}",
+                            "case": case,
+                            "metric": f"{unit} s / one CV full fit",
+                            "value": r[f"{unit}_ratio"],
+                            "ratio": r[f"{unit}_ratio"],
+                            "target": "<= 3" if fast else "",
+                        }
+                    )
+                if r["xor_gap"] is not None:
+                    rows.append(
+                        {
+                            "benchmark": "engines",
+                            "case": case,
                             "metric": "XOR pair utility - best single",
-                            "value": r[key],
+                            "value": r["xor_gap"],
                         }
                     )
     return rows
@@ -116,11 +223,15 @@ def run(quick=False):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="keep retrain utilities here"
+    )
     args = parser.parse_args()
-    for r in run(args.quick):
+    for r in run(args.quick, args.cache):
         print(
-            f"{r['case']:<36} {r['metric']:<32} {r['value']:8.3f}  "
-            f"{r.get('target', '')}"
+            f"{r['case']:<46} {r['metric']:<36} {r['value']:7.3f}  "
+            f"{r.get('interval', ''):<16} {r.get('target', '')}",
+            flush=True,
         )
 
 

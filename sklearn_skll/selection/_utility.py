@@ -1,24 +1,29 @@
 """Utility engines: cross-validated score of a model on each modality subset.
 
-Two engines share one interface, ``engine.evaluate(subsets) -> dict``:
+Three engines share one interface, ``engine.evaluate(subsets) -> dict``:
 
 - :class:`RetrainEngine` (the paper): a fresh clone per (subset, fold), fit on
   that subset's columns and the rows where the subset is observed.
 - :class:`MaskedEngine` (SHAPE/InterSHAP style): one clone per fold, fit on
   all modalities with modality dropout; a subset is scored by hiding the other
   modalities of the held-out rows.
+- :class:`FineTuneEngine`: the masked engine's model per fold, whose fusion
+  head is then fine-tuned briefly on each subset (all subsets at once, on
+  encoder outputs computed once) before the subset is scored.
 
-Both run their jobs through :class:`sklearn.utils.parallel.Parallel`, so
+All run their jobs through :class:`sklearn.utils.parallel.Parallel`, so
 ``n_jobs`` uses local cores and ``joblib.parallel_config(backend="dask")``
 sends the jobs to a Dask cluster unchanged. Each (subset, fold) also scores
 the best constant predictor, ``DummyClassifier(strategy="prior")``, on the
 same rows; the utility is the difference (Eq. 2).
 """
 
+import copy
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import accuracy_score
@@ -31,13 +36,34 @@ from .._modalities import hide_modalities, restrict_modalities, subset_name
 from .._threads import job_threads, single_threaded_job
 from ..exceptions import ModalityError
 
-__all__ = ["RetrainEngine", "MaskedEngine", "SubsetScore", "subset_name"]
+__all__ = [
+    "RetrainEngine",
+    "MaskedEngine",
+    "FineTuneEngine",
+    "SubsetScore",
+    "subset_name",
+]
 
 #: ``modality_dropout`` given to an estimator that has the parameter at 0 when
 #: it is trained for the masked engine. With 0.5 the masked accuracies of
 #: single views tracked nets retrained per subset (mean |gap| 0.021 on four
 #: multiple_features views; 0.188 without dropout).
 MASKED_DROPOUT = 0.5
+
+#: Optimizer steps of the fine-tuning engine per fold: every subset's copy of
+#: the fusion head takes this many AdamW steps, on mini-batches of
+#: :data:`FINETUNE_BATCH` training rows (the same rows for every subset).
+#: Chosen on bench/bench_engines.py among 100 x 64, 200 x 32, 200 x 64 and
+#: 300 x 32 (3 net seeds): 100 x 64 agreed less with retraining on the
+#: synthetic data (Kendall tau 0.58 against 0.66); the larger two cost more
+#: than 3 cross-validated fits on multiple_features.
+FINETUNE_STEPS = 200
+
+#: Training rows drawn for each fine-tuning step, shared by every subset.
+FINETUNE_BATCH = 32
+
+#: Subsets whose heads are trained together in one batched forward pass.
+FINETUNE_CHUNK = 64
 
 
 @dataclass
@@ -434,8 +460,7 @@ class MaskedEngine(_Engine):
         self.models_ = self._run(jobs, f"masked models x {len(self.folds)} folds")
         self.n_fits_ += len(jobs)
 
-    def evaluate(self, subsets):
-        subsets = [frozenset(s) for s in subsets]
+    def _check_observed(self, subsets):
         for s in subsets:
             cols = self._cols(s)
             if not self.observed[:, cols].all(axis=1).any():
@@ -444,6 +469,25 @@ class MaskedEngine(_Engine):
                     "in no row, so its utility cannot be measured. Got 0 rows "
                     "with all of its modalities observed instead."
                 )
+
+    def _collect(self, subsets, results):
+        """Per-subset means over folds from per-fold lists of job results."""
+        out = {}
+        for i, s in enumerate(subsets):
+            per_fold = [fold[i] for fold in results]
+            n_rows = sum(r[4] for r in per_fold)
+            if any(r[4] == 0 for r in per_fold):
+                raise ModalityError(
+                    f"Subset `{subset_name(self._ordered(s))}` has no fully "
+                    "observed held-out row in some CV fold. Got held-out row "
+                    f"counts {[r[4] for r in per_fold]} instead."
+                )
+            out[s] = self._aggregate(per_fold, n_rows)
+        return out
+
+    def evaluate(self, subsets):
+        subsets = [frozenset(s) for s in subsets]
+        self._check_observed(subsets)
         self._fit()
         jobs = []
         for k, ((train, test), model) in enumerate(zip(self.folds, self.models_)):
@@ -465,15 +509,257 @@ class MaskedEngine(_Engine):
         results = self._run(
             jobs, self._desc(f"{len(subsets)} subsets scored x {len(self.folds)} folds")
         )
-        out = {}
-        for i, s in enumerate(subsets):
-            per_fold = [fold[i] for fold in results]
-            n_rows = sum(r[4] for r in per_fold)
-            if any(r[4] == 0 for r in per_fold):
-                raise ModalityError(
-                    f"Subset `{subset_name(self._ordered(s))}` has no fully "
-                    "observed held-out row in some CV fold. Got held-out row "
-                    f"counts {[r[4] for r in per_fold]} instead."
+        return self._collect(subsets, results)
+
+
+class _Responses(ClassifierMixin, BaseEstimator):
+    """Class probabilities already computed for fixed rows, seen as a classifier.
+
+    The scorers call ``predict`` or ``predict_proba`` on the rows the
+    probabilities belong to; ``X`` is ignored.
+    """
+
+    def __init__(self, classes, proba):
+        self.classes = classes
+        self.proba = proba
+        self.classes_ = classes
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.proba, axis=1)]
+
+    def predict_proba(self, X):
+        return self.proba
+
+    def predict_log_proba(self, X):
+        with np.errstate(divide="ignore"):
+            return np.log(self.proba)
+
+
+def _subset_masks(subsets, names):
+    return np.array([[n in s for n in names] for s in subsets], dtype=bool)
+
+
+def _stacked_heads(fusion, n):
+    """``n`` trainable copies of a fusion head as one batched function.
+
+    Returns the list of stacked parameters and ``heads(shown, present)``,
+    which maps (n, rows, M, embed) embeddings to (n, rows, n_classes) logits
+    with head dropout off. The concatenation head runs as two batched
+    matmuls; other heads through ``torch.func.vmap``.
+    """
+    import torch
+    from torch.func import functional_call, stack_module_state, vmap
+
+    from ..neural._modules import ConcatFusion
+
+    if isinstance(fusion, ConcatFusion):
+        first, last = fusion.head[0], fusion.head[-1]
+        w1, b1, w2, b2 = (
+            t.detach().expand(n, *t.shape).clone().requires_grad_()
+            for t in (
+                first.weight.mT,
+                first.bias.unsqueeze(0),
+                last.weight.mT,
+                last.bias.unsqueeze(0),
+            )
+        )
+
+        def heads(shown, present):
+            hidden = torch.relu(torch.baddbmm(b1, shown.flatten(2), w1))
+            return torch.baddbmm(b2, hidden, w2)
+
+        return [w1, b1, w2, b2], heads
+
+    base = copy.deepcopy(fusion).eval()  # head dropout off
+    params, buffers = stack_module_state([copy.deepcopy(fusion) for _ in range(n)])
+    params = {k: v.detach().requires_grad_() for k, v in params.items()}
+
+    def head(p, b, shown, present):
+        return functional_call(base, (p, b), (shown, present))
+
+    batched = vmap(head)
+
+    def heads(shown, present):
+        with warnings.catch_warnings():
+            # the transformer layer has no batching rule: a slower loop, same result
+            warnings.filterwarnings("ignore", "There is a performance drop")
+            return batched(params, buffers, shown, present)
+
+    return list(params.values()), heads
+
+
+def _finetune_heads(
+    module,
+    masks,
+    ok_train,
+    train_data,
+    y_train,
+    test_data,
+    batches,
+    *,
+    lr,
+    weight_decay,
+):
+    """Train one copy of ``module.fusion`` per row of ``masks``; test probabilities.
+
+    Returns an array of shape (n_subsets, n_test, n_classes).
+    """
+    import torch
+    from torch.nn import functional as F
+
+    missing = module.encoders.missing.detach()
+    params, heads = _stacked_heads(module.fusion, masks.shape[0])
+
+    def forward(data, rows):
+        embedded, present = data
+        present = present[rows].unsqueeze(0) & masks.unsqueeze(1)  # (S, n, M)
+        shown = torch.where(present.unsqueeze(-1), embedded[rows].unsqueeze(0), missing)
+        return heads(shown, present)  # (S, n, n_classes)
+
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    with torch.enable_grad():
+        for rows in batches:
+            logits = forward(train_data, rows)
+            nll = F.cross_entropy(
+                logits.transpose(1, 2),
+                y_train[rows].expand(masks.shape[0], -1),
+                reduction="none",
+            )
+            weight = ok_train[:, rows].to(nll.dtype)
+            loss = ((nll * weight).sum(1) / weight.sum(1).clamp(min=1)).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    n_test = test_data[0].shape[0]
+    out = []
+    with torch.no_grad():
+        for start in range(0, n_test, 1024):
+            rows = torch.arange(start, min(start + 1024, n_test))
+            out.append(torch.softmax(forward(test_data, rows), dim=-1))
+    return torch.cat(out, dim=1).cpu().numpy()
+
+
+@single_threaded_job
+def _finetune_fold(
+    model, X, y, observed, train, test, subsets, names, scorer, weights, seed
+):
+    """Fine-tune a copy of the fold model's fusion head per subset, then score.
+
+    The encoders are frozen: their outputs for the fold's rows are computed
+    once. Each subset's head (a copy of the trained one) sees the modalities
+    of the subset and the "missing" embedding for the others, and takes
+    :data:`FINETUNE_STEPS` AdamW steps (the net's learning rate and weight
+    decay, head dropout off) on mini-batches of :data:`FINETUNE_BATCH`
+    training rows where the subset is fully observed. The heads are stacked
+    and trained in one batched pass; their losses are summed, so each head's
+    gradient is its own and its result does not depend on which other
+    subsets it was trained with.
+    """
+    import torch
+
+    module = model.net_.module_
+    device = next(module.parameters()).device
+    masks = _subset_masks(subsets, names)
+    y_train = torch.as_tensor(np.searchsorted(model.classes_, y[train]), device=device)
+    # [subset, row]: every modality of the subset observed in the row
+    ok_train = (observed[train][:, None, :] | ~masks[None]).all(axis=2).T
+    ok_test = (observed[test][:, None, :] | ~masks[None]).all(axis=2).T
+
+    def encoded(rows):
+        tensors = model._net_inputs(X[rows], observed[rows])
+        present = tensors["mask"].to(device)
+        with torch.no_grad():
+            return module.encoders(tensors["x"].to(device), present), present
+
+    was_training = module.training
+    module.eval()
+    try:
+        train_data, test_data = encoded(train), encoded(test)
+        generator = torch.Generator().manual_seed(int(seed))
+        batches = [
+            torch.randint(len(train), (FINETUNE_BATCH,), generator=generator)
+            for _ in range(FINETUNE_STEPS)
+        ]
+        proba = []
+        for start in range(0, len(subsets), FINETUNE_CHUNK):
+            chunk = slice(start, start + FINETUNE_CHUNK)
+            proba.append(
+                _finetune_heads(
+                    module,
+                    torch.as_tensor(masks[chunk], device=device),
+                    torch.as_tensor(ok_train[chunk], device=device),
+                    train_data,
+                    y_train,
+                    test_data,
+                    batches,
+                    lr=model.lr,
+                    weight_decay=model.weight_decay,
                 )
-            out[s] = self._aggregate(per_fold, n_rows)
-        return out
+            )
+    finally:
+        module.train(was_training)
+    proba = np.concatenate(proba).astype(np.float64)
+
+    out, baselines = [], {}
+    for i in range(len(subsets)):
+        ok = ok_test[i]
+        te = test[ok]
+        w = weights[:, ok] if weights.shape[0] else weights
+        fitted = _Responses(model.classes_, proba[i][ok])
+        score, boot = _score_rows(scorer, fitted, X[te], y[te], w)
+        key = ok.tobytes()
+        if key not in baselines:
+            baselines[key] = _baseline(scorer, y[train], y[te], w)
+        base_score, base_boot = baselines[key]
+        out.append((score, base_score, boot, base_boot, te.size))
+    return out
+
+
+class FineTuneEngine(MaskedEngine):
+    """The masked engine's model per fold, its fusion head fine-tuned per subset.
+
+    For a :class:`~sklearn_skll.neural.MultimodalNetClassifier` only. Each
+    fold's model is trained once on every modality with modality dropout, as
+    in :class:`MaskedEngine`. Then, for each subset, a copy of its fusion
+    head takes :data:`FINETUNE_STEPS` AdamW steps on the fold's training rows
+    with the other modalities hidden (the encoders frozen, their outputs
+    computed once), and scores the held-out rows. The short fine-tuning lets
+    the head learn what the subset could give (a synergistic pair the shared
+    model leans on little), at a cost of a fraction of one training.
+    """
+
+    def _seeds(self):
+        if getattr(self, "_finetune_seeds", None) is None:
+            rng = check_random_state(self.random_state)
+            # after the masked models' seeds: the fine-tuning draws its own
+            self._finetune_seeds = rng.randint(SEED_MAX, size=2 * len(self.folds))[
+                len(self.folds) :
+            ]
+        return self._finetune_seeds
+
+    def evaluate(self, subsets):
+        subsets = [frozenset(s) for s in subsets]
+        self._check_observed(subsets)
+        self._fit()
+        seeds = self._seeds()
+        jobs = [
+            delayed(_finetune_fold)(
+                model,
+                self._X_model,
+                self.y,
+                self.observed,
+                train,
+                test,
+                subsets,
+                self.names,
+                self.scorer,
+                self.boot_weights[k],
+                int(seeds[k]),
+            )
+            for k, ((train, test), model) in enumerate(zip(self.folds, self.models_))
+        ]
+        results = self._run(
+            jobs,
+            self._desc(f"{len(subsets)} subsets fine-tuned x {len(self.folds)} folds"),
+        )
+        return self._collect(subsets, results)

@@ -1,0 +1,143 @@
+"""The fine-tuning utility engine (``utility="finetune"``)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_skll.datasets import make_multimodal_classification
+from sklearn_skll.exceptions import CooperationWarning
+from sklearn_skll.neural import MultimodalNetClassifier
+from sklearn_skll.selection import ModalitySelector
+
+pytest.importorskip("torch")
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CooperationWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def xor_data():
+    # informative, an XOR pair (synergy_a, synergy_b), redundant, noise
+    data = make_multimodal_classification(500, random_state=0, as_frame=False)
+    return data.data, data.target, data.modalities
+
+
+def net(seed=0):
+    return MultimodalNetClassifier(
+        encoder_hidden=32,
+        embed_dim=16,
+        fusion_hidden=32,
+        max_epochs=30,
+        patience=5,
+        batch_size=64,
+        lr=3e-3,
+        random_state=seed,
+    )
+
+
+def fit(X, y, mods, utility, **params):
+    params.setdefault("cv", 3)
+    params.setdefault("n_bootstrap", 0)
+    return ModalitySelector(
+        net(), modalities=mods, utility=utility, random_state=0, **params
+    ).fit(X, y)
+
+
+def xor_gap(sel):
+    u = sel.utilities_.set_index("subset")["utility"]
+    return u["synergy_a+synergy_b"] - max(u["synergy_a"], u["synergy_b"])
+
+
+def test_finetune_sees_the_xor_pair_the_masked_engine_misses(xor_data):
+    X, y, mods = xor_data
+    masked = fit(X, y, mods, "masked")
+    finetune = fit(X, y, mods, "finetune")
+    # the shared model leans on `informative`; the pair alone is worth much
+    # more than either member once a head is tuned to it
+    assert xor_gap(finetune) > 0.15
+    assert xor_gap(finetune) > xor_gap(masked) + 0.1
+    assert finetune.n_fits_ == 3  # one trained model per fold, as masked
+
+
+def test_finetune_same_seed_same_result(xor_data):
+    X, y, mods = xor_data
+    mods = {k: mods[k] for k in ("informative", "synergy_a", "synergy_b")}
+    a = fit(X, y, mods, "finetune", n_bootstrap=20, cv=2)
+    b = fit(X, y, mods, "finetune", n_bootstrap=20, cv=2)
+    np.testing.assert_array_equal(a.utilities_["utility"], b.utilities_["utility"])
+    np.testing.assert_array_equal(a.utility_replicates_, b.utility_replicates_)
+    c = ModalitySelector(
+        net(1),
+        modalities=mods,
+        utility="finetune",
+        cv=2,
+        n_bootstrap=0,
+        random_state=0,
+    ).fit(X, y)
+    assert not np.array_equal(c.utilities_["utility"], a.utilities_["utility"])
+
+
+def test_finetune_leaves_the_fold_models_unchanged(xor_data):
+    from sklearn.metrics import get_scorer
+
+    from sklearn_skll.selection._utility import FineTuneEngine
+
+    X, y, mods = xor_data
+    names = ["informative", "synergy_a", "synergy_b"]
+    mods = {n: mods[n] for n in names}
+    X = X[:, np.concatenate([mods[n] for n in names])]
+    start = np.cumsum([0] + [len(mods[n]) for n in names])
+    mods = {n: np.arange(start[k], start[k + 1]) for k, n in enumerate(names)}
+    modalities_ = {n: np.asarray(c) for n, c in mods.items()}
+    observed = np.ones((X.shape[0], 3), dtype=bool)
+    folds = [(np.arange(0, 500, 2), np.arange(1, 500, 2))]
+    engine = FineTuneEngine(
+        net().set_params(max_epochs=5),
+        X,
+        y,
+        modalities_,
+        observed,
+        folds,
+        get_scorer("accuracy"),
+        [np.empty((0, 250))],
+        random_state=0,
+    )
+    engine._fit()
+    before = engine.models_[0].predict_proba(X)
+    pair = frozenset(names[1:])
+    first = engine.evaluate([frozenset(names[:1]), pair, frozenset(names)])
+    np.testing.assert_array_equal(engine.models_[0].predict_proba(X), before)
+    # asked alone (as greedy search does), a subset gets the same score
+    again = engine.evaluate([pair])
+    assert again[pair].score == pytest.approx(first[pair].score, abs=1e-12)
+
+
+def test_finetune_needs_the_net(xor_data):
+    X, y, mods = xor_data
+    with pytest.raises(ValueError, match="`utility='finetune'`.*Got estimator="):
+        ModalitySelector(
+            LogisticRegression(), modalities=mods, utility="finetune", cv=2
+        ).fit(X, y)
+
+
+@pytest.mark.parametrize("scoring", ["roc_auc", "neg_log_loss"])
+def test_finetune_with_other_scorers(xor_data, scoring):
+    X, y, mods = xor_data
+    mods = {k: mods[k] for k in ("informative", "synergy_a")}
+    sel = ModalitySelector(
+        net().set_params(max_epochs=5),
+        modalities=mods,
+        utility="finetune",
+        scoring=scoring,
+        cv=2,
+        random_state=0,
+    ).fit(X, y)
+    u = sel.utilities_.set_index("subset")["utility"]
+    assert np.isfinite(u).all()
+    assert u["informative"] > u["synergy_a"]  # the XOR member is useless alone
