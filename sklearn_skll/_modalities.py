@@ -333,15 +333,27 @@ def observed_modalities(X, modalities_, *, partial="raise", allow_none=True):
     check_modalities_fit(modalities_, X.shape[1])
     observed = np.empty((X.shape[0], len(modalities_)), dtype=bool)
     for k, (name, idx) in enumerate(modalities_.items()):
-        block = X[:, idx].astype(np.float64, copy=False)
-        isnan = np.isnan(block)
-        if np.isinf(block).any():
-            rows = np.flatnonzero(np.isinf(block).any(axis=1))
-            raise ValueError(
-                f"Modality `{name}` holds infinite values in rows "
-                f"{_rows(rows)}. Only NaN may mark missing values. Got inf instead."
-            )
-        n_nan = isnan.sum(axis=1)
+        block = _columns(X, idx)
+        if block.dtype.kind != "f":
+            block = block.astype(np.float64)
+        # One pass over the block: a row with a finite sum holds neither NaN
+        # nor inf; only the other rows (missing, partial, inf, or a finite
+        # sum that overflowed) are looked at cell by cell.
+        with np.errstate(over="ignore", invalid="ignore"):
+            odd = np.flatnonzero(~np.isfinite(block.sum(axis=1)))
+        n_nan = np.zeros(X.shape[0], dtype=np.intp)
+        if odd.size:
+            cells = block[odd]
+            n_nan[odd] = np.count_nonzero(np.isnan(cells), axis=1)
+            # Rows all NaN hold no inf; the others are scanned for one.
+            some = np.flatnonzero(n_nan[odd] < idx.size)
+            inf = np.isinf(cells[some]).any(axis=1)
+            if inf.any():
+                raise ValueError(
+                    f"Modality `{name}` holds infinite values in rows "
+                    f"{_rows(odd[some[inf]])}. Only NaN may mark missing "
+                    "values. Got inf instead."
+                )
         missing = n_nan == idx.size
         partly = (n_nan > 0) & ~missing
         if partial == "raise" and partly.any():
@@ -364,6 +376,13 @@ def observed_modalities(X, modalities_, *, partial="raise", allow_none=True):
                 "Got all-NaN rows instead."
             )
     return observed
+
+
+def _columns(X, idx):
+    """``X[:, idx]``: a view when ``idx`` is a contiguous increasing range."""
+    if idx.size and idx[-1] - idx[0] + 1 == idx.size and (np.diff(idx) == 1).all():
+        return X[:, idx[0] : idx[-1] + 1]
+    return X[:, idx]
 
 
 def _rows(rows, limit=10):

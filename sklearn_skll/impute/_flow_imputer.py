@@ -768,28 +768,38 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``sum_i w_ij z_i`` over the row's observed sources ``i``; its error
         variance is taken as the weighted held-out residual variance. With
         class codes, it is combined with the prior ``N(mu_c, sigma_c^2)`` of
-        the row's class (product of Gaussians, per coordinate).
+        the row's class (product of Gaussians, per coordinate). The flows of
+        all sources run as one batched call, and so do the inverses of all
+        targets (:meth:`CouplingFlow.map_groups`); posterior noise is drawn
+        target by target, draw by draw, whatever the batching.
         """
         X = outs[0]
         module = self.module_
         n, m = observed.shape
-        d = self.latent_dim
-        z = torch.zeros(m, n, d, device=device)
-        for k, (coder, idx) in enumerate(zip(module.coders, self.modalities_.values())):
+        names = list(self.modalities_)
+        cols = list(self.modalities_.values())
+        hs, sources = {}, {}
+        for k, coder in enumerate(module.coders):
             src = np.flatnonzero(observed[:, k])
-            if not src.size:
-                continue
-            block = (_take(X, r[src], idx) - self.mean_[idx]) / self.scale_[idx]
-            xk = torch.as_tensor(block, dtype=torch.float32, device=device)
-            z[k, torch.as_tensor(src, device=device)] = module.flow(
-                coder.encode(xk), group=k
-            )[0]
+            if src.size:
+                # (x - mean) / scale in float64, rounded once to float32.
+                block = _take(X, r[src], cols[k])  # a new array
+                block -= self.mean_[cols[k]]
+                xk = np.empty(block.shape, dtype=np.float32)
+                np.divide(block, self.scale_[cols[k]], out=xk, casting="same_kind")
+                xk = torch.from_numpy(xk).to(device)
+                hs[k], sources[k] = coder.encode(xk), src
+        latents = module.flow.map_groups(hs)
+        z = torch.zeros(m, n, self.latent_dim, device=device)
+        for k, src in sources.items():
+            z[k, torch.as_tensor(src, device=device)] = latents[k]
         obs = torch.as_tensor(observed, dtype=torch.float32, device=device)
         w = torch.as_tensor(self.fusion_weights_, dtype=torch.float32, device=device)
         res_var = torch.as_tensor(
             self.latent_residual_std_**2, dtype=torch.float32, device=device
         )
-        for j, (name, idx) in enumerate(self.modalities_.items()):
+        targets, centres, noises = {}, {}, {}
+        for j in range(m):
             target = np.flatnonzero(~observed[:, j])
             if not target.size:
                 continue
@@ -808,22 +818,31 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                     centre / var.clamp(min=1e-12) + module.prior.mean[c] / prior_var
                 ) / precision
                 var = 1 / precision
-            coder = module.coders[j]
-            for out in outs:
-                z_hat = centre
-                if gen is not None:
-                    noise = torch.randn(centre.shape, generator=gen).to(device)
-                    z_hat = centre + noise * var.sqrt()
-                back = module.flow.inverse(z_hat, group=j)
-                x_hat = coder.decode(back).cpu().double().numpy()
-                values = x_hat * self.scale_[idx] + self.mean_[idx]
-                if not np.isfinite(values).all():
+            targets[j], centres[j] = target, centre
+            if gen is not None:
+                std = var.sqrt()
+                noises[j] = [
+                    torch.randn(centre.shape, generator=gen).to(device) * std
+                    for _ in outs
+                ]
+        for draw, out in enumerate(outs):
+            z_hat = {
+                j: centre + noises[j][draw] if gen is not None else centre
+                for j, centre in centres.items()
+            }
+            backs = module.flow.map_groups(z_hat, inverse=True)
+            for j, target in targets.items():
+                x_hat = module.coders[j].decode(backs[j]).cpu().numpy()
+                values = x_hat * self.scale_[cols[j]]  # float64
+                values += self.mean_[cols[j]]
+                # A finite sum means all finite (and skips a full scan).
+                if not np.isfinite(values.sum()) and not np.isfinite(values).all():
                     raise FloatingPointError(
-                        f"Generating modality `{name}` produced non-finite values; "
-                        "the flow inverse overflowed. Refit with a smaller `lr`. "
-                        "Got inf or NaN instead."
+                        f"Generating modality `{names[j]}` produced non-finite "
+                        "values; the flow inverse overflowed. Refit with a "
+                        "smaller `lr`. Got inf or NaN instead."
                     )
-                _put(out, r[target], idx, values)
+                _put(out, r[target], cols[j], values)
 
     def _transform_device(self):
         if self.device_ == "cuda" and torch.cuda.is_available():

@@ -51,11 +51,21 @@ class GroupedLinear(nn.Module):
     def out_features(self):
         return self.weight.shape[2]
 
-    def forward(self, x, group=None):
-        """Map a stack ``(g, n, in)``, or with ``group`` one group's ``(n, in)``."""
+    def forward(self, x, group=None, columns=None):
+        """Map a stack ``(g, n, in)``, or with ``group`` one group's ``(n, in)``.
+
+        ``group`` a list of groups: ``x`` is a stack ``(len(group), n, in)``
+        of those groups' rows. ``columns`` (a slice): those output columns
+        only, as a contiguous tensor.
+        """
+        weight, bias = self.weight, self.bias
+        if columns is not None:
+            weight, bias = weight[..., columns], bias[..., columns]
         if group is None:
-            return torch.baddbmm(self.bias, x, self.weight)
-        return torch.addmm(self.bias[group], x, self.weight[group])
+            return torch.baddbmm(bias, x, weight)
+        if isinstance(group, list):
+            return torch.baddbmm(bias[group], x, weight[group])
+        return torch.addmm(bias[group], x, weight[group])
 
 
 class AffineCoupling(nn.Module):
@@ -124,8 +134,9 @@ class AffineCoupling(nn.Module):
     def forward(self, x, group=None):
         """Return ``(z, log|det dz/dx|)`` per row.
 
-        ``x`` is a stack ``(n_groups, n, dim)``, or rows ``(n, dim)`` of one
-        ``group`` (or of the only group).
+        ``x`` is a stack ``(n_groups, n, dim)``, rows ``(n, dim)`` of one
+        ``group`` (or of the only group), or with a list ``group`` a stack
+        of those groups' rows.
         """
         x_b, x_a = self._split(x)
         shift, scale = self._shift_scale(x_a, group)
@@ -137,6 +148,28 @@ class AffineCoupling(nn.Module):
         z_b, z_a = self._split(z)
         shift, scale = self._shift_scale(z_a, group)
         return self._join(z_b / scale - shift, z_a)
+
+    def apply_halves_(self, halves, group=None, inverse=False):
+        """:meth:`forward` (``z`` only) or :meth:`inverse`, in place on halves.
+
+        ``halves`` is ``[first, second]``, the two halves of the input as
+        contiguous tensors; the transformed one is updated in place. The
+        same arithmetic as :meth:`forward` without the log-determinant, the
+        concatenation or strided views, for inference (no gradient).
+        """
+        if group is None and halves[0].dim() == 2:
+            group = 0
+        k = 0 if self.transform_first else 1
+        x_b, x_a = halves[k], halves[1 - k]
+        first, _, second, _, last = self.net
+        h = second(first(x_a, group).relu_(), group).relu_()
+        n_t = x_b.shape[-1]
+        shift = last(h, group, columns=slice(0, n_t))
+        scale = last(h, group, columns=slice(n_t, None)).add_(SCALE_SHIFT).sigmoid_()
+        if inverse:
+            x_b.div_(scale).sub_(shift)
+        else:
+            x_b.add_(shift).mul_(scale)
 
     def transformed_dims(self):
         """Indices of the coordinates this layer changes."""
@@ -178,6 +211,61 @@ class CouplingFlow(nn.Module):
         for layer in reversed(self.layers):
             z = layer.inverse(z, group)
         return z
+
+    @torch.no_grad()
+    def map_groups(self, xs, *, inverse=False):
+        """Map each group's own rows, with few batched calls (no gradient).
+
+        ``xs`` maps a group to its rows ``(n_k, dim)``. Groups of similar
+        row counts are zero-padded to one stack and mapped by one batched
+        call (a group joins the stack of the largest remaining group when it
+        has at least half its rows, so padding at most doubles the work):
+        on small inputs the flow's cost is per call, not per row. The layers
+        run in place on copies of the two halves
+        (:meth:`AffineCoupling.apply_halves_`).
+
+        Returns
+        -------
+        dict
+            Group -> its mapped rows: ``z`` of :meth:`forward` (no
+            log-determinant) or, with ``inverse=True``, :meth:`inverse`.
+        """
+        order = sorted(xs, key=lambda k: -xs[k].shape[0])
+        out = {}
+        while order:
+            n_max = xs[order[0]].shape[0]
+            batch = [k for k in order if 2 * xs[k].shape[0] >= n_max]
+            order = order[len(batch) :]
+            batch.sort()
+            half = self.layers[0].half
+            if len(batch) == 1:
+                group = batch[0]
+                halves = [
+                    x.clone(memory_format=torch.contiguous_format)
+                    for x in xs[group].split(half, dim=-1)
+                ]
+            else:
+                # All groups in order: the weights as they are, no gather.
+                n_groups = self.layers[0].net[0].weight.shape[0]
+                group = None if batch == list(range(n_groups)) else batch
+                first = xs[batch[0]]
+                halves = [
+                    first.new_zeros(len(batch), n_max, width)
+                    for width in (half, first.shape[-1] - half)
+                ]
+                for g, k in enumerate(batch):
+                    halves[0][g, : xs[k].shape[0]] = xs[k][:, :half]
+                    halves[1][g, : xs[k].shape[0]] = xs[k][:, half:]
+            layers = reversed(self.layers) if inverse else self.layers
+            for layer in layers:
+                layer.apply_halves_(halves, group, inverse=inverse)
+            mapped = torch.cat(halves, dim=-1)
+            if len(batch) == 1:
+                out[group] = mapped
+            else:
+                for g, k in enumerate(batch):
+                    out[k] = mapped[g, : xs[k].shape[0]]
+        return out
 
 
 class ClassGaussianPrior(nn.Module):

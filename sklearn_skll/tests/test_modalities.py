@@ -136,6 +136,25 @@ def test_infinite_values_are_an_error(frame):
         observed_modalities(X, mods)
 
 
+def test_observed_modalities_odd_rows_and_layouts():
+    # Scattered columns, inf beside NaN, a finite row whose sum overflows,
+    # integers: the same answers as cell by cell.
+    mods = {"a": np.array([0, 3]), "b": np.array([1, 2, 4])}
+    X = np.arange(15, dtype=float).reshape(3, 5)
+    X[0, [0, 3]] = np.nan
+    X[1, [1, 2, 4]] = 1e308  # finite, but the row sum overflows
+    obs = observed_modalities(X, mods)
+    assert obs.tolist() == [[False, True], [True, True], [True, True]]
+    assert observed_modalities(X.astype(int)[1:], mods).all()
+    X[2, 1], X[2, 2] = np.nan, -np.inf
+    with pytest.raises(ValueError, match=r"`b` holds infinite values in rows \[2\]"):
+        observed_modalities(X, mods, partial="observed")
+    X[2, 2] = 0.0
+    with pytest.raises(ModalityError, match=r"`b` is partly missing in rows \[2\]"):
+        observed_modalities(X, mods)
+    assert observed_modalities(X, mods, partial="observed")[2].tolist() == [True, True]
+
+
 def test_rows_with_nothing_observed(frame):
     mods = resolve_modalities({"img": ["img_0", "img_1"], "rest": slice(2, 7)}, frame)
     X = frame.to_numpy().copy()
