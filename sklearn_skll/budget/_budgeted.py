@@ -40,7 +40,7 @@ def _default_selector(modalities, device, n_jobs, verbose, n_samples=None):
     """ModalitySelector with its defaults, which choose by data size.
 
     Up to 1,000 rows a regularised linear model retrained per subset on
-    repeated stratified folds (it learns from 50 rows, where a small net
+    stratified folds (it learns from 50 rows, where a small net
     predicts the majority class); above, the small net on ``device`` with
     masked utilities.
     """

@@ -55,7 +55,7 @@ def fast_parts(modalities, *, device="cpu"):
 
     - selector: :class:`~sklearn_skll.ModalitySelector` with its defaults
       (a regularised linear model retrained per subset up to 1,000 rows, on
-      repeated stratified folds; the small masked net above);
+      stratified folds; the small masked net above);
     - imputer: :class:`~sklearn_skll.FlowImputer` with 2 coupling layers,
       32 hidden units and at most 20 epochs;
     - classifier: :class:`~sklearn_skll.MultimodalNetClassifier` with its

@@ -400,8 +400,11 @@ def test_default_estimator_is_linear_at_pilot_sizes():
     sel = ModalitySelector(modalities=mods, cv=2, random_state=0).fit(X[:, :4], y)
     assert type(sel.estimator_).__name__ == "Pipeline"
     assert sel.selected_modalities_ == ["strong"]
-    # 80 rows: ceil(300 / 80) capped at 2 repeats of 2 folds, 3 subsets
-    assert sel.n_fits_ == 3 * 2 * 2
+    # one repeat of 2 folds by default, 3 subsets
+    assert sel.n_fits_ == 3 * 2
+    auto = ModalitySelector(modalities=mods, cv=2, n_repeats="auto", random_state=0)
+    # 80 rows: ceil(300 / 80) capped at 2 repeats
+    assert auto.fit(X[:, :4], y).n_fits_ == 3 * 2 * 2
 
 
 def test_default_linear_fits_its_preprocessing_once_per_fold_same_scores():
@@ -411,7 +414,7 @@ def test_default_linear_fits_its_preprocessing_once_per_fold_same_scores():
 
     X, y = make_data(90)
     X[:30, 2:4] = np.nan  # `weak` missing in 30 rows: two row sets per fold
-    params = dict(modalities=MODS, cv=3, n_bootstrap=40, random_state=0)
+    params = dict(modalities=MODS, cv=3, n_repeats=2, n_bootstrap=40, random_state=0)
     fast = ModalitySelector(**params).fit(X, y)
     slow = ModalitySelector(_linear_estimator(), **params).fit(X, y)
     assert fast.n_fits_ == slow.n_fits_ == 15 * 3 * 2
@@ -442,7 +445,7 @@ def test_default_estimator_is_the_multimodal_net(monkeypatch):
     mods = {"strong": [0, 1], "weak": [2, 3]}
     sel = ModalitySelector(modalities=mods, cv=2, random_state=0).fit(X[:, :4], y)
     assert type(sel.estimator_).__name__ == "MultimodalNetClassifier"
-    assert sel.n_fits_ == 2 * 2  # utility="auto" is masked: 1 fit per fold x repeat
+    assert sel.n_fits_ == 2  # utility="auto" is masked: 1 fit per fold
     assert sel.selected_modalities_ == ["strong"]
 
 
