@@ -558,7 +558,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             "masked": MaskedEngine,
             "finetune": FineTuneEngine,
         }[utility]
-        if engine_cls is RetrainEngine and self.estimator is None:
+        linear = self.estimator is None and rows.size <= LINEAR_MAX_ROWS
+        if engine_cls is RetrainEngine and linear:
             # the default linear pipeline: its per-column preprocessing is
             # fitted once per fold (same scores, a fraction of the time)
             engine_cls = FoldwiseRetrainEngine

@@ -436,6 +436,21 @@ def test_default_linear_fits_its_preprocessing_once_per_fold_same_scores():
     np.testing.assert_array_equal(two.utility_replicates_, fast.utility_replicates_)
 
 
+def test_default_net_retrained_per_subset(monkeypatch):
+    """Above LINEAR_MAX_ROWS, utility='retrain' refits the default net per
+    subset and fold (the per-fold preprocessing is for the linear default)."""
+    from sklearn_skll.selection import _selector
+
+    monkeypatch.setattr(_selector, "LINEAR_MAX_ROWS", 50)
+    X, y = make_data(80)
+    mods = {"strong": [0, 1], "weak": [2, 3]}
+    sel = ModalitySelector(
+        modalities=mods, utility="retrain", cv=2, n_bootstrap=0, random_state=0
+    ).fit(X[:, :4], y)
+    assert type(sel.estimator_).__name__ == "MultimodalNetClassifier"
+    assert sel.n_fits_ == 3 * 2
+
+
 @pytest.mark.slow
 def test_default_estimator_is_the_multimodal_net(monkeypatch):
     from sklearn_skll.selection import _selector
