@@ -187,8 +187,8 @@ def test_select_reports_the_bootstrap_and_its_interval_width(cohort_csv, capsys)
     assert "95 % paired bootstrap over the held-out rows, 30 resamples" in captured.out
     assert "median utility interval width 0." in captured.out
     # the progress bar names the resamples it includes
-    # --cv 3 on 198 rows: n_repeats="auto" repeats the 3 folds twice
-    assert "7 subsets x 6 folds, 30 bootstrap resamples each" in captured.err
+    # --cv 3, one repeat (the selector's default n_repeats=1)
+    assert "7 subsets x 3 folds, 30 bootstrap resamples each" in captured.err
 
 
 def test_repeated_warnings_are_printed_once_with_their_count(capsys):
