@@ -19,6 +19,7 @@ same rows; the utility is the difference (Eq. 2).
 """
 
 import copy
+import sys
 import warnings
 from dataclasses import dataclass, field
 
@@ -406,6 +407,12 @@ def _score_masked_fold(
     return out
 
 
+def _is_net(model):
+    """``model`` is a fitted MultimodalNetClassifier (torch is then loaded)."""
+    net = sys.modules.get("sklearn_skll.neural._net")
+    return net is not None and isinstance(model, net.MultimodalNetClassifier)
+
+
 class MaskedEngine(_Engine):
     """One model per fold on all modalities; subsets scored by hiding the rest.
 
@@ -415,6 +422,12 @@ class MaskedEngine(_Engine):
     of the training rows get random modality blocks set to NaN. An
     estimator whose tags say it cannot take NaN is preceded by a
     ``SimpleImputer(strategy="mean")``, which fills hidden blocks only.
+
+    A :class:`~sklearn_skll.neural.MultimodalNetClassifier` is scored from
+    its encoders' outputs, computed once per held-out row: each subset swaps
+    the hidden modalities' embeddings for the learned "missing" ones, which
+    is what the net does with those modalities hidden (same predictions, up
+    to float rounding), without running the encoders once per subset.
     """
 
     def _prepared(self):
@@ -491,6 +504,26 @@ class MaskedEngine(_Engine):
         self._fit()
         jobs = []
         for k, ((train, test), model) in enumerate(zip(self.folds, self.models_)):
+            if _is_net(model):
+                # the same predictions, the encoders run once per row instead
+                # of once per subset: a head pass with no fine-tuning step
+                jobs.append(
+                    delayed(_finetune_fold)(
+                        model,
+                        self._X_model,
+                        self.y,
+                        self.observed,
+                        train,
+                        test,
+                        subsets,
+                        self.names,
+                        self.scorer,
+                        self.boot_weights[k],
+                        0,
+                        0,
+                    )
+                )
+                continue
             jobs.append(
                 delayed(_score_masked_fold)(
                     model,
@@ -616,7 +649,7 @@ def _finetune_heads(
         shown = torch.where(present.unsqueeze(-1), embedded[rows].unsqueeze(0), missing)
         return heads(shown, present)  # (S, n, n_classes)
 
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
     with torch.enable_grad():
         for rows in batches:
             logits = forward(train_data, rows)
@@ -641,19 +674,19 @@ def _finetune_heads(
 
 @single_threaded_job
 def _finetune_fold(
-    model, X, y, observed, train, test, subsets, names, scorer, weights, seed
+    model, X, y, observed, train, test, subsets, names, scorer, weights, seed, n_steps
 ):
     """Fine-tune a copy of the fold model's fusion head per subset, then score.
 
     The encoders are frozen: their outputs for the fold's rows are computed
     once. Each subset's head (a copy of the trained one) sees the modalities
     of the subset and the "missing" embedding for the others, and takes
-    :data:`FINETUNE_STEPS` AdamW steps (the net's learning rate and weight
-    decay, head dropout off) on mini-batches of :data:`FINETUNE_BATCH`
-    training rows where the subset is fully observed. The heads are stacked
-    and trained in one batched pass; their losses are summed, so each head's
-    gradient is its own and its result does not depend on which other
-    subsets it was trained with.
+    ``n_steps`` AdamW steps (the net's learning rate and weight decay, head
+    dropout off) on mini-batches of :data:`FINETUNE_BATCH` training rows
+    where the subset is fully observed; ``n_steps=0`` scores the trained
+    head as it is. The heads are stacked and trained in one batched pass;
+    their losses are summed, so each head's gradient is its own and its
+    result does not depend on which other subsets it was trained with.
     """
     import torch
 
@@ -678,7 +711,7 @@ def _finetune_fold(
         generator = torch.Generator().manual_seed(int(seed))
         batches = [
             torch.randint(len(train), (FINETUNE_BATCH,), generator=generator)
-            for _ in range(FINETUNE_STEPS)
+            for _ in range(n_steps)
         ]
         proba = []
         for start in range(0, len(subsets), FINETUNE_CHUNK):
@@ -755,6 +788,7 @@ class FineTuneEngine(MaskedEngine):
                 self.scorer,
                 self.boot_weights[k],
                 int(seeds[k]),
+                FINETUNE_STEPS,
             )
             for k, ((train, test), model) in enumerate(zip(self.folds, self.models_))
         ]

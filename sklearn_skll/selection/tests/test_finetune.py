@@ -141,3 +141,53 @@ def test_finetune_with_other_scorers(xor_data, scoring):
     u = sel.utilities_.set_index("subset")["utility"]
     assert np.isfinite(u).all()
     assert u["informative"] > u["synergy_a"]  # the XOR member is useless alone
+
+
+def test_masked_engine_scores_the_net_from_its_embeddings(xor_data):
+    """The masked engine's net scoring equals predicting with blocks hidden."""
+    from sklearn.metrics import get_scorer
+
+    from sklearn_skll.selection._utility import MaskedEngine, _score_masked_fold
+
+    X, y, mods = xor_data
+    X = X[:200].copy()
+    y = y[:200]
+    X[:30, mods["noise"]] = np.nan  # a modality missing in some rows
+    modalities_ = {n: np.asarray(c) for n, c in mods.items()}
+    observed = np.column_stack(
+        [~np.isnan(X[:, c]).all(axis=1) for c in modalities_.values()]
+    )
+    folds = [(np.arange(0, 200, 2), np.arange(1, 200, 2))]
+    scorer = get_scorer("neg_log_loss")
+    engine = MaskedEngine(
+        net().set_params(max_epochs=5),
+        X,
+        y,
+        modalities_,
+        observed,
+        folds,
+        scorer,
+        [np.empty((0, 100))],
+        random_state=0,
+    )
+    names = list(mods)
+    subsets = [frozenset(names[:k]) for k in range(1, 6)] + [frozenset(names[2:4])]
+    fast = engine.evaluate(subsets)
+    train, test = folds[0]
+    slow = _score_masked_fold(
+        engine.models_[0],
+        engine._X_model,
+        y,
+        engine._model_modalities,
+        observed,
+        test,
+        subsets,
+        scorer,
+        np.empty((0, 100)),
+        names,
+        y[train],
+    )
+    for s, (score, base, *_, n_rows) in zip(subsets, slow):
+        assert fast[s].n_samples == n_rows
+        assert fast[s].score == pytest.approx(score, abs=1e-6)
+        assert fast[s].baseline == pytest.approx(base, abs=1e-12)
