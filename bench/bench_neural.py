@@ -15,10 +15,19 @@ process CPU seconds (``cpu_ratio``), which a busy machine moves far less
 than wall time (both models run on one thread). Targets at 2,000 rows:
 concat <= 1.5, attention <= 2.5.
 
-Usage: ``python bench/bench_neural.py [--quick]``.
+``--reference DIR`` runs the same measurement a second time, in a
+subprocess whose ``sklearn_skll`` is imported from ``DIR`` (an earlier
+revision unpacked there, e.g. ``git archive <rev> sklearn_skll | tar -x -C
+DIR``), and prints both tables: the before/after ratios of one run.
+
+Usage: ``python bench/bench_neural.py [--quick] [--reference DIR]``.
 """
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import time
 import warnings
 
@@ -115,7 +124,7 @@ def run(quick=False):
         ]:
             if quick and label not in TARGETS:
                 continue
-            params = dict(encoder_hidden=64, fusion_hidden=64, batch_size=128)
+            params = {"encoder_hidden": 64, "fusion_hidden": 64, "batch_size": 128}
             # Alternate the two and keep each one's best of `repeats`, so that
             # a busy machine slows both sides alike.
             mlp, net = (np.inf, np.inf), (np.inf, np.inf)
@@ -147,21 +156,52 @@ def run(quick=False):
     return rows
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one small case")
-    args = parser.parse_args()
+def _print(rows, title):
+    import sklearn_skll
+
+    print(f"{title} (sklearn_skll from {os.path.dirname(sklearn_skll.__file__)})")
     print(
         f"{'case':34s} {'net s/epoch':>11s} {'MLP s/epoch':>11s} {'ratio':>6s}"
-        f" {'CPU ratio':>9s} {'net 1-epoch fit':>15s} {'MLP 1-epoch fit':>15s}"
+        f" {'CPU ratio':>9s} {'target':>7s} {'net 1-epoch fit':>15s}"
+        f" {'MLP 1-epoch fit':>15s}"
     )
-    for row in run(args.quick):
+    for row in rows:
         print(
             f"{row['case']:34s} {row['value']:11.4f} {row['baseline']:11.4f} "
-            f"{row['ratio']:6.2f} {row['cpu_ratio']:9.2f} "
+            f"{row['ratio']:6.2f} {row['cpu_ratio']:9.2f} {row['target']:>7s} "
             f"{row['one_epoch_fit_s']:15.3f} "
             f"{row['one_epoch_fit_s_mlp']:15.3f}"
         )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one small case")
+    parser.add_argument(
+        "--reference", metavar="DIR", help="also time the package found in DIR"
+    )
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    rows = run(args.quick)
+    if args.json:
+        print(json.dumps(rows))
+        return
+    _print(rows, "this tree")
+    if args.reference:
+        command = [sys.executable, __file__, "--json"] + ["--quick"] * args.quick
+        env = {**os.environ, "PYTHONPATH": os.path.abspath(args.reference)}
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, check=True
+        )
+        reference = json.loads(done.stdout.strip().splitlines()[-1])
+        print()
+        print(f"reference (sklearn_skll from {os.path.abspath(args.reference)})")
+        for new, old in zip(rows, reference):
+            print(
+                f"{old['case']:34s} ratio {old['ratio']:6.2f} -> {new['ratio']:6.2f}"
+                f", CPU ratio {old['cpu_ratio']:6.2f} -> {new['cpu_ratio']:6.2f}"
+                f" (target {new['target'] or '-'})"
+            )
 
 
 if __name__ == "__main__":

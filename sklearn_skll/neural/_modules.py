@@ -7,13 +7,20 @@ layers of equal shape across modalities or experts run as one batched matmul
 (:class:`GroupedLinear`).
 """
 
+import copy
 import math
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["GroupedLinear", "ModalityEncoders", "MultimodalNet", "drop_modalities"]
+__all__ = [
+    "GroupedLinear",
+    "ModalityEncoders",
+    "MultimodalNet",
+    "TransformerLayer",
+    "drop_modalities",
+]
 
 
 class GroupedLinear(nn.Module):
@@ -50,12 +57,99 @@ class GroupedLinear(nn.Module):
         return torch.baddbmm(self.bias, x, self.weight)
 
 
+def dropout(x, p, training=True):
+    """Inverted dropout whose mask costs a quarter of the random draws.
+
+    ``F.dropout`` draws one random number per element; on a CPU those draws
+    cost more than the small matmuls around them. Here one 64-bit draw gives
+    four 16-bit uniforms, each compared with the keep threshold. The keep
+    probability is ``1 - p`` rounded to a multiple of ``2**-16`` (the kept
+    values are scaled by its inverse, so the expectation is unchanged). Draws
+    use torch's default generator.
+    """
+    keep = round((1.0 - p) * 65536)
+    if not training or keep == 65536:
+        return x
+    if keep == 0:
+        return x * 0.0
+    n = x.numel()
+    # Every 64-bit pattern (plain ``random_()`` leaves the sign bit at 0).
+    bits = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device)
+    bits.random_(-(2**63), 2**63 - 1)
+    draws = bits.view(torch.int16)[:n].view(x.shape)
+    mask = torch.where(draws < keep - 32768, 65536 / keep, 0.0).to(x.dtype)
+    return x * mask
+
+
+class Dropout(nn.Module):
+    """:func:`dropout` as a module (drop-in for ``nn.Dropout``)."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return dropout(x, self.p, self.training)
+
+
+class _EncodeModalities(torch.autograd.Function):
+    """Every modality encoder in one autograd node, its backward written out.
+
+    Forward: per modality ``relu(x_k @ W1_k + b1_k)`` into one
+    ``(M, batch, hidden)`` buffer, then one batched matmul for the second
+    layers, then the missing embeddings where a modality is absent. The
+    backward is the same arithmetic autograd would run, without recording a
+    graph of a dozen small nodes per step (on a CPU their bookkeeping costs
+    more than the matmuls). No gradient flows to the inputs.
+    """
+
+    @staticmethod
+    def forward(ctx, x, present, w1, b1, w2, b2, missing, sizes, batch_first):
+        hidden = w1.new_empty((len(sizes), x.shape[0], w1.shape[1]))
+        blocks = x.split(sizes, dim=1)
+        for k, (block, weight) in enumerate(zip(blocks, w1.split(sizes))):
+            torch.addmm(b1[k], block, weight, out=hidden[k])
+        hidden.relu_()
+        embedded = torch.baddbmm(b2, hidden, w2)  # (M, batch, embed)
+        absent = ~present.t().unsqueeze(-1)  # (M, batch, 1)
+        out = torch.where(absent, missing.unsqueeze(1), embedded)
+        ctx.save_for_backward(x, hidden, w2, absent)
+        ctx.sizes, ctx.batch_first = sizes, batch_first
+        if batch_first:
+            return out.transpose(0, 1).contiguous()  # (batch, M, embed)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, hidden, w2, absent = ctx.saved_tensors
+        if ctx.batch_first:
+            grad = grad.transpose(0, 1)  # (M, batch, embed)
+        grad_missing = grad.masked_fill(~absent, 0.0).sum(dim=1)
+        grad = grad.masked_fill(absent, 0.0)
+        grad_b2 = grad.sum(dim=1, keepdim=True)
+        grad_w2 = torch.bmm(hidden.transpose(1, 2), grad)
+        grad_hidden = torch.bmm(grad, w2.transpose(1, 2))
+        grad_hidden = torch.ops.aten.threshold_backward(grad_hidden, hidden, 0)
+        grad_b1 = grad_hidden.sum(dim=1)
+        grad_w1 = hidden.new_empty((x.shape[1], hidden.shape[2]))
+        blocks = x.split(ctx.sizes, dim=1)
+        for k, (block, out) in enumerate(zip(blocks, grad_w1.split(ctx.sizes))):
+            torch.mm(block.t(), grad_hidden[k], out=out)
+        grads = (grad_w1, grad_b1, grad_w2, grad_b2, grad_missing)
+        return (None, None, *grads, None, None)
+
+
 class ModalityEncoders(nn.Module):
     """One two-layer MLP per modality, and a learned "missing" embedding each.
 
     The input holds the modalities' columns side by side, modality after
-    modality, in the order of ``sizes``. The first layers run on column
-    slices (views, no copy); the second layers run as one batched matmul.
+    modality, in the order of ``sizes``. The first layers' weights are kept
+    stacked in one ``(sum(sizes), hidden)`` matrix (modality ``k`` owns its
+    rows) and run on column slices; the second layers run as one batched
+    matmul; the whole encoder stage is one autograd node
+    (``_EncodeModalities``). A modality that is absent from a row gets its
+    missing embedding instead of its encoder's output, and passes no
+    gradient to its encoder.
 
     Parameters
     ----------
@@ -68,6 +162,7 @@ class ModalityEncoders(nn.Module):
 
     Notes
     -----
+    Each encoder is initialized like ``nn.Linear`` layers of its own fan-in.
     There is no dropout inside the encoders: drawing a mask over every
     modality's hidden units cost more than all the matmuls of a step on CPU,
     without a measurable accuracy gain (weight decay, early stopping and
@@ -76,18 +171,42 @@ class ModalityEncoders(nn.Module):
 
     def __init__(self, sizes, hidden, embed_dim):
         super().__init__()
-        self.sizes = list(sizes)
-        self.hidden = nn.ModuleList(nn.Linear(size, hidden) for size in sizes)
-        self.output = GroupedLinear([hidden] * len(sizes), embed_dim)
-        self.missing = nn.Parameter(torch.zeros(len(sizes), embed_dim))
+        self.sizes = [int(size) for size in sizes]
+        m = len(self.sizes)
+        self.weight1 = nn.Parameter(torch.empty(sum(self.sizes), hidden))
+        self.bias1 = nn.Parameter(torch.empty(m, hidden))
+        self.weight2 = nn.Parameter(torch.empty(m, hidden, embed_dim))
+        self.bias2 = nn.Parameter(torch.empty(m, 1, embed_dim))
+        self.missing = nn.Parameter(torch.zeros(m, embed_dim))
+        self.reset_parameters()
 
-    def forward(self, x, present):
-        """``x`` (batch, sum(sizes)), ``present`` (batch, M) -> (batch, M, embed)."""
-        blocks = x.split(self.sizes, dim=1)
-        h = torch.stack([layer(b) for layer, b in zip(self.hidden, blocks)])
-        h = F.relu(h)  # (M, batch, hidden)
-        embedded = self.output(h).transpose(0, 1)
-        return torch.where(present.unsqueeze(-1), embedded, self.missing)
+    def reset_parameters(self):
+        with torch.no_grad():
+            for weight, bias in zip(self.weight1.split(self.sizes), self.bias1):
+                bound = 1.0 / math.sqrt(weight.shape[0])
+                weight.uniform_(-bound, bound)
+                bias.uniform_(-bound, bound)
+            bound = 1.0 / math.sqrt(self.weight2.shape[1])
+            self.weight2.uniform_(-bound, bound)
+            self.bias2.uniform_(-bound, bound)
+            self.missing.zero_()
+
+    def forward(self, x, present, batch_first=True):
+        """``x`` (batch, sum(sizes)), ``present`` (batch, M) -> (batch, M, embed).
+
+        ``batch_first=False`` returns (M, batch, embed) instead.
+        """
+        return _EncodeModalities.apply(
+            x,
+            present,
+            self.weight1,
+            self.bias1,
+            self.weight2,
+            self.bias2,
+            self.missing,
+            self.sizes,
+            batch_first,
+        )
 
 
 def drop_modalities(present, rate):
@@ -113,12 +232,78 @@ class ConcatFusion(nn.Module):
         self.head = nn.Sequential(
             nn.Linear(n_modalities * embed_dim, hidden),
             nn.ReLU(),
-            nn.Dropout(dropout),
+            Dropout(dropout),
             nn.Linear(hidden, n_classes),
         )
 
     def forward(self, embedded, present):
         return self.head(embedded.flatten(1))
+
+
+class TransformerLayer(nn.Module):
+    """A pre-norm transformer encoder layer over the ``M`` modality tokens.
+
+    The arithmetic of ``nn.TransformerEncoderLayer(norm_first=True,
+    batch_first=True)`` (ReLU feed-forward, dropout on the attention weights,
+    after the attention, inside and after the feed-forward), written for a
+    handful of tokens: one fused query/key/value projection and
+    an attention among tokens written for a handful of them
+    (``_token_attention``), without the argument checks and mask handling
+    that ``nn.MultiheadAttention`` runs on every call. Same results as the
+    torch layer with the same weights (up to float rounding); other dropout
+    draws.
+    """
+
+    def __init__(self, embed_dim, n_heads, hidden, dropout):
+        super().__init__()
+        self.n_heads = n_heads
+        self.dropout = dropout
+        self.qkv = nn.Linear(embed_dim, 3 * embed_dim)
+        self.out = nn.Linear(embed_dim, embed_dim)
+        self.linear1 = nn.Linear(embed_dim, hidden)
+        self.linear2 = nn.Linear(hidden, embed_dim)
+        self.norm1 = nn.LayerNorm(embed_dim)
+        self.norm2 = nn.LayerNorm(embed_dim)
+        # nn.MultiheadAttention's initialization.
+        nn.init.xavier_uniform_(self.qkv.weight)
+        nn.init.zeros_(self.qkv.bias)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, tokens):
+        """``tokens`` (M, batch, embed) -> (M, batch, embed)."""
+        m, batch, embed = tokens.shape
+        p = self.dropout if self.training else 0.0
+        rows = self.norm1(tokens).view(m * batch, embed)
+        # Features by rows, (3 * embed, M * batch): the batch is the fast axis.
+        qkv = torch.addmm(self.qkv.bias.unsqueeze(1), self.qkv.weight, rows.t())
+        attended = _token_attention(qkv, self.n_heads, m, p)  # (embed, M * batch)
+        attended = self.out(attended.t()).view(m, batch, embed)
+        tokens = tokens + dropout(attended, p, self.training)
+        h = dropout(F.relu(self.linear1(self.norm2(tokens))), p, self.training)
+        return tokens + dropout(self.linear2(h), p, self.training)
+
+
+def _token_attention(qkv, n_heads, m, p):
+    """Multi-head softmax attention among a handful of tokens.
+
+    ``qkv`` (3 * embed, M * batch) holds the queries, keys and values of
+    every token of every row, one column per (token, row), token-major. With
+    ``M`` and the head size both tiny, batched matmuls would spend their time
+    on per-matrix overhead; here the token-by-token products are elementwise
+    products summed over a middle axis, vectorized along the batch (the
+    contiguous axis). No copy of the layout is needed in or out. Returns
+    (embed, M * batch) in the same layout.
+    """
+    width, columns = qkv.shape
+    head_dim = width // (3 * n_heads)
+    # Each (heads, head_dim, M, batch).
+    q, k, v = qkv.view(3, n_heads, head_dim, m, columns // m).unbind(0)
+    scores = (q.unsqueeze(3) * k.unsqueeze(2)).sum(dim=1)  # (heads, Mi, Mj, batch)
+    weights = torch.softmax(scores * head_dim**-0.5, dim=2)
+    if p:
+        weights = dropout(weights, p)
+    out = (weights.unsqueeze(1) * v.unsqueeze(2)).sum(dim=3)  # (h, hd, Mi, batch)
+    return out.view(width // 3, columns)
 
 
 class AttentionFusion(nn.Module):
@@ -127,7 +312,9 @@ class AttentionFusion(nn.Module):
     A learned modality-type embedding is added to each token. Missing
     modalities enter as their learned "missing" embedding (not masked out of
     attention), so absence itself is information the tokens can attend to and
-    a row never has zero keys. Tokens are mean-pooled.
+    a row never has zero keys. Tokens are mean-pooled. The layers
+    (:class:`TransformerLayer`) start from the same weights, as
+    ``nn.TransformerEncoder``'s copies of one layer do.
     """
 
     def __init__(
@@ -135,23 +322,19 @@ class AttentionFusion(nn.Module):
     ):
         super().__init__()
         self.type_embedding = nn.Parameter(torch.randn(n_modalities, embed_dim) * 0.02)
-        layer = nn.TransformerEncoderLayer(
-            embed_dim,
-            n_heads,
-            dim_feedforward=hidden,
-            dropout=dropout,
-            batch_first=True,
-            norm_first=True,
-        )
-        self.encoder = nn.TransformerEncoder(
-            layer, n_layers, enable_nested_tensor=False
-        )
+        layer = TransformerLayer(embed_dim, n_heads, hidden, dropout)
+        self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(n_layers))
         self.norm = nn.LayerNorm(embed_dim)
         self.classify = nn.Linear(embed_dim, n_classes)
 
+    #: The encoders hand over (M, batch, embed): the layers' layout.
+    batch_first = False
+
     def forward(self, embedded, present):
-        tokens = self.encoder(embedded + self.type_embedding)
-        return self.classify(self.norm(tokens.mean(dim=1)))
+        tokens = embedded + self.type_embedding.unsqueeze(1)
+        for layer in self.layers:
+            tokens = layer(tokens)
+        return self.classify(self.norm(tokens.mean(dim=0)))
 
 
 class MoEFusion(nn.Module):
@@ -174,7 +357,7 @@ class MoEFusion(nn.Module):
         self.router = nn.Linear(n_modalities + d_in, n_experts)
         self.hidden = GroupedLinear([d_in] * n_experts, hidden)
         self.output = GroupedLinear([hidden] * n_experts, n_classes)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, embedded, present):
         z = embedded.flatten(1)
@@ -231,4 +414,5 @@ class MultimodalNet(nn.Module):
         present = mask.bool()
         if self.training and self.modality_dropout > 0:
             present = drop_modalities(present, self.modality_dropout)
-        return self.fusion(self.encoders(x, present), present)
+        batch_first = getattr(self.fusion, "batch_first", True)
+        return self.fusion(self.encoders(x, present, batch_first), present)

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping
-from skorch.dataset import Dataset, get_len
+from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.history import History
 from tqdm.auto import tqdm
@@ -29,64 +29,112 @@ from ._modules import MultimodalNet
 __all__ = ["MultimodalNetClassifier"]
 
 
-class _BatchIterator:
-    """Mini-batches sliced straight from the tensors, no per-sample work.
-
-    skorch builds a ``DataLoader`` by default, which indexes and collates one
-    sample at a time. This iterator takes the same arguments skorch passes to
-    ``iterator_train``/``iterator_valid`` and yields ``(X_batch, y_batch)``
-    with ``X_batch`` a dict of tensors. Shuffling draws from torch's default
-    generator, which the estimator forks and seeds for the duration of fit.
-    """
-
-    def __init__(self, dataset, batch_size, shuffle=False):
-        self.X = dataset.X
-        self.y = dataset.y
-        self.n = len(dataset)
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-
-    def __len__(self):
-        return math.ceil(self.n / self.batch_size)
-
-    def __iter__(self):
-        order = torch.randperm(self.n) if self.shuffle else None
-        for start in range(0, self.n, self.batch_size):
-            stop = min(start + self.batch_size, self.n)
-            idx = order[start:stop] if order is not None else slice(start, stop)
-            X_batch = {key: value[idx] for key, value in self.X.items()}
-            y_batch = self.y[idx] if self.y is not None else None
-            yield X_batch, y_batch
-
-
 class _NeuralNetClassifier(NeuralNetClassifier):
-    """skorch's classifier, with one device sync per epoch instead of per batch.
+    """skorch's classifier with a lean training loop.
 
-    skorch records ``loss.item()`` after every batch; on a GPU each call
-    waits for the batch to finish. Here the batch losses stay on the device
-    and are read back together at the end of the epoch (one transfer), before
-    any epoch-level callback reads them; the history is the same.
+    skorch runs every batch through callbacks (``on_batch_begin``,
+    ``on_grad_computed``, ``on_batch_end``), a closure handed to the optimizer
+    and a data loader; for a small net on a CPU that Python work costs as much
+    as the arithmetic. Here an epoch is: one shuffle of the training tensors
+    (already on the device; the batches are then contiguous slices), and per
+    batch one forward, backward and optimizer step. The batch losses are
+    read back together at the end of the epoch (one device sync) and written
+    to the history as skorch would. The epoch-level callbacks (early
+    stopping, the epoch timer, the loss records, the progress bar, the epoch
+    table) run as in skorch; batch-level callbacks are not called.
+    ``valid_acc`` is computed from the logits of the validation pass instead
+    of by a scoring callback (one forward pass less).
     """
 
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        if iterator is None:
-            return
-        key = prefix + "_loss"
-        losses, records = [], []
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            losses.append(step["loss"].detach())
-            record = self.history[-1]["batches"][-1]
-            records.append(record)
-            data = batch[0] if isinstance(batch, (tuple, list)) else batch
-            batch_size = get_len(data)
-            self.history.record_batch(prefix + "_batch_size", batch_size)
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-        if losses:
-            for record, value in zip(records, torch.stack(losses).tolist()):
-                record[key] = value
-        self.history.record(prefix + "_batch_count", len(losses))
+    @property
+    def _default_callbacks(self):
+        return [
+            (name, callback)
+            for name, callback in super()._default_callbacks
+            if name != "valid_acc"
+        ]
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        self.check_data(X, y)
+        self.check_training_readiness()
+        dataset_train, dataset_valid = self.get_split_datasets(X, y)
+        on_epoch = {"dataset_train": dataset_train, "dataset_valid": dataset_valid}
+        train = self._to_device(dataset_train)
+        valid = self._to_device(dataset_valid)
+        for _ in range(self.max_epochs if epochs is None else epochs):
+            self.notify("on_epoch_begin", **on_epoch)
+            self._train_epoch(*train)
+            if valid is not None:
+                self._valid_epoch(*valid)
+            self.notify("on_epoch_end", **on_epoch)
+        return self
+
+    def _to_device(self, dataset):
+        if dataset is None:
+            return None
+        inputs = {key: value.to(self.device) for key, value in dataset.X.items()}
+        return inputs, dataset.y.to(self.device)
+
+    def _train_epoch(self, inputs, targets):
+        module, optimizer, criterion = self.module_, self.optimizer_, self.criterion_
+        module.train()
+        n = targets.shape[0]
+        # Same draw from torch's default generator as a shuffled loader.
+        order = torch.randperm(n).to(targets.device)
+        inputs = {key: value.index_select(0, order) for key, value in inputs.items()}
+        targets = targets.index_select(0, order)
+        losses, sizes = [], []
+        for start in range(0, n, self.batch_size):
+            stop = min(start + self.batch_size, n)
+            logits = module(**{key: value[start:stop] for key, value in inputs.items()})
+            loss = criterion(logits, targets[start:stop])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.detach())
+            sizes.append(stop - start)
+        self._record_batches("train", losses, sizes)
+
+    def _valid_epoch(self, inputs, targets):
+        module, criterion = self.module_, self.criterion_
+        module.eval()
+        n = targets.shape[0]
+        chunk = self.iterator_valid__batch_size
+        losses, sizes, correct = [], [], 0
+        with torch.inference_mode():
+            for start in range(0, n, chunk):
+                stop = min(start + chunk, n)
+                part = {key: value[start:stop] for key, value in inputs.items()}
+                logits = module(**part)
+                losses.append(criterion(logits, targets[start:stop]))
+                correct = correct + (logits.argmax(dim=1) == targets[start:stop]).sum()
+                sizes.append(stop - start)
+        self._record_batches("valid", losses, sizes)
+        self.history.record("valid_acc", int(correct) / n)
+
+    def _record_batches(self, prefix, losses, sizes):
+        history = self.history
+        for loss, size in zip(torch.stack(losses).tolist(), sizes):
+            history.new_batch()
+            history.record_batch(prefix + "_loss", loss)
+            history.record_batch(prefix + "_batch_size", size)
+        history.record(prefix + "_batch_count", len(sizes))
+
+    def probabilities(self, inputs):
+        """Softmax of the logits, in eval mode, chunk by chunk; a float32 array."""
+        module = self.module_
+        module.eval()
+        n = next(iter(inputs.values())).shape[0]
+        chunk = self.iterator_valid__batch_size
+        out = []
+        with torch.inference_mode():
+            for start in range(0, n, chunk):
+                part = {
+                    key: value[start : start + chunk].to(self.device)
+                    for key, value in inputs.items()
+                }
+                out.append(torch.softmax(module(**part), dim=1).cpu())
+        return torch.cat(out).numpy()
 
 
 class _EpochProgress(Callback):
@@ -127,8 +175,8 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
     subset.
 
     Training is done by a wrapped :class:`skorch.NeuralNetClassifier`
-    (``net_``): AdamW, cross-entropy, early stopping on a stratified
-    validation split with the best weights restored.
+    (``net_``) with a lean epoch loop: AdamW, cross-entropy, early stopping
+    on a stratified validation split with the best weights restored.
 
     Read more in the :ref:`User Guide <multimodal_net>`.
 
@@ -242,10 +290,16 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
 
     The validation split is drawn here (stratified by class when every class
     has two rows or more) and handed to skorch with ``predefined_split``;
-    early stopping is skorch's ``EarlyStopping(load_best=True)``. Batches are
-    sliced straight from tensors instead of going through a ``DataLoader``
-    (which indexes and collates one row at a time). Validation uses the full
-    presence mask even when ``modality_dropout > 0``.
+    early stopping is skorch's ``EarlyStopping(load_best=True)``. The
+    training tensors are moved to the device once and shuffled once per
+    epoch; a batch is a contiguous slice, and costs one forward, one backward
+    and one optimizer step. skorch's epoch-level callbacks run and its
+    history is kept (per batch and per epoch), but no batch-level callback
+    is called. The encoders of all modalities form one autograd node with a
+    hand-written backward, and the attention fusion uses a transformer layer
+    written for a handful of tokens; prediction runs under
+    ``torch.inference_mode``. Validation uses the full presence mask even
+    when ``modality_dropout > 0``.
 
     A model fitted on CUDA is pickled with its network on the CPU, so it
     unpickles and predicts on a machine without a GPU.
@@ -523,9 +577,6 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
                 optimizer__fused=True,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
-                iterator_train=_BatchIterator,
-                iterator_train__shuffle=True,
-                iterator_valid=_BatchIterator,
                 iterator_valid__batch_size=max(self.batch_size, 1024),
                 train_split=train_split,
                 callbacks=callbacks,
@@ -563,7 +614,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         proba[none] = self.class_prior_
         if (~none).any():
             inputs = self._net_inputs(X[~none], present[~none])
-            proba[~none] = self.net_.predict_proba(inputs)
+            proba[~none] = self.net_.probabilities(inputs)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
@@ -611,7 +662,6 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
             net = _NeuralNetClassifier(
                 self._module(n_classes),
                 criterion=torch.nn.CrossEntropyLoss,
-                iterator_valid=_BatchIterator,
                 iterator_valid__batch_size=max(self.batch_size, 1024),
                 train_split=None,
                 classes=np.arange(n_classes),

@@ -11,7 +11,12 @@ from sklearn.base import clone
 from sklearn_skll._modalities import hide_modalities, restrict_modalities
 from sklearn_skll.exceptions import ModalityError
 from sklearn_skll.neural import MultimodalNetClassifier
-from sklearn_skll.neural._modules import drop_modalities
+from sklearn_skll.neural._modules import (
+    ModalityEncoders,
+    TransformerLayer,
+    _EncodeModalities,
+    drop_modalities,
+)
 
 MODALITIES = {"a": [0, 1, 2], "b": [3, 4], "c": [5, 6, 7, 8]}
 FAST = dict(max_epochs=15, lr=1e-2, batch_size=32, random_state=0)
@@ -85,6 +90,62 @@ def test_missing_embedding_is_used_for_absent_modality():
         out = module(inputs["x"], inputs["mask"])
         out_garbage = module(garbage, inputs["mask"])
     torch.testing.assert_close(out, out_garbage)
+
+
+def test_encoders_match_plain_autograd_values_and_gradients():
+    """The encoders' hand-written backward is autograd's, for every parameter."""
+    torch.manual_seed(0)
+    sizes = [3, 5, 1, 4]
+    encoders = ModalityEncoders(sizes, 6, 4).double()
+    with torch.no_grad():
+        encoders.missing.normal_()
+    x = torch.randn(7, 13, dtype=torch.double)
+    present = torch.rand(7, 4) > 0.4
+    params = [encoders.weight1, encoders.bias1, encoders.weight2, encoders.bias2]
+    params.append(encoders.missing)
+
+    def plain(w1, b1, w2, b2, missing):
+        blocks = zip(x.split(sizes, dim=1), w1.split(sizes), b1)
+        h = torch.stack([torch.relu(block @ w + b) for block, w, b in blocks])
+        embedded = torch.baddbmm(b2, h, w2).transpose(0, 1)
+        return torch.where(present.unsqueeze(-1), embedded, missing)
+
+    out = encoders(x, present)
+    torch.testing.assert_close(out, plain(*params))
+    weights = torch.randn_like(out)
+    grads = torch.autograd.grad((out * weights).sum(), params)
+    expected = torch.autograd.grad((plain(*params) * weights).sum(), params)
+    for got, want in zip(grads, expected):
+        torch.testing.assert_close(got, want)
+
+    def encode(*p):
+        return _EncodeModalities.apply(x, present, *p, sizes, True)
+
+    assert torch.autograd.gradcheck(encode, params)
+
+
+def test_transformer_layer_matches_torch_layer():
+    torch.manual_seed(0)
+    ref = torch.nn.TransformerEncoderLayer(
+        8, 2, dim_feedforward=16, dropout=0.0, batch_first=True, norm_first=True
+    )
+    layer = TransformerLayer(8, 2, 16, 0.0)
+    with torch.no_grad():
+        layer.qkv.weight.copy_(ref.self_attn.in_proj_weight)
+        layer.qkv.bias.copy_(ref.self_attn.in_proj_bias)
+        layer.out.load_state_dict(ref.self_attn.out_proj.state_dict())
+    for name in ("linear1", "linear2", "norm1", "norm2"):
+        getattr(layer, name).load_state_dict(getattr(ref, name).state_dict())
+    tokens = torch.randn(5, 3, 8, requires_grad=True)  # (batch, M, embed)
+
+    def mine(tokens):  # the layer runs token-major: (M, batch, embed)
+        return layer(tokens.transpose(0, 1)).transpose(0, 1)
+
+    torch.testing.assert_close(mine(tokens), ref(tokens))
+    grad = torch.autograd.grad(mine(tokens).square().sum(), tokens)
+    torch.testing.assert_close(
+        grad, torch.autograd.grad(ref(tokens).square().sum(), tokens)
+    )
 
 
 def test_drop_modalities_never_hides_every_observed_modality():
