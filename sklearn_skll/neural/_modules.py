@@ -273,11 +273,11 @@ class TransformerLayer(nn.Module):
         """``tokens`` (M, batch, embed) -> (M, batch, embed)."""
         m, batch, embed = tokens.shape
         p = self.dropout if self.training else 0.0
-        rows = self.norm1(tokens).view(m * batch, embed)
+        rows = self.norm1(tokens).reshape(m * batch, embed)
         # Features by rows, (3 * embed, M * batch): the batch is the fast axis.
         qkv = torch.addmm(self.qkv.bias.unsqueeze(1), self.qkv.weight, rows.t())
         attended = _token_attention(qkv, self.n_heads, m, p)  # (embed, M * batch)
-        attended = self.out(attended.t()).view(m, batch, embed)
+        attended = self.out(attended.t()).reshape(m, batch, embed)
         tokens = tokens + dropout(attended, p, self.training)
         h = dropout(F.relu(self.linear1(self.norm2(tokens))), p, self.training)
         return tokens + dropout(self.linear2(h), p, self.training)
@@ -297,13 +297,13 @@ def _token_attention(qkv, n_heads, m, p):
     width, columns = qkv.shape
     head_dim = width // (3 * n_heads)
     # Each (heads, head_dim, M, batch).
-    q, k, v = qkv.view(3, n_heads, head_dim, m, columns // m).unbind(0)
+    q, k, v = qkv.reshape(3, n_heads, head_dim, m, columns // m).unbind(0)
     scores = (q.unsqueeze(3) * k.unsqueeze(2)).sum(dim=1)  # (heads, Mi, Mj, batch)
     weights = torch.softmax(scores * head_dim**-0.5, dim=2)
     if p:
         weights = dropout(weights, p)
     out = (weights.unsqueeze(1) * v.unsqueeze(2)).sum(dim=3)  # (h, hd, Mi, batch)
-    return out.view(width // 3, columns)
+    return out.reshape(width // 3, columns)
 
 
 class AttentionFusion(nn.Module):
@@ -327,10 +327,11 @@ class AttentionFusion(nn.Module):
         self.norm = nn.LayerNorm(embed_dim)
         self.classify = nn.Linear(embed_dim, n_classes)
 
-    #: The encoders hand over (M, batch, embed): the layers' layout.
-    batch_first = False
-
-    def forward(self, embedded, present):
+    def forward(self, embedded, present, batch_first=True):
+        """Logits from (batch, M, embed) embeddings, or (M, batch, embed)
+        with ``batch_first=False`` (the layers' own layout, no copy)."""
+        if batch_first:
+            embedded = embedded.transpose(0, 1)
         tokens = embedded + self.type_embedding.unsqueeze(1)
         for layer in self.layers:
             tokens = layer(tokens)
@@ -414,5 +415,7 @@ class MultimodalNet(nn.Module):
         present = mask.bool()
         if self.training and self.modality_dropout > 0:
             present = drop_modalities(present, self.modality_dropout)
-        batch_first = getattr(self.fusion, "batch_first", True)
-        return self.fusion(self.encoders(x, present, batch_first), present)
+        if isinstance(self.fusion, AttentionFusion):
+            tokens = self.encoders(x, present, batch_first=False)
+            return self.fusion(tokens, present, batch_first=False)
+        return self.fusion(self.encoders(x, present), present)

@@ -12,10 +12,12 @@ from sklearn_skll._modalities import hide_modalities, restrict_modalities
 from sklearn_skll.exceptions import ModalityError
 from sklearn_skll.neural import MultimodalNetClassifier
 from sklearn_skll.neural._modules import (
+    AttentionFusion,
     ModalityEncoders,
     TransformerLayer,
     _EncodeModalities,
     drop_modalities,
+    dropout,
 )
 
 MODALITIES = {"a": [0, 1, 2], "b": [3, 4], "c": [5, 6, 7, 8]}
@@ -146,6 +148,26 @@ def test_transformer_layer_matches_torch_layer():
     torch.testing.assert_close(
         grad, torch.autograd.grad(ref(tokens).square().sum(), tokens)
     )
+
+
+def test_attention_fusion_takes_batch_first_or_token_major_embeddings():
+    fusion = AttentionFusion(3, 8, 16, 4, 0.0, 2, 1).eval()
+    embedded = torch.randn(5, 3, 8)
+    present = torch.ones(5, 3, dtype=torch.bool)
+    token_major = fusion(embedded.transpose(0, 1), present, batch_first=False)
+    torch.testing.assert_close(fusion(embedded, present), token_major)
+
+
+def test_dropout_rate_scale_and_gradient():
+    x = torch.ones(400, 250, requires_grad=True)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        y = dropout(x, 0.3)
+    assert abs((y == 0).float().mean().item() - 0.3) < 0.01
+    assert abs(y.mean().item() - 1.0) < 0.02
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    torch.testing.assert_close(grad, y.detach())
+    assert dropout(x, 0.3, training=False) is x and dropout(x, 0.0) is x
 
 
 def test_drop_modalities_never_hides_every_observed_modality():
