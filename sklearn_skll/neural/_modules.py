@@ -95,7 +95,7 @@ class Dropout(nn.Module):
 class _EncodeModalities(torch.autograd.Function):
     """Every modality encoder in one autograd node, its backward written out.
 
-    Forward: per modality ``relu(x_k @ W1_k + b1_k)`` into one
+    Forward: per modality ``relu(x_k @ W1_k.T + b1_k)`` into one
     ``(M, batch, hidden)`` buffer, then one batched matmul for the second
     layers, then the missing embeddings where a modality is absent. The
     backward is the same arithmetic autograd would run, without recording a
@@ -105,10 +105,11 @@ class _EncodeModalities(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, present, w1, b1, w2, b2, missing, sizes, batch_first):
-        hidden = w1.new_empty((len(sizes), x.shape[0], w1.shape[1]))
+        hidden = w1.new_empty((len(sizes), x.shape[0], w1.shape[0]))
         blocks = x.split(sizes, dim=1)
-        for k, (block, weight) in enumerate(zip(blocks, w1.split(sizes))):
-            torch.addmm(b1[k], block, weight, out=hidden[k])
+        for k, (block, weight) in enumerate(zip(blocks, w1.split(sizes, dim=1))):
+            # nn.Linear's call: the same BLAS path for one row as for many.
+            torch.addmm(b1[k], block, weight.t(), out=hidden[k])
         hidden.relu_()
         embedded = torch.baddbmm(b2, hidden, w2)  # (M, batch, embed)
         absent = ~present.t().unsqueeze(-1)  # (M, batch, 1)
@@ -131,10 +132,11 @@ class _EncodeModalities(torch.autograd.Function):
         grad_hidden = torch.bmm(grad, w2.transpose(1, 2))
         grad_hidden = torch.ops.aten.threshold_backward(grad_hidden, hidden, 0)
         grad_b1 = grad_hidden.sum(dim=1)
-        grad_w1 = hidden.new_empty((x.shape[1], hidden.shape[2]))
         blocks = x.split(ctx.sizes, dim=1)
-        for k, (block, out) in enumerate(zip(blocks, grad_w1.split(ctx.sizes))):
-            torch.mm(block.t(), grad_hidden[k], out=out)
+        grad_w1 = torch.cat(
+            [torch.mm(grad_hidden[k].t(), block) for k, block in enumerate(blocks)],
+            dim=1,
+        )
         grads = (grad_w1, grad_b1, grad_w2, grad_b2, grad_missing)
         return (None, None, *grads, None, None)
 
@@ -144,8 +146,9 @@ class ModalityEncoders(nn.Module):
 
     The input holds the modalities' columns side by side, modality after
     modality, in the order of ``sizes``. The first layers' weights are kept
-    stacked in one ``(sum(sizes), hidden)`` matrix (modality ``k`` owns its
-    rows) and run on column slices; the second layers run as one batched
+    side by side in one ``(hidden, sum(sizes))`` matrix (modality ``k`` owns
+    its columns, ``nn.Linear``'s layout) and run on column slices of the
+    input; the second layers run as one batched
     matmul; the whole encoder stage is one autograd node
     (``_EncodeModalities``). A modality that is absent from a row gets its
     missing embedding instead of its encoder's output, and passes no
@@ -173,7 +176,7 @@ class ModalityEncoders(nn.Module):
         super().__init__()
         self.sizes = [int(size) for size in sizes]
         m = len(self.sizes)
-        self.weight1 = nn.Parameter(torch.empty(sum(self.sizes), hidden))
+        self.weight1 = nn.Parameter(torch.empty(hidden, sum(self.sizes)))
         self.bias1 = nn.Parameter(torch.empty(m, hidden))
         self.weight2 = nn.Parameter(torch.empty(m, hidden, embed_dim))
         self.bias2 = nn.Parameter(torch.empty(m, 1, embed_dim))
@@ -182,9 +185,10 @@ class ModalityEncoders(nn.Module):
 
     def reset_parameters(self):
         with torch.no_grad():
-            for weight, bias in zip(self.weight1.split(self.sizes), self.bias1):
-                bound = 1.0 / math.sqrt(weight.shape[0])
-                weight.uniform_(-bound, bound)
+            blocks = self.weight1.split(self.sizes, dim=1)
+            for weight, bias in zip(blocks, self.bias1):
+                bound = 1.0 / math.sqrt(weight.shape[1])
+                weight.t().copy_(torch.empty(weight.t().shape).uniform_(-bound, bound))
                 bias.uniform_(-bound, bound)
             bound = 1.0 / math.sqrt(self.weight2.shape[1])
             self.weight2.uniform_(-bound, bound)

@@ -107,8 +107,8 @@ def test_encoders_match_plain_autograd_values_and_gradients():
     params.append(encoders.missing)
 
     def plain(w1, b1, w2, b2, missing):
-        blocks = zip(x.split(sizes, dim=1), w1.split(sizes), b1)
-        h = torch.stack([torch.relu(block @ w + b) for block, w, b in blocks])
+        blocks = zip(x.split(sizes, dim=1), w1.split(sizes, dim=1), b1)
+        h = torch.stack([torch.relu(block @ w.T + b) for block, w, b in blocks])
         embedded = torch.baddbmm(b2, h, w2).transpose(0, 1)
         return torch.where(present.unsqueeze(-1), embedded, missing)
 
