@@ -197,9 +197,10 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         ``"finetune"`` (a :class:`~sklearn_skll.neural.MultimodalNetClassifier`
         only) trains the same model per fold, then fine-tunes a copy of its
         fusion head on each subset for a few hundred mini-batches (encoders
-        frozen, all subsets at once) before scoring it: closer to retraining,
-        and it sees modalities that only work together, at 2-3 times the
-        masked engine's cost. See the user guide, "Utility engines".
+        frozen, all subsets at once) before scoring it: it sees modalities
+        that only work together, for about 2.5 cross-validated fits of the
+        net on the bundled data (the masked engine about 1). See the user
+        guide, "Utility engines".
     cv : int, cross-validation generator or iterable, default=5
         Folds shared by every subset. An int means a shuffled
         ``StratifiedKFold`` seeded by ``random_state``, repeated

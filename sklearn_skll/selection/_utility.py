@@ -758,7 +758,9 @@ class FineTuneEngine(MaskedEngine):
     with the other modalities hidden (the encoders frozen, their outputs
     computed once), and scores the held-out rows. The short fine-tuning lets
     the head learn what the subset could give (a synergistic pair the shared
-    model leans on little), at a cost of a fraction of one training.
+    model leans on little). Its cost grows with the number of subsets: on
+    the bundled data (15 to 63 subsets) the whole engine took 2.1 to 2.5
+    cross-validated fits of the net, the masked engine 0.8 to 1.5.
     """
 
     def _seeds(self):
