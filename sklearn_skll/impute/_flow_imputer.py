@@ -11,6 +11,7 @@ from sklearn.base import (
 )
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
+    assert_all_finite,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -20,6 +21,7 @@ from .._base import format_rows as _rows
 from .._base import same_container, seed_streams, validate_modal_data
 from .._compat import Interval, _fit_context
 from .._device import DEVICES, resolve_device
+from .._modalities import modality_columns
 from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
 from .._scaling import mean_and_scale
 from .._threads import with_torch_threads
@@ -244,7 +246,9 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Speed: the flows of all modalities have the same shapes and run as one
     batched flow (a group per modality); Eq. 5 and the transfer term share
     one flow pass over ``[h.detach(), h]``; batch losses stay on the device
-    and are read once per epoch.
+    and are read once per epoch. In :meth:`transform`, the flows of all
+    observed modalities run as one batched call, and so do the inverses of
+    all missing ones, whatever the rows' patterns of missing modalities.
 
     Training is a plain torch loop with tensors on ``device`` (no skorch):
     the loss mixes several modalities, masks and random source subsets per
@@ -707,9 +711,21 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _check_transform_input(self, X):
         """Validated copy of ``X`` and its observed mask; generable rows only."""
+        # Infinite values: the modalities' columns are scanned once, by
+        # observed_modalities (an error naming the modality and rows); only
+        # the columns of no modality (passed through) are checked here.
         X, _, observed = validate_modal_data(
-            self, X, reset=False, allow_none=False, dtype=np.float64, copy=True
+            self,
+            X,
+            reset=False,
+            allow_none=False,
+            dtype=np.float64,
+            copy=True,
+            ensure_all_finite=False,
         )
+        rest = np.setdiff1d(np.arange(X.shape[1]), modality_columns(self.modalities_))
+        if rest.size:
+            assert_all_finite(X[:, rest], allow_nan=True, input_name="X")
         missing = ~observed
         if not missing.any():
             return X, observed

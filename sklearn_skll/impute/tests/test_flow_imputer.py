@@ -272,6 +272,23 @@ def test_partly_missing_modality_errors(fitted):
         imp.transform(X_bad)
 
 
+def test_infinite_values_error_in_modalities_and_passed_through_columns():
+    X, _ = _data(60)
+    X = np.hstack([X, np.ones((60, 1))])  # column 9: in no modality
+    imp = FlowImputer(modalities=MODS, **FAST).fit(X)
+    X_bad = X.copy()
+    X_bad[4, 3] = -np.inf
+    with pytest.raises(ValueError, match=r"`b` holds infinite values in rows \[4\]"):
+        imp.transform(X_bad)
+    X_bad = X.copy()
+    X_bad[4, 9] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        imp.transform(X_bad)
+    X_nan = _hide(X, MODS["a"], [1])
+    out = imp.transform(X_nan)
+    assert np.isfinite(out).all() and np.array_equal(out[:, 9], X[:, 9])
+
+
 def test_modality_never_observed_in_fit_errors():
     X, y = _data(40)
     with pytest.raises(ModalityError, match=r"\['c'\] are never observed"):
