@@ -196,10 +196,10 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         ``SimpleImputer`` (it only fills hidden blocks).
         ``"finetune"`` (a :class:`~sklearn_skll.neural.MultimodalNetClassifier`
         only) trains the same model per fold, then fine-tunes a copy of its
-        fusion head on each subset for a few hundred mini-batches (encoders
+        fusion head on each subset for a hundred mini-batches (encoders
         frozen, all subsets at once) before scoring it: it sees modalities
-        that only work together, for about 2.5 cross-validated fits of the
-        net on the bundled data (the masked engine about 1). See the user
+        that only work together, for about 2 cross-validated fits of the
+        net on the bundled data (the masked engine about 1.2). See the user
         guide, "Utility engines".
     cv : int, cross-validation generator or iterable, default=5
         Folds shared by every subset. An int means a shuffled

@@ -54,14 +54,15 @@ MASKED_DROPOUT = 0.5
 #: Optimizer steps of the fine-tuning engine per fold: every subset's copy of
 #: the fusion head takes this many AdamW steps, on mini-batches of
 #: :data:`FINETUNE_BATCH` training rows (the same rows for every subset).
-#: Chosen on bench/bench_engines.py among 100 x 64, 200 x 32, 200 x 64 and
-#: 300 x 32 (3 net seeds): 100 x 64 agreed less with retraining on the
-#: synthetic data (Kendall tau 0.58 against 0.66); the larger two cost more
-#: than 3 cross-validated fits on multiple_features.
-FINETUNE_STEPS = 200
+#: Chosen on bench/bench_engines.py (3 net seeds) among 100 x 64, 130 x 48
+#: and 200 x 32: their agreement with retraining did not differ (paired
+#: intervals overlap), and each step's cost is mostly fixed, so the fewest
+#: steps kept the engine furthest under 3 cross-validated fits (200 x 32
+#: took 4.1 on the synthetic data).
+FINETUNE_STEPS = 100
 
 #: Training rows drawn for each fine-tuning step, shared by every subset.
-FINETUNE_BATCH = 32
+FINETUNE_BATCH = 64
 
 #: Subsets whose heads are trained together in one batched forward pass.
 FINETUNE_CHUNK = 64
@@ -759,8 +760,8 @@ class FineTuneEngine(MaskedEngine):
     computed once), and scores the held-out rows. The short fine-tuning lets
     the head learn what the subset could give (a synergistic pair the shared
     model leans on little). Its cost grows with the number of subsets: on
-    the bundled data (15 to 63 subsets) the whole engine took 2.1 to 2.5
-    cross-validated fits of the net, the masked engine 0.8 to 1.5.
+    the bundled data (15 to 63 subsets) the whole engine took 1.8 to 2.3
+    cross-validated fits of the net, the masked engine 1.2 to 1.3.
     """
 
     def _seeds(self):
