@@ -198,7 +198,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         only) trains the same model per fold, then fine-tunes a copy of its
         fusion head on each subset for a hundred mini-batches (encoders
         frozen, all subsets at once) before scoring it: it sees modalities
-        that only work together, for about 2 cross-validated fits of the
+        that only work together, for 2 to 3 cross-validated fits of the
         net on the bundled data (the masked engine about 1.2). See the user
         guide, "Utility engines".
     cv : int, cross-validation generator or iterable, default=5

@@ -760,8 +760,8 @@ class FineTuneEngine(MaskedEngine):
     computed once), and scores the held-out rows. The short fine-tuning lets
     the head learn what the subset could give (a synergistic pair the shared
     model leans on little). Its cost grows with the number of subsets: on
-    the bundled data (15 to 63 subsets) the whole engine took 1.8 to 2.3
-    cross-validated fits of the net, the masked engine 1.2 to 1.3.
+    the bundled data (15 to 63 subsets) the whole engine took 2.0 to 2.8
+    cross-validated fits of the net, the masked engine 1.1 to 1.4.
     """
 
     def _seeds(self):
