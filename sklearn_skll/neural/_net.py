@@ -25,6 +25,7 @@ from .._scaling import mean_and_scale
 from .._threads import with_torch_threads
 from ..exceptions import ModalityError
 from ._modules import MultimodalNet
+from ._optim import FusedAdamW
 
 __all__ = ["MultimodalNetClassifier"]
 
@@ -53,6 +54,16 @@ class _NeuralNetClassifier(NeuralNetClassifier):
             for name, callback in super()._default_callbacks
             if name != "valid_acc"
         ]
+
+    def initialize_optimizer(self, triggered_directly=None):
+        super().initialize_optimizer(triggered_directly)
+        # skorch registers an optimizer (its ``optimizer__*`` parameters, its
+        # place in ``_optimizers`` and the device bookkeeping) when it is a
+        # ``torch.optim.Optimizer``; FusedAdamW is not one (constructing one
+        # imports torch._dynamo), so it is registered here.
+        if "optimizer" not in self.prefixes_:
+            self._register_attribute("optimizer_", self.optimizer_)
+        return self
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.check_data(X, y)
@@ -571,10 +582,9 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
             net = _NeuralNetClassifier(
                 self._module(n_classes),
                 criterion=torch.nn.CrossEntropyLoss,
-                optimizer=torch.optim.AdamW,
+                optimizer=FusedAdamW,
                 lr=self.lr,
                 optimizer__weight_decay=self.weight_decay,
-                optimizer__fused=True,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
                 iterator_valid__batch_size=max(self.batch_size, 1024),
@@ -662,6 +672,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
             net = _NeuralNetClassifier(
                 self._module(n_classes),
                 criterion=torch.nn.CrossEntropyLoss,
+                optimizer=FusedAdamW,
                 iterator_valid__batch_size=max(self.batch_size, 1024),
                 train_split=None,
                 classes=np.arange(n_classes),

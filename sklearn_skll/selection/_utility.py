@@ -641,6 +641,8 @@ def _finetune_heads(
     import torch
     from torch.nn import functional as F
 
+    from ..neural._optim import FusedAdamW
+
     missing = module.encoders.missing.detach()
     params, heads = _stacked_heads(module.fusion, masks.shape[0])
 
@@ -650,7 +652,7 @@ def _finetune_heads(
         shown = torch.where(present.unsqueeze(-1), embedded[rows].unsqueeze(0), missing)
         return heads(shown, present)  # (S, n, n_classes)
 
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
+    optimizer = FusedAdamW(params, lr=lr, weight_decay=weight_decay)
     with torch.enable_grad():
         for rows in batches:
             logits = forward(train_data, rows)

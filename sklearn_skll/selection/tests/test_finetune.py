@@ -191,3 +191,24 @@ def test_masked_engine_scores_the_net_from_its_embeddings(xor_data):
         assert fast[s].n_samples == n_rows
         assert fast[s].score == pytest.approx(score, abs=1e-6)
         assert fast[s].baseline == pytest.approx(base, abs=1e-12)
+
+
+def test_finetune_heads_train_as_with_torch_fused_adamw(xor_data, monkeypatch):
+    # The heads' optimizer avoids torch.optim (whose first use imports
+    # torch._dynamo) and runs the same fused kernel: identical utilities.
+    import functools
+
+    import torch
+
+    from sklearn_skll.neural import _optim
+
+    X, y, mods = xor_data
+    mods = {k: mods[k] for k in ("informative", "synergy_a", "synergy_b")}
+    ours = fit(X, y, mods, "finetune", cv=2)
+    monkeypatch.setattr(
+        _optim, "FusedAdamW", functools.partial(torch.optim.AdamW, fused=True)
+    )
+    theirs = fit(X, y, mods, "finetune", cv=2)
+    np.testing.assert_array_equal(
+        ours.utilities_["utility"], theirs.utilities_["utility"]
+    )
