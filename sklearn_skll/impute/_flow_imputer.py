@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
     column_or_1d,
 )
+from torch import nn
 
 from .._base import format_rows as _rows
 from .._base import same_container, seed_streams, validate_modal_data
@@ -83,6 +84,39 @@ def _random_subsets(available, gen):
     scores = torch.where(available, u[:, 1:], torch.full_like(u[:, 1:], 2.0))
     rank = scores.argsort(dim=1).argsort(dim=1)
     return available & (rank < size[:, None])
+
+
+class _FlatParameters:
+    """A module's parameters and gradients as views of two flat buffers.
+
+    Adam is elementwise, so one step over the flat buffer gives exactly the
+    values of a step over the separate tensors (the same kernels, element by
+    element), with a handful of kernels instead of a handful per tensor.
+    The backward pass accumulates into the gradient views in place
+    (``0 + g == g``); a tensor without gradient keeps a zero gradient and
+    zero moments, so Adam leaves it unchanged, as it does when skipping it.
+    :meth:`release` makes the parameters independent tensors again.
+    """
+
+    def __init__(self, module):
+        self.params = list(module.parameters())
+        data = torch.cat([p.detach().reshape(-1) for p in self.params])
+        self.flat = nn.Parameter(data)
+        self.flat.grad = torch.zeros_like(data)
+        offset = 0
+        for p in self.params:
+            k = p.numel()
+            p.data = self.flat.data[offset : offset + k].view_as(p)
+            p.grad = self.flat.grad[offset : offset + k].view_as(p)
+            offset += k
+
+    def zero_grad(self):
+        self.flat.grad.zero_()
+
+    def release(self):
+        for p in self.params:
+            p.data = p.data.clone()
+            p.grad = None
 
 
 def _take(X, rows, cols):
@@ -491,9 +525,10 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _train(self, Xs, Ot, Ct, train_idx, val_idx, gen):
         module = self.module_
-        # Many small parameter tensors: one multi-tensor Adam step, not one
-        # kernel per tensor.
-        optimizer = torch.optim.Adam(module.parameters(), lr=self.lr, foreach=True)
+        # Many small parameter tensors: Adam steps one flat buffer of them
+        # all (the same values as a step per tensor, a few kernels in all).
+        flat = _FlatParameters(module)
+        optimizer = torch.optim.Adam([flat.flat], lr=self.lr, foreach=True)
         has_val = val_idx.numel() > 0
         # Monitor what transform does, the held-out cross-modal transfer,
         # when the held-out rows can measure it; else the whole loss.
@@ -520,7 +555,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             for start in range(0, n_train, self.batch_size):
                 b = order[start : start + self.batch_size]
                 parts = self._losses([x[b] for x in Xs], Ot[b], Ct[b], gen)
-                optimizer.zero_grad()
+                flat.zero_grad()
                 parts[0].backward()
                 optimizer.step()
                 sums += b.numel() * parts.detach()
@@ -555,6 +590,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 waited += 1
                 if has_val and waited >= self.patience:
                     break
+        flat.release()
         self.n_iter_ = len(self.history_)
         self.best_epoch_ = best_epoch
         if best_state is not None:

@@ -435,3 +435,43 @@ def test_sample_draws_are_seeded_spread_and_keep_observed_values(fitted):
         imp.sample(X_miss, n_draws=0)
     with pytest.raises(ValueError, match="unseen"):
         imp.sample(X_miss, np.full(len(X), 7), n_draws=1)
+
+
+def test_flat_adam_steps_equal_per_tensor_adam():
+    # Adam over the flat buffer must give the per-tensor values exactly,
+    # including a parameter that never gets a gradient (left unchanged).
+    from sklearn_skll.impute._flow_imputer import _FlatParameters
+    from sklearn_skll.impute._flows import FlowModule
+
+    def losses(module, x):
+        h = torch.stack(
+            [c.encode(x[:, : c.encoder[0].in_features]) for c in module.coders]
+        )
+        z, logdet = module.flow(h)
+        rec = module.coders[0].decode(z[0]) - x[:, :5]
+        return (z**2).mean() - logdet.mean() + (rec**2).mean()
+
+    torch.manual_seed(0)
+    ref = FlowModule([5, 5, 3], latent_dim=4, n_flows=2, hidden_dim=8, n_classes=2)
+    new = FlowModule([5, 5, 3], latent_dim=4, n_flows=2, hidden_dim=8, n_classes=2)
+    new.load_state_dict(ref.state_dict())
+    opt_ref = torch.optim.Adam(ref.parameters(), lr=1e-2, foreach=True)
+    flat = _FlatParameters(new)
+    opt_new = torch.optim.Adam([flat.flat], lr=1e-2, foreach=True)
+    x = torch.randn(16, 5)
+    unused = new.fusion_logits.detach().clone()  # never in the loss
+    for _ in range(5):
+        opt_ref.zero_grad()
+        losses(ref, x).backward()
+        opt_ref.step()
+        flat.zero_grad()
+        losses(new, x).backward()
+        opt_new.step()
+    flat.release()
+    for (name, a), b in zip(ref.state_dict().items(), new.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert torch.equal(new.fusion_logits, unused)
+    assert all(p.grad is None for p in new.parameters())
+    assert new.coders[0].encoder[0].weight.untyped_storage().size() == (
+        new.coders[0].encoder[0].weight.numel() * 4
+    )
