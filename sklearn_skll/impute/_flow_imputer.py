@@ -16,7 +16,6 @@ from sklearn.utils.validation import (
     check_is_fitted,
     column_or_1d,
 )
-from torch import nn
 
 from .._base import format_rows as _rows
 from .._base import same_container, seed_streams, validate_modal_data
@@ -86,32 +85,53 @@ def _random_subsets(available, gen):
     return available & (rank < size[:, None])
 
 
-class _FlatParameters:
-    """A module's parameters and gradients as views of two flat buffers.
+class _FlatAdam:
+    """Adam over a module's parameters held as views of one flat buffer.
 
-    Adam is elementwise, so one step over the flat buffer gives exactly the
-    values of a step over the separate tensors (the same kernels, element by
-    element), with a handful of kernels instead of a handful per tensor.
-    The backward pass accumulates into the gradient views in place
+    The parameters and their gradients become views of two flat buffers, and
+    a step is the sequence of ``torch._foreach_*`` calls of
+    ``torch.optim.Adam(foreach=True)`` (defaults, no weight decay) on those
+    buffers. Adam is elementwise, so this gives exactly the values of that
+    optimizer's per-tensor step, with a handful of kernels instead of a
+    handful per tensor, and without building a ``torch.optim`` optimizer
+    (the first one built in a process imports ``torch._dynamo``, ~2 s). The
+    backward pass accumulates into the gradient views in place
     (``0 + g == g``); a tensor without gradient keeps a zero gradient and
-    zero moments, so Adam leaves it unchanged, as it does when skipping it.
-    :meth:`release` makes the parameters independent tensors again.
+    zero moments, so a step leaves it unchanged, as Adam does when it skips
+    it. :meth:`release` makes the parameters independent tensors again.
     """
 
-    def __init__(self, module):
+    def __init__(self, module, lr, betas=(0.9, 0.999), eps=1e-8):
         self.params = list(module.parameters())
         data = torch.cat([p.detach().reshape(-1) for p in self.params])
-        self.flat = nn.Parameter(data)
-        self.flat.grad = torch.zeros_like(data)
+        self.flat, self.grad = data, torch.zeros_like(data)
         offset = 0
         for p in self.params:
             k = p.numel()
-            p.data = self.flat.data[offset : offset + k].view_as(p)
-            p.grad = self.flat.grad[offset : offset + k].view_as(p)
+            p.data = data[offset : offset + k].view_as(p)
+            p.grad = self.grad[offset : offset + k].view_as(p)
             offset += k
+        self.exp_avg = torch.zeros_like(data)
+        self.exp_avg_sq = torch.zeros_like(data)
+        self.lr, self.betas, self.eps, self.n_steps = float(lr), betas, eps, 0
 
     def zero_grad(self):
-        self.flat.grad.zero_()
+        self.grad.zero_()
+
+    def step(self):
+        beta1, beta2 = self.betas
+        self.n_steps += 1
+        step = float(self.n_steps)
+        params, grads = [self.flat], [self.grad]
+        exp_avgs, exp_avg_sqs = [self.exp_avg], [self.exp_avg_sq]
+        torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
+        torch._foreach_mul_(exp_avg_sqs, beta2)
+        torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
+        step_size = [(self.lr / (1 - beta1**step)) * -1]
+        denom = torch._foreach_sqrt(exp_avg_sqs)
+        torch._foreach_div_(denom, [(1 - beta2**step) ** 0.5])
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
 
     def release(self):
         for p in self.params:
@@ -527,8 +547,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         module = self.module_
         # Many small parameter tensors: Adam steps one flat buffer of them
         # all (the same values as a step per tensor, a few kernels in all).
-        flat = _FlatParameters(module)
-        optimizer = torch.optim.Adam([flat.flat], lr=self.lr, foreach=True)
+        optimizer = _FlatAdam(module, self.lr)
         has_val = val_idx.numel() > 0
         # Monitor what transform does, the held-out cross-modal transfer,
         # when the held-out rows can measure it; else the whole loss.
@@ -555,7 +574,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             for start in range(0, n_train, self.batch_size):
                 b = order[start : start + self.batch_size]
                 parts = self._losses([x[b] for x in Xs], Ot[b], Ct[b], gen)
-                flat.zero_grad()
+                optimizer.zero_grad()
                 parts[0].backward()
                 optimizer.step()
                 sums += b.numel() * parts.detach()
@@ -590,7 +609,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 waited += 1
                 if has_val and waited >= self.patience:
                     break
-        flat.release()
+        optimizer.release()
         self.n_iter_ = len(self.history_)
         self.best_epoch_ = best_epoch
         if best_state is not None:

@@ -438,9 +438,9 @@ def test_sample_draws_are_seeded_spread_and_keep_observed_values(fitted):
 
 
 def test_flat_adam_steps_equal_per_tensor_adam():
-    # Adam over the flat buffer must give the per-tensor values exactly,
+    # The flat Adam must give torch's per-tensor Adam values exactly,
     # including a parameter that never gets a gradient (left unchanged).
-    from sklearn_skll.impute._flow_imputer import _FlatParameters
+    from sklearn_skll.impute._flow_imputer import _FlatAdam
     from sklearn_skll.impute._flows import FlowModule
 
     def losses(module, x):
@@ -456,18 +456,17 @@ def test_flat_adam_steps_equal_per_tensor_adam():
     new = FlowModule([5, 5, 3], latent_dim=4, n_flows=2, hidden_dim=8, n_classes=2)
     new.load_state_dict(ref.state_dict())
     opt_ref = torch.optim.Adam(ref.parameters(), lr=1e-2, foreach=True)
-    flat = _FlatParameters(new)
-    opt_new = torch.optim.Adam([flat.flat], lr=1e-2, foreach=True)
+    opt_new = _FlatAdam(new, lr=1e-2)
     x = torch.randn(16, 5)
     unused = new.fusion_logits.detach().clone()  # never in the loss
     for _ in range(5):
         opt_ref.zero_grad()
         losses(ref, x).backward()
         opt_ref.step()
-        flat.zero_grad()
+        opt_new.zero_grad()
         losses(new, x).backward()
         opt_new.step()
-    flat.release()
+    opt_new.release()
     for (name, a), b in zip(ref.state_dict().items(), new.state_dict().values()):
         assert torch.equal(a, b), name
     assert torch.equal(new.fusion_logits, unused)
