@@ -149,6 +149,23 @@ class AffineCoupling(nn.Module):
         shift, scale = self._shift_scale(z_a, group)
         return self._join(z_b / scale - shift, z_a)
 
+    def map_halves(self, halves, group=None, inverse=False):
+        """:meth:`forward` or :meth:`inverse` on the halves ``[first, second]``.
+
+        The transformed half is replaced in the list by a new tensor (out of
+        place: autograd works), the other passes as it is; returns the
+        log-determinant per row (None with ``inverse``). The same values as
+        on the joined input, without a concatenation per layer.
+        """
+        k = 0 if self.transform_first else 1
+        x_b, x_a = halves[k], halves[1 - k]
+        shift, scale = self._shift_scale(x_a, group)
+        if inverse:
+            halves[k] = x_b / scale - shift
+            return None
+        halves[k] = (x_b + shift) * scale
+        return torch.log(scale).sum(dim=-1)
+
     def apply_halves_(self, halves, group=None, inverse=False):
         """:meth:`forward` (``z`` only) or :meth:`inverse`, in place on halves.
 
@@ -200,17 +217,20 @@ class CouplingFlow(nn.Module):
 
     def forward(self, x, group=None):
         """``(z, log|det|)`` of a stack, or of one ``group``'s rows."""
+        half = self.layers[0].half
+        halves = [x[..., :half], x[..., half:]]
         logdet = x.new_zeros(x.shape[:-1])
         for layer in self.layers:
-            x, ld = layer(x, group)
-            logdet = logdet + ld
-        return x, logdet
+            logdet = logdet + layer.map_halves(halves, group)
+        return torch.cat(halves, dim=-1), logdet
 
     def inverse(self, z, group=None):
         """Invert :meth:`forward`."""
+        half = self.layers[0].half
+        halves = [z[..., :half], z[..., half:]]
         for layer in reversed(self.layers):
-            z = layer.inverse(z, group)
-        return z
+            layer.map_halves(halves, group, inverse=True)
+        return torch.cat(halves, dim=-1)
 
     @torch.no_grad()
     def map_groups(self, xs, *, inverse=False):
