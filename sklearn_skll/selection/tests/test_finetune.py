@@ -10,6 +10,7 @@ from sklearn_skll.datasets import make_multimodal_classification
 from sklearn_skll.exceptions import CooperationWarning
 from sklearn_skll.neural import MultimodalNetClassifier
 from sklearn_skll.selection import ModalitySelector
+from sklearn_skll.selection._selector import SMALL_NET
 
 pytest.importorskip("torch")
 
@@ -29,16 +30,8 @@ def xor_data():
 
 
 def net(seed=0):
-    return MultimodalNetClassifier(
-        encoder_hidden=32,
-        embed_dim=16,
-        fusion_hidden=32,
-        max_epochs=30,
-        patience=5,
-        batch_size=64,
-        lr=3e-3,
-        random_state=seed,
-    )
+    # The selector's own small net (its default above LINEAR_MAX_ROWS rows).
+    return MultimodalNetClassifier(**SMALL_NET, random_state=seed)
 
 
 def fit(X, y, mods, utility, **params):
