@@ -4,10 +4,15 @@ An MLP ``width -> width -> width`` is trained (forward, backward, SGD step) on
 a batch of ``rows x width``; the ratio is seconds per step with every core's
 thread (``os.cpu_count()``) / with one thread, measured side by side in one
 run (best of two alternated repeats each). A ratio below 1 means more threads
-pay; the package's default ``n_threads="auto"`` uses one thread, since the
-nets it trains have batches of at most 1,024 rows and layers of at most a few
-hundred units. Rerun this on the machine at hand before raising
+pay; the package's default ``n_threads="auto"`` uses one thread whatever the
+machine's load. Rerun this on the machine at hand before raising
 ``n_threads`` (:func:`sklearn_skll.set_config`).
+
+It also fits the package's net (``MultimodalNetClassifier``, 15 epochs on
+``multiple_features``, concat and attention fusion, same seed) with one
+thread and with every core's, and prints the largest difference of their
+``predict_proba``: a thread count that followed the machine's load would
+make the same seed give other results on a busy machine than on an idle one.
 
 Usage: ``python bench/bench_threads.py [--quick]``.
 """
@@ -64,6 +69,41 @@ def run(quick=False):
             )
     finally:
         torch.set_num_threads(previous)
+    return rows_out + thread_reproducibility()
+
+
+def thread_reproducibility(epochs=15):
+    """Largest |predict_proba difference| of one net fitted with 1 and all threads."""
+    import numpy as np
+
+    import sklearn_skll
+    from sklearn_skll.datasets import load_multiple_features
+    from sklearn_skll.neural import MultimodalNetClassifier
+
+    cores = os.cpu_count() or 1
+    data = load_multiple_features()
+    rows_out = []
+    for fusion in ("concat", "attention"):
+        proba = {}
+        for n in (1, cores):
+            with sklearn_skll.config_context(n_threads=n):
+                net = MultimodalNetClassifier(
+                    modalities=data.modalities,
+                    fusion=fusion,
+                    max_epochs=epochs,
+                    random_state=0,
+                )
+                proba[n] = net.fit(data.data, data.target).predict_proba(data.data)
+        rows_out.append(
+            {
+                "benchmark": "threads",
+                "case": f"net {fusion}, same seed",
+                "metric": f"max |proba {cores} threads - 1 thread|",
+                "value": float(np.abs(proba[cores] - proba[1]).max()),
+                "ratio": float("nan"),
+                "target": "0 means the thread count does not change results",
+            }
+        )
     return rows_out
 
 
@@ -71,9 +111,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    rows = run(args.quick)
     print(f"{'case':<24} {'1 thread (ms)':>14} {'all / 1':>8}")
-    for r in run(args.quick):
+    for r in rows[:-2]:
         print(f"{r['case']:<24} {1e3 * r['value']:14.3f} {r['ratio']:8.2f}")
+    cores = os.cpu_count() or 1
+    print(f"\nsame seed, {cores} threads vs 1: largest |predict_proba difference|")
+    for r in rows[-2:]:
+        print(f"{r['case']:<24} {r['value']:.2e}")
 
 
 if __name__ == "__main__":

@@ -71,11 +71,14 @@ def set_config(n_threads=None):
         :class:`~sklearn_skll.FlowImputer`) fits, predicts or transforms; the
         caller's torch setting is restored afterwards.
 
-        - ``"auto"`` (default): one thread. The package's nets and batches
-          are small; a second intra-op thread never paid on the measured
-          2-core machine (``bench/bench_threads.py``: a training step on
-          128 to 8,192 rows was 1.2 to 37 times slower with two threads
-          while other processes kept the cores busy).
+        - ``"auto"`` (default): one thread, whatever the machine's load.
+          On an idle 2-core machine two threads take 0.5 to 0.8 times the
+          time of one on batches of 1,024 rows and more; while other
+          processes kept the cores busy they were 1.2 to 37 times slower
+          (``bench/bench_threads.py``). The thread count also changes the
+          order of floating-point sums, hence the fitted weights: a default
+          that followed the load would give the same seed other results on
+          a busy machine than on an idle one.
         - a positive int: that many threads; ``-1``: one per CPU core.
         - ``"torch"``: leave torch's own setting alone (the behaviour before
           this setting existed).
