@@ -108,7 +108,7 @@ def _build_parser():
             "Run the SK-LL protocol: for each available ratio, budget, strategy "
             "and seed, simulate the acquisition on complete data, train, and "
             "score on a held-out test split. Reports the paired difference of "
-            "each strategy to uniform (95 %% CI over seeds) and the learning "
+            "each strategy to uniform (95 % CI over seeds) and the learning "
             "curve of the classifier (is more data worth it here?). Writes "
             "results.md, results.csv, results.json and PNG plots."
         ),

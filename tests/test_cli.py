@@ -225,6 +225,20 @@ def test_console_script_help_reads_well():
         assert command in out
 
 
+@pytest.mark.parametrize(
+    "command", ["datasets", "select", "plan", "benchmark", "acquire"]
+)
+def test_command_help_prints_no_format_escapes(command, capsys):
+    # argparse %-formats help strings but not descriptions: "%%" in a
+    # description would be printed as is.
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: sklearn-skll " + command in out
+    assert "%%" not in out
+
+
 def test_select_with_the_masked_engine(clinical_csv, capsys):
     code = main(
         [
