@@ -228,9 +228,11 @@ def _add_selector_args(p):
     g = p.add_argument_group("scoring")
     g.add_argument(
         "--engine",
-        choices=("retrain", "masked"),
+        choices=("retrain", "masked", "finetune"),
         default="retrain",
-        help="retrain one model per subset (the paper) or one masked model",
+        help="retrain one model per subset (the paper), one masked model, or "
+        "the masked model with its fusion head fine-tuned per subset (with "
+        "--estimator net; sees modalities that only work together)",
     )
     g.add_argument(
         "--estimator",
@@ -489,6 +491,11 @@ def _fit_selector(args, X, y, modalities):
             f"--scoring {args.scoring!r} is not a scikit-learn scorer name; "
             "see sklearn.metrics.get_scorer_names() (e.g. accuracy, "
             "balanced_accuracy, roc_auc, f1_macro)"
+        )
+    if args.engine == "finetune" and args.estimator != "net":
+        raise UsageError(
+            "--engine finetune fine-tunes the multimodal net's fusion head: "
+            f"use it with --estimator net. Got --estimator {args.estimator} instead."
         )
     # The masked engine puts a mean imputer in front of estimators that reject
     # NaN blocks (logreg) itself.

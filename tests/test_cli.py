@@ -239,6 +239,40 @@ def test_command_help_prints_no_format_escapes(command, capsys):
     assert "%%" not in out
 
 
+def test_select_with_the_finetune_engine(clinical_csv, capsys):
+    code = main(
+        [
+            "select",
+            *_table_args(clinical_csv),
+            "--engine",
+            "finetune",
+            "--estimator",
+            "net",
+            "--cv",
+            "2",
+            "--bootstrap",
+            "0",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "engine=finetune" in out
+    assert (
+        sum(line.startswith(("mri", "pet", "demo")) for line in out.splitlines()) >= 7
+    )
+
+
+def test_finetune_engine_needs_the_net(clinical_csv, capsys):
+    code = main(
+        ["select", *_table_args(clinical_csv), "--engine", "finetune", "--quiet"]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--estimator net" in err
+    assert "Got --estimator logreg instead" in err
+
+
 def test_select_with_the_masked_engine(clinical_csv, capsys):
     code = main(
         [
