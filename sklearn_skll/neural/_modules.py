@@ -67,18 +67,41 @@ def dropout(x, p, training=True):
     values are scaled by its inverse, so the expectation is unchanged). Draws
     use torch's default generator.
     """
+    mask = _dropout_mask(x, p, training)
+    return x if mask is None else x * mask
+
+
+def _dropout_mask(x, p, training=True):
+    """The mask :func:`dropout` multiplies ``x`` by; None where it keeps all."""
+    return _dropout_masks([x.shape], p, x)[0] if training else None
+
+
+def _dropout_masks(shapes, p, like):
+    """:func:`dropout`'s masks for tensors of these shapes, in one draw.
+
+    The same masks as successive :func:`dropout` calls on such tensors
+    (each mask uses the next ``ceil(numel / 4)`` 64-bit draws of torch's
+    default generator), drawn, compared and scaled as one buffer. Returns
+    one mask per shape (views of the buffer, of ``like``'s dtype), or Nones
+    where dropout keeps every value.
+    """
     keep = round((1.0 - p) * 65536)
-    if not training or keep == 65536:
-        return x
+    if keep == 65536:
+        return [None] * len(shapes)
     if keep == 0:
-        return x * 0.0
-    n = x.numel()
+        return [like.new_zeros(shape) for shape in shapes]
+    sizes = [math.prod(shape) for shape in shapes]
+    counts = [(size + 3) // 4 for size in sizes]
     # Every 64-bit pattern (plain ``random_()`` leaves the sign bit at 0).
-    bits = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device)
+    bits = torch.empty(sum(counts), dtype=torch.int64, device=like.device)
     bits.random_(-(2**63), 2**63 - 1)
-    draws = bits.view(torch.int16)[:n].view(x.shape)
-    mask = torch.where(draws < keep - 32768, 65536 / keep, 0.0).to(x.dtype)
-    return x * mask
+    draws = bits.view(torch.int16)
+    masks = torch.where(draws < keep - 32768, 65536 / keep, 0.0).to(like.dtype)
+    out, start = [], 0
+    for shape, size, count in zip(shapes, sizes, counts):
+        out.append(masks[start : start + size].view(shape))
+        start += 4 * count
+    return out
 
 
 class Dropout(nn.Module):
@@ -113,7 +136,11 @@ class _EncodeModalities(torch.autograd.Function):
         hidden.relu_()
         embedded = torch.baddbmm(b2, hidden, w2)  # (M, batch, embed)
         absent = ~present.t().unsqueeze(-1)  # (M, batch, 1)
-        out = torch.where(absent, missing.unsqueeze(1), embedded)
+        if x.device.type == "cpu" and not absent.any():
+            absent = None  # every modality observed: nothing to swap
+            out = embedded
+        else:
+            out = torch.where(absent, missing.unsqueeze(1), embedded)
         ctx.save_for_backward(x, hidden, w2, absent)
         ctx.sizes, ctx.batch_first = sizes, batch_first
         if batch_first:
@@ -125,8 +152,11 @@ class _EncodeModalities(torch.autograd.Function):
         x, hidden, w2, absent = ctx.saved_tensors
         if ctx.batch_first:
             grad = grad.transpose(0, 1)  # (M, batch, embed)
-        grad_missing = grad.masked_fill(~absent, 0.0).sum(dim=1)
-        grad = grad.masked_fill(absent, 0.0)
+        if absent is None:
+            grad_missing = grad.new_zeros((grad.shape[0], grad.shape[2]))
+        else:
+            grad_missing = grad.masked_fill(~absent, 0.0).sum(dim=1)
+            grad = grad.masked_fill(absent, 0.0)
         grad_b2 = grad.sum(dim=1, keepdim=True)
         grad_w2 = torch.bmm(hidden.transpose(1, 2), grad)
         grad_hidden = torch.bmm(grad, w2.transpose(1, 2))
@@ -273,6 +303,15 @@ class TransformerLayer(nn.Module):
         nn.init.zeros_(self.qkv.bias)
         nn.init.zeros_(self.out.bias)
 
+    def ordered_parameters(self):
+        """The 12 weights in the order :func:`_layer_forward` takes them."""
+        return [
+            self.qkv.weight, self.qkv.bias, self.out.weight, self.out.bias,
+            self.linear1.weight, self.linear1.bias, self.linear2.weight,
+            self.linear2.bias, self.norm1.weight, self.norm1.bias,
+            self.norm2.weight, self.norm2.bias,
+        ]  # fmt: skip
+
     def forward(self, tokens):
         """``tokens`` (M, batch, embed) -> (M, batch, embed)."""
         m, batch, embed = tokens.shape
@@ -310,6 +349,167 @@ def _token_attention(qkv, n_heads, m, p):
     return out.reshape(width // 3, columns)
 
 
+#: LayerNorm's epsilon (``nn.LayerNorm``'s default).
+_EPS = 1e-5
+
+
+def _layer_masks(x, params, n_heads):
+    """Shapes of one layer's four dropout masks, in the order of its draws."""
+    m, batch, embed = x.shape
+    hidden = params[4].shape[0]
+    shapes = [(n_heads, m, m, batch), (m, batch, embed)]
+    return shapes + [(m, batch, hidden), (m, batch, embed)]
+
+
+def _layer_forward(x, params, n_heads, masks):
+    """One :class:`TransformerLayer` step, the same ops, without a graph.
+
+    ``x`` (M, batch, embed) contiguous; ``masks`` the four dropout masks (or
+    Nones). Returns the output and what the backward needs.
+    """
+    mask_a, mask1, mask2, mask3 = masks
+    wqkv, bqkv, wout, bout, w1, b1, w2, b2, g1, beta1, g2, beta2 = params
+    m, batch, embed = x.shape
+    width = embed // n_heads
+    n1, mean1, rstd1 = torch.native_layer_norm(x, (embed,), g1, beta1, _EPS)
+    rows = n1.reshape(m * batch, embed)
+    qkv = torch.addmm(bqkv.unsqueeze(1), wqkv, rows.t())
+    q, k, v = qkv.reshape(3, n_heads, width, m, batch).unbind(0)
+    scores = (q.unsqueeze(3) * k.unsqueeze(2)).sum(dim=1)
+    weights = torch.softmax(scores * width**-0.5, dim=2)
+    dropped = weights if mask_a is None else weights * mask_a
+    attended = (dropped.unsqueeze(1) * v.unsqueeze(2)).sum(dim=3)
+    attended = attended.reshape(embed, m * batch).t()
+    out = F.linear(attended, wout, bout).reshape(m, batch, embed)
+    x1 = x + (out if mask1 is None else out * mask1)
+    n2, mean2, rstd2 = torch.native_layer_norm(x1, (embed,), g2, beta2, _EPS)
+    r = F.relu(F.linear(n2, w1, b1))
+    h = r if mask2 is None else r * mask2
+    y = F.linear(h, w2, b2)
+    x2 = x1 + (y if mask3 is None else y * mask3)
+    saved = (x, n1, mean1, rstd1, q, k, v, weights, mask_a, dropped, attended)
+    saved += (mask1, x1, n2, mean2, rstd2, r, mask2, h, mask3)
+    return x2, saved
+
+
+def _layer_backward(grad, params, saved, n_heads):
+    """Gradients of :func:`_layer_forward`: to ``x`` and to the 12 parameters."""
+    wqkv, bqkv, wout, bout, w1, b1, w2, b2, g1, beta1, g2, beta2 = params
+    (x, n1, mean1, rstd1, q, k, v, weights, mask_a, dropped, attended) = saved[:11]
+    (mask1, x1, n2, mean2, rstd2, r, mask2, h, mask3) = saved[11:]
+    m, batch, embed = x.shape
+    n = m * batch
+    width = embed // n_heads
+    both = [True, True, True]
+    # Feed-forward block: x2 = x1 + drop(linear2(drop(relu(linear1(ln2(x1)))))).
+    grad = grad.reshape(n, embed)
+    gy = grad if mask3 is None else grad * mask3.view(n, embed)
+    gw2 = gy.t().mm(h.view(n, -1))
+    gb2 = gy.sum(0)
+    gh = gy.mm(w2)
+    if mask2 is not None:
+        gh = gh * mask2.view(gh.shape)
+    gpre = torch.ops.aten.threshold_backward(gh, r.view(gh.shape), 0)
+    gw1 = gpre.t().mm(n2.view(n, embed))
+    gb1 = gpre.sum(0)
+    gn2 = gpre.mm(w1).view(m, batch, embed)
+    gx1, gg2, gbeta2 = torch.ops.aten.native_layer_norm_backward(
+        gn2, x1, (embed,), mean2, rstd2, g2, beta2, both
+    )
+    gx1 = gx1.view(n, embed) + grad
+    # Attention block: x1 = x + drop(out(attention(qkv(ln1(x))))).
+    gout = gx1 if mask1 is None else gx1 * mask1.view(n, embed)
+    gwout = gout.t().mm(attended)
+    gbout = gout.sum(0)
+    # (embed, M * batch), the layout of the attention's output.
+    gatt = torch.mm(wout.t(), gout.t()).view(n_heads, width, m, batch)
+    gdropped = (gatt.unsqueeze(3) * v.unsqueeze(2)).sum(dim=1)
+    gqkv = x.new_empty((3, n_heads, width, m, batch))
+    torch.sum(gatt.unsqueeze(3) * dropped.unsqueeze(1), dim=2, out=gqkv[2])
+    gweights = gdropped if mask_a is None else gdropped * mask_a
+    gscores = torch.ops.aten._softmax_backward_data(gweights, weights, 2, x.dtype)
+    gscores = (gscores * width**-0.5).unsqueeze(1)
+    torch.sum(gscores * k.unsqueeze(2), dim=3, out=gqkv[0])
+    torch.sum(gscores * q.unsqueeze(3), dim=2, out=gqkv[1])
+    gqkv = gqkv.view(3 * embed, n)
+    gwqkv = gqkv.mm(n1.view(n, embed))
+    gbqkv = gqkv.sum(1)
+    gn1 = gqkv.t().mm(wqkv).view(m, batch, embed)
+    gx, gg1, gbeta1 = torch.ops.aten.native_layer_norm_backward(
+        gn1, x, (embed,), mean1, rstd1, g1, beta1, both
+    )
+    gx = gx + gx1.view(m, batch, embed)
+    grads = (gwqkv, gbqkv, gwout, gbout, gw1, gb1, gw2, gb2, gg1, gbeta1, gg2, gbeta2)
+    return gx, grads
+
+
+class _AttentionHead(torch.autograd.Function):
+    """:class:`AttentionFusion`'s training forward as one autograd node.
+
+    The same ops as the modules' forward (type embedding, the transformer
+    layers, final LayerNorm, mean-pool, classifier; the same dropout draws in
+    the same order), run without recording a graph, and a written-out
+    backward: on a CPU, at a few tokens per row, autograd's per-op
+    bookkeeping costs more than the arithmetic. Same values as the modules,
+    gradients equal up to float rounding.
+    """
+
+    @staticmethod
+    def forward(ctx, tokens, type_embedding, norm_w, norm_b, cls_w, cls_b, *rest):
+        n_heads, p, *params = rest
+        x = (tokens + type_embedding.unsqueeze(1)).contiguous()
+        layers = [params[start : start + 12] for start in range(0, len(params), 12)]
+        shapes = [_layer_masks(x, layer, n_heads) for layer in layers]
+        masks = _dropout_masks(sum(shapes, []), p, x)
+        saved = []
+        for index, layer in enumerate(layers):
+            x, kept = _layer_forward(
+                x, layer, n_heads, masks[4 * index : 4 * index + 4]
+            )
+            saved.append(kept)
+        pooled = x.mean(dim=0)
+        normed, mean, rstd = torch.native_layer_norm(
+            pooled, (pooled.shape[1],), norm_w, norm_b, _EPS
+        )
+        ctx.layers, ctx.n_heads, ctx.m = saved, n_heads, x.shape[0]
+        ctx.head = (pooled, normed, mean, rstd, norm_w, norm_b, cls_w)
+        ctx.params = params
+        return F.linear(normed, cls_w, cls_b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        pooled, normed, mean, rstd, norm_w, norm_b, cls_w = ctx.head
+        gcls_w = grad.t().mm(normed)
+        gcls_b = grad.sum(0)
+        gnormed = grad.mm(cls_w)
+        gpooled, gnorm_w, gnorm_b = torch.ops.aten.native_layer_norm_backward(
+            gnormed,
+            pooled,
+            (pooled.shape[1],),
+            mean,
+            rstd,
+            norm_w,
+            norm_b,
+            [True, True, True],
+        )
+        gx = (gpooled / ctx.m).expand(ctx.m, *gpooled.shape)
+        grads = []
+        for index in reversed(range(len(ctx.layers))):
+            params = ctx.params[12 * index : 12 * index + 12]
+            gx, layer_grads = _layer_backward(
+                gx, params, ctx.layers[index], ctx.n_heads
+            )
+            grads[:0] = layer_grads
+        gtype = gx.sum(dim=1)
+        return (gx, gtype, gnorm_w, gnorm_b, gcls_w, gcls_b, None, None, *grads)
+
+
+def _transformed():
+    """True inside a ``torch.func`` transform (e.g. ``vmap``): there the
+    modules' own autograd path runs, which the transforms support."""
+    return torch._C._are_functorch_transforms_active()
+
+
 class AttentionFusion(nn.Module):
     """Modality embeddings as tokens through a small transformer encoder.
 
@@ -336,7 +536,28 @@ class AttentionFusion(nn.Module):
         with ``batch_first=False`` (the layers' own layout, no copy)."""
         if batch_first:
             embedded = embedded.transpose(0, 1)
-        tokens = embedded + self.type_embedding.unsqueeze(1)
+        if torch.is_grad_enabled() and not _transformed():
+            layers = self.layers
+            params = [t for layer in layers for t in layer.ordered_parameters()]
+            return _AttentionHead.apply(
+                embedded,
+                self.type_embedding,
+                self.norm.weight,
+                self.norm.bias,
+                self.classify.weight,
+                self.classify.bias,
+                layers[0].n_heads,
+                layers[0].dropout if self.training else 0.0,
+                *params,
+            )
+        return self.forward_modules(embedded)
+
+    def forward_modules(self, tokens):
+        """Logits from (M, batch, embed) tokens, through the modules' own
+        forwards (autograd records every op). ``forward`` runs this without
+        a gradient or inside ``torch.func`` transforms, and the same
+        arithmetic as one autograd node otherwise."""
+        tokens = tokens + self.type_embedding.unsqueeze(1)
         for layer in self.layers:
             tokens = layer(tokens)
         return self.classify(self.norm(tokens.mean(dim=0)))

@@ -4,13 +4,14 @@ Constructing any ``torch.optim.Optimizer`` imports ``torch._dynamo`` (its
 methods are wrapped by ``torch._disable_dynamo``), a one-time cost of about
 1.5 s: most of a first small fit. :class:`FusedAdamW` keeps the same
 parameter groups and per-parameter state as ``torch.optim.AdamW(fused=True)``
-and calls the same functional update (``torch.optim.adamw.adamw`` with
-``fused=True``, which runs ``torch._fused_adamw_``), so training with it
-gives bit-identical weights.
+and runs the same update as its functional form (``torch.optim.adamw.adamw``
+with ``fused=True``): the step counters incremented, then one
+``torch._fused_adamw_`` kernel per device and dtype, called directly (the
+functional form's Python checks cost about as much as the kernel on a
+small net). Training with it gives bit-identical weights.
 """
 
 import torch
-from torch.optim.adamw import adamw
 from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
 
 __all__ = ["FusedAdamW"]
@@ -135,11 +136,15 @@ class FusedAdamW:
         return loss
 
     def _step_group(self, group):
-        params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
+        # What ``torch.optim.adamw.adamw(..., fused=True)`` runs (tensors
+        # grouped by device and dtype, the step counters incremented, one
+        # fused kernel per group), without its per-call Python checks.
+        lists = {}
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad
+            if grad is None:
                 continue
-            if p.grad.is_sparse:
+            if grad.is_sparse:
                 raise RuntimeError("AdamW does not support sparse gradients.")
             state = self.state.get(p)
             if not state:
@@ -150,32 +155,34 @@ class FusedAdamW:
                         p, memory_format=torch.preserve_format
                     ),
                 }
+            params, grads, exp_avgs, exp_avg_sqs, steps = lists.setdefault(
+                (p.device, p.dtype), ([], [], [], [], [])
+            )
             params.append(p)
-            grads.append(p.grad)
+            grads.append(grad)
             exp_avgs.append(state["exp_avg"])
             exp_avg_sqs.append(state["exp_avg_sq"])
             steps.append(state["step"])
         beta1, beta2 = group["betas"]
-        adamw(
-            params,
-            grads,
-            exp_avgs,
-            exp_avg_sqs,
-            [],
-            steps,
-            foreach=None,
-            capturable=False,
-            differentiable=False,
-            fused=True,
-            has_complex=any(torch.is_complex(p) for p in params),
-            amsgrad=False,
-            beta1=beta1,
-            beta2=beta2,
-            lr=group["lr"],
-            weight_decay=group["weight_decay"],
-            eps=group["eps"],
-            maximize=False,
-        )
+        for params, grads, exp_avgs, exp_avg_sqs, steps in lists.values():
+            torch._foreach_add_(steps, 1)
+            torch._fused_adamw_(
+                params,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                [],
+                steps,
+                amsgrad=False,
+                lr=group["lr"],
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=group["weight_decay"],
+                eps=group["eps"],
+                maximize=False,
+                grad_scale=None,
+                found_inf=None,
+            )
 
     def state_dict(self):
         """The state in ``torch.optim.Optimizer.state_dict``'s layout.

@@ -15,6 +15,7 @@ from sklearn_skll.neural._modules import (
     AttentionFusion,
     ModalityEncoders,
     TransformerLayer,
+    _dropout_masks,
     _EncodeModalities,
     drop_modalities,
     dropout,
@@ -94,8 +95,10 @@ def test_missing_embedding_is_used_for_absent_modality():
     torch.testing.assert_close(out, out_garbage)
 
 
-def test_encoders_match_plain_autograd_values_and_gradients():
-    """The encoders' hand-written backward is autograd's, for every parameter."""
+@pytest.mark.parametrize("all_present", [False, True])
+def test_encoders_match_plain_autograd_values_and_gradients(all_present):
+    """The encoders' hand-written backward is autograd's, for every parameter
+    (also when every modality is present: no missing embedding is used)."""
     torch.manual_seed(0)
     sizes = [3, 5, 1, 4]
     encoders = ModalityEncoders(sizes, 6, 4).double()
@@ -103,6 +106,8 @@ def test_encoders_match_plain_autograd_values_and_gradients():
         encoders.missing.normal_()
     x = torch.randn(7, 13, dtype=torch.double)
     present = torch.rand(7, 4) > 0.4
+    if all_present:
+        present[:] = True
     params = [encoders.weight1, encoders.bias1, encoders.weight2, encoders.bias2]
     params.append(encoders.missing)
 
@@ -148,6 +153,86 @@ def test_transformer_layer_matches_torch_layer():
     torch.testing.assert_close(
         grad, torch.autograd.grad(ref(tokens).square().sum(), tokens)
     )
+
+
+def _attention_head(dropout_rate, n_layers, dtype=torch.float64):
+    torch.manual_seed(0)
+    fusion = AttentionFusion(3, 8, 16, 4, dropout_rate, 2, n_layers).to(dtype)
+    with torch.no_grad():  # every parameter away from its initial value
+        for param in fusion.parameters():
+            param.add_(0.3 * torch.randn_like(param))
+    return fusion
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_attention_head_node_matches_the_modules(training):
+    """With a gradient, AttentionFusion runs as one autograd node with a
+    written-out backward: the same logits and gradients as the modules' own
+    forward, the same dropout draws."""
+    fusion = _attention_head(0.3, 2).train(training)
+    tokens = torch.randn(3, 11, 8, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(11, 4, dtype=torch.float64)
+    inputs = [tokens, *fusion.parameters()]
+    results = []
+    for run in (fusion, fusion.forward_modules):
+        with torch.random.fork_rng():
+            torch.manual_seed(1)
+            out = run(tokens, None, batch_first=False) if run is fusion else run(tokens)
+            after = torch.rand(())  # the same number of draws
+        results.append((out, after, torch.autograd.grad((out * weights).sum(), inputs)))
+    (out, after, grads), (ref, ref_after, ref_grads) = results
+    assert out.grad_fn.name() == "_AttentionHeadBackward"
+    assert ref.grad_fn.name() != out.grad_fn.name()
+    torch.testing.assert_close(out, ref, rtol=0, atol=0)
+    assert after == ref_after
+    for got, want in zip(grads, ref_grads):
+        torch.testing.assert_close(got, want)
+    if training:  # dropout did act: the eval-mode logits differ
+        with torch.no_grad():
+            assert not torch.allclose(fusion.eval()(tokens, None, False), out)
+
+
+def test_attention_head_node_gradcheck():
+    fusion = _attention_head(0.0, 2)
+    tokens = torch.randn(3, 4, 8, dtype=torch.float64, requires_grad=True)
+    names = [name for name, _ in fusion.named_parameters()]
+
+    def head(tokens, *params):
+        return torch.func.functional_call(
+            fusion, dict(zip(names, params)), (tokens, None, False)
+        )
+
+    assert torch.autograd.gradcheck(head, (tokens, *fusion.parameters()))
+
+
+def test_attention_head_under_vmap_uses_the_modules():
+    """Inside ``torch.func.vmap`` (the selector's fine-tuning engine) the
+    modules' path runs; the result is the loop over copies."""
+    fusion = _attention_head(0.0, 1, torch.float32).eval()
+    names = [name for name, _ in fusion.named_parameters()]
+    params = {n: torch.stack([p, 1.1 * p]) for n, p in fusion.named_parameters()}
+    tokens = torch.randn(2, 5, 3, 8)  # (copies, batch, M, embed)
+
+    def head(p, tokens):
+        return torch.func.functional_call(fusion, p, (tokens, None))
+
+    out = torch.func.vmap(head)(params, tokens)
+    for i in range(2):
+        copy_params = {n: params[n][i] for n in names}
+        torch.testing.assert_close(out[i], head(copy_params, tokens[i]))
+
+
+def test_dropout_masks_in_one_draw_are_successive_dropout_masks():
+    shapes = [(3, 5), (7,), (2, 2, 3)]
+    like = torch.ones(())
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        masks = _dropout_masks(shapes, 0.4, like)
+        torch.manual_seed(0)
+        expected = [dropout(torch.ones(shape), 0.4) for shape in shapes]
+    for mask, want in zip(masks, expected):
+        torch.testing.assert_close(mask, want, rtol=0, atol=0)
+    assert _dropout_masks(shapes, 0.0, like) == [None] * 3
 
 
 def test_attention_fusion_takes_batch_first_or_token_major_embeddings():
