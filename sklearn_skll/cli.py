@@ -140,6 +140,16 @@ def _build_parser():
         "skll_no_generation, full (default: all)",
     )
     p.add_argument(
+        "--cost",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="cost of one observation of a modality (repeatable; default 1 "
+        "each): a budget then buys its fraction of the training rows' "
+        "modality-observations at the mean cost, and SK-LL's key is chosen "
+        "by utility per cost",
+    )
+    p.add_argument(
         "--seeds",
         type=_positive_int,
         default=_BENCH["seeds"],
@@ -686,17 +696,26 @@ def _write_selection(selector, out):
     print("Wrote " + ", ".join(str(p) for p in written))
 
 
-def _cmd_plan(args):
-    costs = {k: _cost(k, v) for k, v in _parse_assignments(args.cost, "--cost").items()}
-    X, y, modalities, what, head = _load_data_report(args)
-    print(head)
+def _parse_costs(args):
+    """``--cost NAME=VALUE`` options as ``{name: cost}`` (checked numbers)."""
+    return {k: _cost(k, v) for k, v in _parse_assignments(args.cost, "--cost").items()}
+
+
+def _costs_for(costs, modalities):
+    """A cost for every modality (1 where no ``--cost`` names it), or None."""
     unknown = sorted(set(costs) - set(modalities))
     if unknown:
         raise UsageError(
             f"--cost names unknown modalities {unknown}; known: {sorted(modalities)}"
         )
-    if costs:  # modalities without a --cost cost 1, as the help says
-        costs = {name: costs.get(name, 1.0) for name in modalities}
+    return {name: costs.get(name, 1.0) for name in modalities} if costs else None
+
+
+def _cmd_plan(args):
+    costs = _parse_costs(args)
+    X, y, modalities, what, head = _load_data_report(args)
+    print(head)
+    costs = _costs_for(costs, modalities)
     selector = _fit_selector(args, X, y, modalities)
     plan = selector.plan(args.budget, costs=costs or None)
     print(f"Acquisition plan for {what} ({len(y)} rows), budget {args.budget}:\n")
@@ -704,6 +723,10 @@ def _cmd_plan(args):
     print()
     print(plan)
     return 0
+
+
+def _format_costs(costs):
+    return ", ".join(f"{name} {value:g}" for name, value in costs.items())
 
 
 def _cost(name, value):
@@ -732,8 +755,10 @@ def _cmd_benchmark(args):
                 f"--strategies: unknown {unknown}; choose among {', '.join(STRATEGIES)}"
             )
         strategies = tuple(args.strategies)
+    costs = _parse_costs(args)
     bunch = _load_bundled(args.dataset)
     bunch.name = args.dataset
+    costs = _costs_for(costs, bunch.modalities)
     result = run_benchmark(
         bunch,
         available=tuple(args.available),
@@ -743,6 +768,7 @@ def _cmd_benchmark(args):
         classifier=args.classifier,
         parts="defaults" if args.defaults else "fast",
         imputer=args.imputer,
+        estimator_params=None if costs is None else {"costs": costs},
         device=args.device,
         n_jobs=args.n_jobs,
         verbose=0 if args.quiet else 1,
@@ -751,7 +777,9 @@ def _cmd_benchmark(args):
     print(
         f"\nSK-LL protocol on {args.dataset!r}: {len(result.runs)} runs in "
         f"{result.wall_time:.0f} s, {result.n_seeds} seeds, classifier "
-        f"{args.classifier}\n"
+        f"{args.classifier}"
+        + ("" if costs is None else f", costs {_format_costs(costs)}")
+        + "\n"
     )
     if result.paired is not None:
         print(

@@ -343,6 +343,52 @@ def test_benchmark_writes_tables_and_plots(tmp_path, capsys):
     assert "SK-LL" in out and "Is more data worth it here?" in out
 
 
+def test_benchmark_spends_the_budget_in_costs(tmp_path, capsys):
+    args = [
+        "benchmark",
+        "--seeds",
+        "1",
+        "--available",
+        "0.3",
+        "--budget",
+        "0.3",
+        "--strategies",
+        "uniform,skll",
+        "--quiet",
+    ]
+    assert main([*args, "--out", str(tmp_path / "unit")]) == 0
+    costly = ["--cost", "proteins=5", "--cost", "csf=3"]
+    assert main([*args, *costly, "--out", str(tmp_path / "cost")]) == 0
+    out = capsys.readouterr().out
+    assert "costs proteins 5, csf 3, apoe 1, demographics 1" in out
+    unit = pd.read_csv(tmp_path / "unit" / "results.csv").set_index("strategy")
+    cost = pd.read_csv(tmp_path / "cost" / "results.csv").set_index("strategy")
+    # A fractional budget buys observations at the mean cost (make_plan):
+    # uniform's complete rows are as many as with unit costs, and SK-LL's
+    # key, chosen by utility per cost, buys more rows than uniform.
+    assert cost.loc["uniform", "n_new"] == unit.loc["uniform", "n_new"]
+    assert cost.loc["skll", "n_new"] > cost.loc["uniform", "n_new"]
+    report = (tmp_path / "cost" / "results.md").read_text()
+    assert "Cost of one observation per modality: proteins 5, csf 3" in report
+    meta = json.loads((tmp_path / "cost" / "results.json").read_text())
+    assert meta["costs"] == {
+        "proteins": 5.0,
+        "csf": 3.0,
+        "apoe": 1.0,
+        "demographics": 1.0,
+    }
+
+
+@pytest.mark.parametrize(
+    "cost, message",
+    [("mri=2", "unknown modalities ['mri']"), ("csf=-1", "costs must be positive")],
+)
+def test_benchmark_rejects_bad_costs(cost, message, tmp_path, capsys):
+    code = main(["benchmark", "--cost", cost, "--out", str(tmp_path), "--quiet"])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_benchmark_rejects_unknown_strategies(tmp_path, capsys):
     code = main(
         ["benchmark", "--strategies", "skll,greedy", "--out", str(tmp_path), "--quiet"]

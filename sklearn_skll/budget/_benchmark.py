@@ -294,6 +294,7 @@ def run_benchmark(
             "parts": parts,
             "imputer": imputer,
             "reference": reference,
+            "costs": _costs_setting(params.get("costs")),
         },
     )
 
@@ -623,6 +624,14 @@ class BenchmarkResult:
             f"{self.wall_time:.0f} s. Test split: {self.n_test} rows, fixed across "
             f"seeds (one row is {100 / self.n_test:.1f} accuracy points)."
         )
+        if s.get("costs"):
+            costs = ", ".join(f"{k} {v:g}" for k, v in s["costs"].items())
+            parts.append(
+                f"Cost of one observation per modality: {costs}. A budget "
+                "buys its fraction of the training rows' modality-observations "
+                "at the mean cost, and SK-LL's key is chosen by utility per "
+                "cost."
+            )
         if self.paired is not None:
             ref = _NAMES.get(self.reference, self.reference)
             parts += [
@@ -910,3 +919,10 @@ def _markdown(frame):
         for row in frame.itertuples(index=False)
     ]
     return "\n".join([head, rule, *rows])
+
+
+def _costs_setting(costs):
+    """The per-modality costs for the report and ``results.json``, or None."""
+    if costs is None:
+        return None
+    return {str(name): float(value) for name, value in dict(costs).items()}
