@@ -81,6 +81,7 @@ def run(quick=False):
     from sklearn_skll.exceptions import CooperationWarning
     from sklearn_skll.neural import MultimodalNetClassifier
     from sklearn_skll.selection import ModalitySelector
+    from sklearn_skll.selection._selector import SMALL_NET
 
     torch.set_num_threads(1)
     warnings.simplefilter("ignore", CooperationWarning)
@@ -93,17 +94,7 @@ def run(quick=False):
     splitter = StratifiedKFold(cv, shuffle=True, random_state=0)
     folds = list(splitter.split(X, y))
     # The selector's small net above 1000 rows (its documented default).
-    net = MultimodalNetClassifier(
-        modalities=mods,
-        encoder_hidden=32,
-        embed_dim=16,
-        fusion_hidden=32,
-        max_epochs=30,
-        patience=5,
-        batch_size=64,
-        lr=3e-3,
-        random_state=0,
-    )
+    net = MultimodalNetClassifier(modalities=mods, **SMALL_NET, random_state=0)
 
     def selector(**params):
         return ModalitySelector(
