@@ -95,13 +95,25 @@ def _dropout_masks(shapes, p, like):
     # Every 64-bit pattern (plain ``random_()`` leaves the sign bit at 0).
     bits = torch.empty(sum(counts), dtype=torch.int64, device=like.device)
     bits.random_(-(2**63), 2**63 - 1)
-    draws = bits.view(torch.int16)
-    masks = torch.where(draws < keep - 32768, 65536 / keep, 0.0).to(like.dtype)
+    masks = _keep_mask(bits.view(torch.int16), keep).to(like.dtype)
     out, start = [], 0
     for shape, size, count in zip(shapes, sizes, counts):
         out.append(masks[start : start + size].view(shape))
         start += 4 * count
     return out
+
+
+def _keep_mask(draws, keep):
+    """``where(draws < keep - 32768, 65536 / keep, 0.0)`` for int16 draws.
+
+    Without a boolean pass (comparisons and bool-to-float casts are slow on
+    CPU): ``keep - 32768 - draw`` is an integer, >= 1 exactly where the value
+    is kept, so its product with the scale, clamped to [0, scale], is exactly
+    0 or the scale, in float32 as ``where`` gives.
+    """
+    scale = 65536 / keep
+    out = torch.rsub(draws.to(torch.float32), keep - 32768)
+    return out.mul_(scale).clamp_(0.0, scale)
 
 
 class Dropout(nn.Module):

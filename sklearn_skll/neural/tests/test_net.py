@@ -17,6 +17,7 @@ from sklearn_skll.neural._modules import (
     TransformerLayer,
     _dropout_masks,
     _EncodeModalities,
+    _keep_mask,
     drop_modalities,
     dropout,
 )
@@ -233,6 +234,17 @@ def test_dropout_masks_in_one_draw_are_successive_dropout_masks():
     for mask, want in zip(masks, expected):
         torch.testing.assert_close(mask, want, rtol=0, atol=0)
     assert _dropout_masks(shapes, 0.0, like) == [None] * 3
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.3, 0.5, 1 / 3, 1e-4, 1 - 1e-4])
+def test_keep_mask_is_where_below_the_threshold_for_every_16_bit_draw(rate):
+    """Bit for bit (no -0.0) the mask ``where`` would give, on all 2**16 values."""
+    draws = torch.arange(-(2**15), 2**15, dtype=torch.int32).to(torch.int16)
+    keep = round((1 - rate) * 65536)
+    expected = torch.where(draws < keep - 32768, 65536 / keep, 0.0)
+    got = _keep_mask(draws, keep)
+    assert got.dtype == expected.dtype
+    assert torch.equal(got.view(torch.int32), expected.view(torch.int32))
 
 
 def test_attention_fusion_takes_batch_first_or_token_major_embeddings():
