@@ -49,10 +49,13 @@ class _NeuralNetClassifier(NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
+        # skorch's PrintLog formats the epoch table even when it prints
+        # nothing: kept only when the table is shown.
+        dropped = {"valid_acc"} | ({"print_log"} if not self.verbose else set())
         return [
             (name, callback)
             for name, callback in super()._default_callbacks
-            if name != "valid_acc"
+            if name not in dropped
         ]
 
     def initialize_optimizer(self, triggered_directly=None):
@@ -146,6 +149,25 @@ class _NeuralNetClassifier(NeuralNetClassifier):
                 }
                 out.append(torch.softmax(module(**part), dim=1).cpu())
         return torch.cat(out).numpy()
+
+
+class _EarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, the best weights kept as clones.
+
+    skorch keeps them as ``deepcopy(module.state_dict())``, whose per-tensor
+    Python overhead costs a few times more than cloning the tensors (the
+    same values). Everything else is skorch's.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        load_best, self.load_best = self.load_best, False
+        try:
+            super().on_epoch_end(net, **kwargs)
+        finally:
+            self.load_best = load_best
+        if load_best and self.misses_ == 0:  # this epoch is the best one
+            state = net.module_.state_dict()
+            self.best_model_weights_ = {k: v.detach().clone() for k, v in state.items()}
 
 
 class _EpochProgress(Callback):
@@ -565,7 +587,7 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         if valid_idx is not None:
             X_valid, y_valid = take(torch.as_tensor(valid_idx))
             train_split = predefined_split(Dataset(X_valid, y_valid))
-            early_stopping = EarlyStopping(
+            early_stopping = _EarlyStopping(
                 monitor="valid_loss", patience=self.patience, load_best=True
             )
             callbacks.append(("early_stopping", early_stopping))

@@ -8,6 +8,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
+from sklearn_skll._base import seed_streams
 from sklearn_skll._modalities import hide_modalities, restrict_modalities
 from sklearn_skll.exceptions import ModalityError
 from sklearn_skll.neural import MultimodalNetClassifier
@@ -340,6 +341,11 @@ def test_early_stopping_restores_best_epoch():
     losses = [row["valid_loss"] for row in clf.history_]
     assert clf.best_epoch_ == int(np.argmin(losses)) + 1
     assert clf.n_iter_ == clf.best_epoch_ + 3
+    # the weights kept are the best epoch's: its validation loss, recomputed
+    seed = seed_streams(0, "split", "torch")["split"]
+    _, valid = clf._split(np.unique(y, return_inverse=True)[1], seed)
+    proba = clf.predict_proba(X[valid])[np.arange(valid.size), y[valid]]
+    assert -np.log(proba).mean() == pytest.approx(min(losses), rel=1e-5)
 
 
 def test_validation_split_is_stratified():
