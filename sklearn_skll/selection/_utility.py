@@ -587,10 +587,13 @@ def _subset_masks(subsets, names):
 def _stacked_heads(fusion, n):
     """``n`` trainable copies of a fusion head as one batched function.
 
-    Returns the list of stacked parameters and ``heads(shown, present)``,
-    which maps (n, rows, M, embed) embeddings to (n, rows, n_classes) logits
-    with head dropout off. The concatenation head runs as two batched
-    matmuls; other heads through ``torch.func.vmap``.
+    Returns the list of stacked parameters, ``heads(shown, present)``, which
+    maps (n, rows, M, embed) embeddings to (n, rows, n_classes) logits with
+    head dropout off, and ``grads(shown, y, weight)`` or None. The
+    concatenation head runs as two batched matmuls, and ``grads`` writes
+    its parameters' loss gradients into their ``.grad`` without an autograd
+    graph; other heads run through ``torch.func.vmap`` (``grads`` is None:
+    autograd).
     """
     import torch
     from torch.func import functional_call, stack_module_state, vmap
@@ -599,21 +602,37 @@ def _stacked_heads(fusion, n):
 
     if isinstance(fusion, ConcatFusion):
         first, last = fusion.head[0], fusion.head[-1]
-        w1, b1, w2, b2 = (
-            t.detach().expand(n, *t.shape).clone().requires_grad_()
+        w1, b1, w2, b2 = params = [
+            t.detach().expand(n, *t.shape).clone()
             for t in (
                 first.weight.mT,
                 first.bias.unsqueeze(0),
                 last.weight.mT,
                 last.bias.unsqueeze(0),
             )
-        )
+        ]
+        for p in params:
+            p.grad = torch.zeros_like(p)
 
         def heads(shown, present):
             hidden = torch.relu(torch.baddbmm(b1, shown.flatten(2), w1))
             return torch.baddbmm(b2, hidden, w2)
 
-        return [w1, b1, w2, b2], heads
+        def grads(shown, y, weight):
+            # the gradient of sum over heads of sum over rows of
+            # weight * cross-entropy: the arithmetic autograd would run
+            shown = shown.flatten(2)
+            hidden = torch.baddbmm(b1, shown, w1).clamp_(min=0)
+            grad = torch.softmax(torch.baddbmm(b2, hidden, w2), dim=-1)
+            grad[:, torch.arange(y.shape[0], device=y.device), y] -= 1.0
+            grad *= weight.unsqueeze(-1)
+            torch.bmm(hidden.mT, grad, out=w2.grad)
+            torch.sum(grad, dim=1, keepdim=True, out=b2.grad)
+            grad_hidden = torch.bmm(grad, w2.mT).mul_(hidden > 0)
+            torch.bmm(shown.mT, grad_hidden, out=w1.grad)
+            torch.sum(grad_hidden, dim=1, keepdim=True, out=b1.grad)
+
+        return params, heads, grads
 
     base = copy.deepcopy(fusion).eval()  # head dropout off
     params, buffers = stack_module_state([copy.deepcopy(fusion) for _ in range(n)])
@@ -630,7 +649,7 @@ def _stacked_heads(fusion, n):
             warnings.filterwarnings("ignore", "There is a performance drop")
             return batched(params, buffers, shown, present)
 
-    return list(params.values()), heads
+    return list(params.values()), heads, None
 
 
 def _finetune_heads(
@@ -655,28 +674,36 @@ def _finetune_heads(
     from ..neural._optim import FusedAdamW
 
     missing = module.encoders.missing.detach()
-    params, heads = _stacked_heads(module.fusion, masks.shape[0])
+    params, heads, grads = _stacked_heads(module.fusion, masks.shape[0])
 
-    def forward(data, rows):
+    def shown_rows(data, rows):
         embedded, present = data
         present = present[rows].unsqueeze(0) & masks.unsqueeze(1)  # (S, n, M)
         shown = torch.where(present.unsqueeze(-1), embedded[rows].unsqueeze(0), missing)
-        return heads(shown, present)  # (S, n, n_classes)
+        return shown, present
+
+    def forward(data, rows):
+        return heads(*shown_rows(data, rows))  # (S, n, n_classes)
 
     optimizer = FusedAdamW(params, lr=lr, weight_decay=weight_decay)
-    with torch.enable_grad():
-        for rows in batches:
-            logits = forward(train_data, rows)
-            nll = F.cross_entropy(
-                logits.transpose(1, 2),
-                y_train[rows].expand(masks.shape[0], -1),
-                reduction="none",
-            )
-            weight = ok_train[:, rows].to(nll.dtype)
-            loss = ((nll * weight).sum(1) / weight.sum(1).clamp(min=1)).sum()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    for rows in batches:
+        # each head's loss: the mean cross-entropy over its observed rows
+        weight = ok_train[:, rows].to(missing.dtype)
+        weight /= weight.sum(1, keepdim=True).clamp(min=1)
+        if grads is not None:
+            with torch.no_grad():
+                grads(shown_rows(train_data, rows)[0], y_train[rows], weight)
+        else:
+            with torch.enable_grad():
+                logits = forward(train_data, rows)
+                nll = F.cross_entropy(
+                    logits.transpose(1, 2),
+                    y_train[rows].expand(masks.shape[0], -1),
+                    reduction="none",
+                )
+                optimizer.zero_grad()
+                (nll * weight).sum().backward()
+        optimizer.step()
     n_test = test_data[0].shape[0]
     out = []
     with torch.no_grad():

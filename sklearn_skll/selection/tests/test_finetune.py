@@ -220,3 +220,37 @@ def test_finetune_heads_train_as_with_torch_fused_adamw(xor_data, monkeypatch):
     np.testing.assert_array_equal(
         ours.utilities_["utility"], theirs.utilities_["utility"]
     )
+
+
+def test_concat_heads_gradients_are_autograds():
+    # The concatenation heads' written-out gradients equal autograd's on the
+    # same loss: each head's weighted cross-entropy, summed over heads.
+    import torch
+    from torch.nn import functional as F
+
+    from sklearn_skll.neural._modules import ConcatFusion
+    from sklearn_skll.selection._utility import _stacked_heads
+
+    torch.manual_seed(0)
+    n_heads, rows, m, embed = 5, 12, 3, 4
+    fusion = ConcatFusion(m, embed, hidden=8, n_classes=3, dropout=0.5)
+    params, heads, grads = _stacked_heads(fusion, n_heads)
+    for p in params:  # distinct heads
+        p.add_(torch.randn_like(p) * 0.1)
+    shown = torch.randn(n_heads, rows, m, embed)
+    y = torch.randint(3, (rows,))
+    weight = (torch.rand(n_heads, rows) > 0.3).float()
+    weight /= weight.sum(1, keepdim=True).clamp(min=1)
+    grads(shown, y, weight)
+    ours = [p.grad.clone() for p in params]
+    leaves = [p.detach().clone().requires_grad_() for p in params]
+    w1, b1, w2, b2 = leaves
+    logits = torch.baddbmm(b2, torch.relu(torch.baddbmm(b1, shown.flatten(2), w1)), w2)
+    nll = F.cross_entropy(
+        logits.transpose(1, 2), y.expand(n_heads, -1), reduction="none"
+    )
+    (nll * weight).sum().backward()
+    assert torch.equal(heads(shown, None), logits.detach())
+    for a, b in zip(ours, leaves):
+        assert b.grad.abs().max() > 0
+        torch.testing.assert_close(a, b.grad, rtol=1e-5, atol=1e-6)
