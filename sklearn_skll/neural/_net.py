@@ -328,11 +328,12 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
     epoch; a batch is a contiguous slice, and costs one forward, one backward
     and one optimizer step. skorch's epoch-level callbacks run and its
     history is kept (per batch and per epoch), but no batch-level callback
-    is called. The encoders of all modalities form one autograd node with a
-    hand-written backward, and the attention fusion uses a transformer layer
-    written for a handful of tokens; prediction runs under
-    ``torch.inference_mode``. Validation uses the full presence mask even
-    when ``modality_dropout > 0``.
+    is called (and skorch's epoch table is built only with ``verbose=2``).
+    The encoders of all modalities form one autograd node with a
+    hand-written backward; so does the whole attention fusion in training
+    (its transformer layers are written for a handful of tokens). Prediction
+    runs under ``torch.inference_mode``. Validation uses the full presence
+    mask even when ``modality_dropout > 0``.
 
     A model fitted on CUDA is pickled with its network on the CPU, so it
     unpickles and predicts on a machine without a GPU.
