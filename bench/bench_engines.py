@@ -34,7 +34,11 @@ has 63 subsets: retraining fits 189 nets there, four times). ``--cache DIR`` kee
 the retrain utilities and times in ``DIR`` and reuses them in later runs
 (delete the files after changing the net or the data).
 
-Usage: ``python bench/bench_engines.py [--quick] [--cache DIR]``.
+``--scoring`` sets the selector's score (default ``accuracy``, the
+selector's default), e.g. ``neg_log_loss`` to see whether a smoother score
+makes retraining agree with itself more.
+
+Usage: ``python bench/bench_engines.py [--quick] [--cache DIR] [--scoring S]``.
 """
 
 import argparse
@@ -55,7 +59,7 @@ def _timed(func):
     return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _fit_selector(X, y, mods, cv, utility, seed):
+def _fit_selector(X, y, mods, cv, utility, seed, scoring):
     from sklearn_skll.selection import ModalitySelector
     from sklearn_skll.selection._selector import _default_estimator
 
@@ -63,6 +67,7 @@ def _fit_selector(X, y, mods, cv, utility, seed):
         _default_estimator(seed),
         modalities=mods,
         utility=utility,
+        scoring=scoring,
         cv=cv,
         random_state=0,
     )
@@ -70,12 +75,15 @@ def _fit_selector(X, y, mods, cv, utility, seed):
     return selector.utilities_.set_index("subset")["utility"].to_dict()
 
 
-def _retrain(name, X, y, mods, cv, seed, cache):
-    path = cache / f"retrain_{name}_seed{seed}.json" if cache else None
+def _retrain(name, X, y, mods, cv, seed, cache, scoring):
+    stem = f"retrain_{name}_seed{seed}"
+    if scoring != "accuracy":
+        stem += f"_{scoring}"
+    path = cache / f"{stem}.json" if cache else None
     if path is not None and path.exists():
         return {**json.loads(path.read_text()), "cached": True}
     utilities, wall, cpu = _timed(
-        lambda: _fit_selector(X, y, mods, cv, "retrain", seed)
+        lambda: _fit_selector(X, y, mods, cv, "retrain", seed, scoring)
     )
     out = {"utilities": utilities, "wall": wall, "cpu": cpu}
     if path is not None:
@@ -87,7 +95,7 @@ def _xor_gap(u):
     return u["synergy_a+synergy_b"] - max(u["synergy_a"], u["synergy_b"])
 
 
-def _one_dataset(name, cache):
+def _one_dataset(name, cache, scoring):
     import numpy as np
     from scipy.stats import kendalltau
     from sklearn.base import clone
@@ -111,7 +119,9 @@ def _one_dataset(name, cache):
     full_wall = min(t[0] for t in times)
     full_cpu = min(t[1] for t in times)
 
-    retrains = [_retrain(name, X, y, mods, cv, seed, cache) for seed in RETRAIN_SEEDS]
+    retrains = [
+        _retrain(name, X, y, mods, cv, seed, cache, scoring) for seed in RETRAIN_SEEDS
+    ]
     keys = list(retrains[0]["utilities"])
 
     def vector(run):
@@ -129,7 +139,7 @@ def _one_dataset(name, cache):
         for seed in ENGINE_SEEDS:
             utilities, wall, cpu = _timed(
                 lambda engine=engine, seed=seed: _fit_selector(
-                    X, y, mods, cv, engine, seed
+                    X, y, mods, cv, engine, seed, scoring
                 )
             )
             runs[engine].append({"utilities": utilities, "wall": wall, "cpu": cpu})
@@ -200,7 +210,7 @@ def _interval(values):
     return (float(values.mean() - half), float(values.mean() + half))
 
 
-def run(quick=False, cache=None):
+def run(quick=False, cache=None, scoring="accuracy"):
     names = ["alzheimers", "synthetic"] + ([] if quick else ["multiple_features"])
     if cache is not None:
         cache = Path(cache)
@@ -209,7 +219,7 @@ def run(quick=False, cache=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in names:
-            for r in _one_dataset(name, cache):
+            for r in _one_dataset(name, cache, scoring):
                 case = f"{name}, {r['engine']}"
                 if r.get("cached"):
                     case += " (time cached)"
@@ -286,8 +296,13 @@ def main():
     parser.add_argument(
         "--cache", type=Path, default=None, help="keep retrain utilities here"
     )
+    parser.add_argument(
+        "--scoring",
+        default="accuracy",
+        help="the selector's scoring (default: accuracy, the selector's default)",
+    )
     args = parser.parse_args()
-    for r in run(args.quick, args.cache):
+    for r in run(args.quick, args.cache, args.scoring):
         print(
             f"{r['case']:<46} {r['metric']:<44} {r['value']:7.3f}  "
             f"{r.get('interval', ''):<16} {r.get('target', '')}",

@@ -199,8 +199,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         fusion head on each subset for a hundred mini-batches at three
         times the net's learning rate (encoders frozen, all subsets at once)
         before scoring it: it sees modalities that only work together, for
-        2 to 3 cross-validated fits of the net on the bundled data (the
-        masked engine 1 to 1.7). See the user guide, "Utility engines".
+        2 to 3.5 cross-validated fits of the net on the bundled data (the
+        masked engine 1 to 2). See the user guide, "Utility engines".
     cv : int, cross-validation generator or iterable, default=5
         Folds shared by every subset. An int means a shuffled
         ``StratifiedKFold`` seeded by ``random_state``, repeated

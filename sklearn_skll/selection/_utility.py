@@ -69,8 +69,8 @@ FINETUNE_BATCH = 64
 #: the XOR pair's accuracy 0.75 where retraining gives 0.86). Three times it
 #: raised the agreement with retraining there from tau 0.46 to 0.64 (paired
 #: over eight net seeds: +0.18 [0.13, 0.22]), with no difference on
-#: alzheimers (-0.03 [-0.08, 0.01]) or multiple_features (0.00 [-0.07,
-#: 0.07], four seeds), at the same cost. Two, five and ten times gained
+#: alzheimers (-0.03 [-0.08, 0.01]) or multiple_features (-0.01 [-0.04,
+#: 0.02]), at the same cost. Two, five and ten times gained
 #: +0.12 to +0.21 on the synthetic data and leaned lower on alzheimers
 #: (-0.06 to -0.08).
 FINETUNE_LR_SCALE = 3.0
@@ -803,8 +803,8 @@ class FineTuneEngine(MaskedEngine):
     fine-tuning lets the head learn what the subset could give (a
     synergistic pair the shared model leans on little). Its cost grows with
     the number of subsets: on the bundled data (15 to 63 subsets) the whole
-    engine took 2.0 to 2.9 cross-validated fits of the net, the masked
-    engine 0.9 to 1.7.
+    engine took 1.7 to 3.5 cross-validated fits of the net on a busy
+    machine, the masked engine 0.8 to 1.9.
     """
 
     def _seeds(self):
