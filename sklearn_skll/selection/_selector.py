@@ -200,7 +200,10 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         times the net's learning rate (encoders frozen, all subsets at once)
         before scoring it: it sees modalities that only work together, for
         2 to 3.5 cross-validated fits of the net on the bundled data (the
-        masked engine 1 to 2). See the user guide, "Utility engines".
+        masked engine 1 to 2). Its heads can be over-confident, so use it
+        with ``scoring="accuracy"``: with ``"neg_log_loss"`` its ranking
+        did not follow retraining's on ``alzheimers``. See the user guide,
+        "Utility engines".
     cv : int, cross-validation generator or iterable, default=5
         Folds shared by every subset. An int means a shuffled
         ``StratifiedKFold`` seeded by ``random_state``, repeated
