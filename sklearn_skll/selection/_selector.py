@@ -199,8 +199,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         fusion head on each subset for a hundred mini-batches at three
         times the net's learning rate (encoders frozen, all subsets at once)
         before scoring it: it sees modalities that only work together, for
-        2 to 3.5 cross-validated fits of the net on the bundled data (the
-        masked engine 1 to 2). Its heads can be over-confident, so use it
+        2.3 to 2.8 cross-validated fits of the net on the bundled data (the
+        masked engine 1.3 to 1.7). Its heads can be over-confident, so use it
         with ``scoring="accuracy"``: with ``"neg_log_loss"`` its ranking
         did not follow retraining's on ``alzheimers``. See the user guide,
         "Utility engines".

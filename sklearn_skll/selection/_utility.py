@@ -803,8 +803,8 @@ class FineTuneEngine(MaskedEngine):
     fine-tuning lets the head learn what the subset could give (a
     synergistic pair the shared model leans on little). Its cost grows with
     the number of subsets: on the bundled data (15 to 63 subsets) the whole
-    engine took 1.7 to 3.5 cross-validated fits of the net on a busy
-    machine, the masked engine 0.8 to 1.9.
+    engine took 2.3 to 2.8 cross-validated fits of the net (timed side by
+    side on a busy machine), the masked engine 1.3 to 1.7.
     """
 
     def _seeds(self):
