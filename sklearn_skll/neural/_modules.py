@@ -468,11 +468,13 @@ class _AttentionHead(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, tokens, type_embedding, norm_w, norm_b, cls_w, cls_b, *rest):
-        n_heads, p, *params = rest
+        n_heads, p_layers, p_head, *params = rest
         x = (tokens + type_embedding.unsqueeze(1)).contiguous()
         layers = [params[start : start + 12] for start in range(0, len(params), 12)]
+        # The layers' masks, then the head's: the modules' order of draws.
         shapes = [_layer_masks(x, layer, n_heads) for layer in layers]
-        masks = _dropout_masks(sum(shapes, []), p, x)
+        masks = _dropout_masks(sum(shapes, []), p_layers, x)
+        (head_mask,) = _dropout_masks([x.shape[1:]], p_head, x)
         saved = []
         for index, layer in enumerate(layers):
             x, kept = _layer_forward(
@@ -483,17 +485,20 @@ class _AttentionHead(torch.autograd.Function):
         normed, mean, rstd = torch.native_layer_norm(
             pooled, (pooled.shape[1],), norm_w, norm_b, _EPS
         )
+        dropped = normed if head_mask is None else normed * head_mask
         ctx.layers, ctx.n_heads, ctx.m = saved, n_heads, x.shape[0]
-        ctx.head = (pooled, normed, mean, rstd, norm_w, norm_b, cls_w)
+        ctx.head = (pooled, dropped, head_mask, mean, rstd, norm_w, norm_b, cls_w)
         ctx.params = params
-        return F.linear(normed, cls_w, cls_b)
+        return F.linear(dropped, cls_w, cls_b)
 
     @staticmethod
     def backward(ctx, grad):
-        pooled, normed, mean, rstd, norm_w, norm_b, cls_w = ctx.head
-        gcls_w = grad.t().mm(normed)
+        pooled, dropped, head_mask, mean, rstd, norm_w, norm_b, cls_w = ctx.head
+        gcls_w = grad.t().mm(dropped)
         gcls_b = grad.sum(0)
         gnormed = grad.mm(cls_w)
+        if head_mask is not None:
+            gnormed = gnormed * head_mask
         gpooled, gnorm_w, gnorm_b = torch.ops.aten.native_layer_norm_backward(
             gnormed,
             pooled,
@@ -513,7 +518,8 @@ class _AttentionHead(torch.autograd.Function):
             )
             grads[:0] = layer_grads
         gtype = gx.sum(dim=1)
-        return (gx, gtype, gnorm_w, gnorm_b, gcls_w, gcls_b, None, None, *grads)
+        grads = (gx, gtype, gnorm_w, gnorm_b, gcls_w, gcls_b, None, None, None, *grads)
+        return grads
 
 
 def _transformed():
@@ -528,17 +534,21 @@ class AttentionFusion(nn.Module):
     A learned modality-type embedding is added to each token. Missing
     modalities enter as their learned "missing" embedding (not masked out of
     attention), so absence itself is information the tokens can attend to and
-    a row never has zero keys. Tokens are mean-pooled. The layers
+    a row never has zero keys. Tokens are mean-pooled, normalized, dropped
+    out at rate ``dropout`` and classified. The layers
     (:class:`TransformerLayer`) start from the same weights, as
-    ``nn.TransformerEncoder``'s copies of one layer do.
+    ``nn.TransformerEncoder``'s copies of one layer do, and have no dropout
+    of their own: its four sites per layer cost about 14 % of a training
+    step on CPU, for no measured accuracy (20 seeds paired on two datasets).
     """
 
     def __init__(
         self, n_modalities, embed_dim, hidden, n_classes, dropout, n_heads, n_layers
     ):
         super().__init__()
+        self.dropout = dropout
         self.type_embedding = nn.Parameter(torch.randn(n_modalities, embed_dim) * 0.02)
-        layer = TransformerLayer(embed_dim, n_heads, hidden, dropout)
+        layer = TransformerLayer(embed_dim, n_heads, hidden, 0.0)
         self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(n_layers))
         self.norm = nn.LayerNorm(embed_dim)
         self.classify = nn.Linear(embed_dim, n_classes)
@@ -560,6 +570,7 @@ class AttentionFusion(nn.Module):
                 self.classify.bias,
                 layers[0].n_heads,
                 layers[0].dropout if self.training else 0.0,
+                self.dropout if self.training else 0.0,
                 *params,
             )
         return self.forward_modules(embedded)
@@ -572,7 +583,8 @@ class AttentionFusion(nn.Module):
         tokens = tokens + self.type_embedding.unsqueeze(1)
         for layer in self.layers:
             tokens = layer(tokens)
-        return self.classify(self.norm(tokens.mean(dim=0)))
+        pooled = self.norm(tokens.mean(dim=0))
+        return self.classify(dropout(pooled, self.dropout, self.training))
 
 
 class MoEFusion(nn.Module):

@@ -235,9 +235,11 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         Hidden width of the fusion head (feed-forward width of the
         transformer, hidden width of each expert).
     dropout : float, default=0.1
-        Dropout rate of the fusion head (and inside the transformer). The
-        encoders have none: on CPU its random draws cost more than the rest
-        of a step, for no measured accuracy gain.
+        Dropout rate of the fusion head: on its hidden units for
+        ``"concat"`` and ``"moe"``, on the pooled tokens before the
+        classifier for ``"attention"``. The encoders and the transformer
+        layers have none: on CPU their random draws cost more than they
+        brought (no measured accuracy gain).
     modality_dropout : float, default=0.0
         Probability of hiding each observed modality of a training row in an
         epoch. A row always keeps at least one observed modality.

@@ -160,6 +160,8 @@ def test_transformer_layer_matches_torch_layer():
 def _attention_head(dropout_rate, n_layers, dtype=torch.float64):
     torch.manual_seed(0)
     fusion = AttentionFusion(3, 8, 16, 4, dropout_rate, 2, n_layers).to(dtype)
+    for layer in fusion.layers:  # the layers' own dropout (none by default) too
+        layer.dropout = dropout_rate
     with torch.no_grad():  # every parameter away from its initial value
         for param in fusion.parameters():
             param.add_(0.3 * torch.randn_like(param))
