@@ -12,6 +12,7 @@ import math
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
 __all__ = [
@@ -492,6 +493,7 @@ class _AttentionHead(torch.autograd.Function):
         return F.linear(dropped, cls_w, cls_b)
 
     @staticmethod
+    @once_differentiable  # a second derivative raises instead of being wrong
     def backward(ctx, grad):
         pooled, dropped, head_mask, mean, rstd, norm_w, norm_b, cls_w = ctx.head
         gcls_w = grad.t().mm(dropped)

@@ -207,6 +207,11 @@ def test_attention_head_node_gradcheck():
         )
 
     assert torch.autograd.gradcheck(head, (tokens, *fusion.parameters()))
+    # its backward is not differentiable: a second derivative raises
+    out = head(tokens, *fusion.parameters())
+    (grad,) = torch.autograd.grad(out.sum(), tokens, create_graph=True)
+    with pytest.raises(RuntimeError):
+        grad.sum().backward()
 
 
 def test_attention_head_under_vmap_uses_the_modules():
