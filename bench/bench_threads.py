@@ -8,11 +8,13 @@ pay; the package's default ``n_threads="auto"`` uses one thread whatever the
 machine's load. Rerun this on the machine at hand before raising
 ``n_threads`` (:func:`sklearn_skll.set_config`).
 
-It also fits the package's net (``MultimodalNetClassifier``, 15 epochs on
-``multiple_features``, concat and attention fusion, same seed) with one
-thread and with every core's, and prints the largest difference of their
-``predict_proba``: a thread count that followed the machine's load would
-make the same seed give other results on a busy machine than on an idle one.
+It also fits the package's torch parts on ``multiple_features`` with one
+thread and with every core's, same seed, and prints the largest difference
+of their outputs: the net (``MultimodalNetClassifier``, concat and attention
+fusion, 15 epochs; ``predict_proba``) and the flow (``FlowImputer``, 20
+epochs; the values it generates for the first modality, hidden in 300
+rows). A thread count that followed the machine's load would make the same
+seed give other results on a busy machine than on an idle one.
 
 Usage: ``python bench/bench_threads.py [--quick]``.
 """
@@ -73,7 +75,7 @@ def run(quick=False):
 
 
 def thread_reproducibility(epochs=15):
-    """Largest |predict_proba difference| of one net fitted with 1 and all threads."""
+    """Largest output differences of the torch parts fitted with 1 and all threads."""
     import numpy as np
 
     import sklearn_skll
@@ -104,7 +106,37 @@ def thread_reproducibility(epochs=15):
                 "target": "0 means the thread count does not change results",
             }
         )
+    flow = _flow_thread_difference(data, cores)
+    rows_out.append(
+        {
+            "benchmark": "threads",
+            "case": "flow imputer, same seed",
+            "metric": f"max |generated {cores} threads - 1 thread|",
+            "value": flow,
+            "ratio": float("nan"),
+            "target": "0 means the thread count does not change results",
+        }
+    )
     return rows_out
+
+
+def _flow_thread_difference(data, cores, epochs=20):
+    import numpy as np
+
+    import sklearn_skll
+    from sklearn_skll.impute import FlowImputer
+
+    X = data.data.copy()
+    hidden = list(data.modalities[next(iter(data.modalities))])
+    X.loc[X.index[:300], hidden] = np.nan
+    out = {}
+    for n in (1, cores):
+        with sklearn_skll.config_context(n_threads=n):
+            flow = FlowImputer(
+                modalities=data.modalities, max_epochs=epochs, random_state=0
+            )
+            out[n] = np.asarray(flow.fit(X, data.target).transform(X))[:300]
+    return float(np.abs(out[cores] - out[1]).max())
 
 
 def main():
@@ -113,11 +145,11 @@ def main():
     args = parser.parse_args()
     rows = run(args.quick)
     print(f"{'case':<24} {'1 thread (ms)':>14} {'all / 1':>8}")
-    for r in rows[:-2]:
+    for r in rows[:-3]:
         print(f"{r['case']:<24} {1e3 * r['value']:14.3f} {r['ratio']:8.2f}")
     cores = os.cpu_count() or 1
-    print(f"\nsame seed, {cores} threads vs 1: largest |predict_proba difference|")
-    for r in rows[-2:]:
+    print(f"\nsame seed, {cores} threads vs 1: largest difference of the outputs")
+    for r in rows[-3:]:
         print(f"{r['case']:<24} {r['value']:.2e}")
 
 
