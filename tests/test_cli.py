@@ -239,30 +239,6 @@ def test_command_help_prints_no_format_escapes(command, capsys):
     assert "%%" not in out
 
 
-def test_select_with_the_finetune_engine(clinical_csv, capsys):
-    code = main(
-        [
-            "select",
-            *_table_args(clinical_csv),
-            "--engine",
-            "finetune",
-            "--estimator",
-            "net",
-            "--cv",
-            "2",
-            "--bootstrap",
-            "0",
-            "--quiet",
-        ]
-    )
-    assert code == 0
-    out = capsys.readouterr().out
-    assert "engine=finetune" in out
-    assert (
-        sum(line.startswith(("mri", "pet", "demo")) for line in out.splitlines()) >= 7
-    )
-
-
 def test_finetune_engine_needs_the_net(clinical_csv, capsys):
     code = main(
         ["select", *_table_args(clinical_csv), "--engine", "finetune", "--quiet"]
@@ -273,13 +249,17 @@ def test_finetune_engine_needs_the_net(clinical_csv, capsys):
     assert "Got --estimator logreg instead" in err
 
 
-def test_select_with_the_masked_engine(clinical_csv, capsys):
+@pytest.mark.parametrize(
+    "engine, estimator", [("masked", []), ("finetune", ["--estimator", "net"])]
+)
+def test_select_with_a_fast_engine(engine, estimator, clinical_csv, capsys):
     code = main(
         [
             "select",
             *_table_args(clinical_csv),
             "--engine",
-            "masked",
+            engine,
+            *estimator,
             "--cv",
             "3",
             "--bootstrap",
@@ -289,7 +269,7 @@ def test_select_with_the_masked_engine(clinical_csv, capsys):
     )
     assert code == 0
     out = capsys.readouterr().out
-    assert "engine=masked" in out
+    assert f"engine={engine}" in out
     # One row per non-empty subset of the three modalities.
     assert (
         sum(line.startswith(("mri", "pet", "demo")) for line in out.splitlines()) >= 7
