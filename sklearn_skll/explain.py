@@ -318,7 +318,12 @@ def modality_shap_values(
     n_jobs : int, default=None
         Rows are explained in this many parallel chunks
         (:class:`joblib.Parallel`). ``None`` means 1 unless in a
-        :func:`joblib.parallel_config` context.
+        :func:`joblib.parallel_config` context. The first parallel call of a
+        process starts worker processes that import ``shap`` and compile
+        its numba code: about 10 s on a 2-core machine
+        (``bench/bench_explain.py --quick``: 10.6 s for 20 rows whose
+        explanation takes 0.1 s in-process). It pays only for explanations
+        that take longer than that; later calls reuse the workers.
 
     Returns
     -------
