@@ -9,8 +9,9 @@ held-out accuracy of every (dataset, fusion, seed) to a JSON file, then a
 paired comparison over the seeds (same split, same ``random_state``) with a
 95 % t interval of the mean difference.
 
-Datasets: ``alzheimers`` and ``multiple_features``, stratified 70/30 split
-per seed, default parameters apart from ``fusion``, one torch thread.
+Datasets: ``alzheimers`` and ``multiple_features`` unless ``--datasets``
+says otherwise, stratified 70/30 split per seed, default parameters apart
+from ``fusion`` (and ``--params``), one torch thread.
 
 Usage (the reference is any earlier revision, unpacked beside the tree)::
 
@@ -19,8 +20,14 @@ Usage (the reference is any earlier revision, unpacked beside the tree)::
     PYTHONPATH=. python bench/experiments_net_speed.py --out /tmp/new.json
     python bench/experiments_net_speed.py --compare /tmp/old.json /tmp/new.json
 
-``--seeds`` (default 20) and ``--fusions`` (default concat attention moe)
-choose the grid.
+``--seeds`` (default 20), ``--fusions`` (default concat attention moe) and
+``--datasets`` (any bundled dataset) choose the grid. ``--params
+NAME=VALUE ...`` sets net parameters (ints or floats) instead of their
+defaults, to compare two settings of one code version the same way::
+
+    python bench/experiments_net_speed.py --out /tmp/e32.json
+    python bench/experiments_net_speed.py --params embed_dim=16 --out /tmp/e16.json
+    python bench/experiments_net_speed.py --compare /tmp/e32.json /tmp/e16.json
 """
 
 import argparse
@@ -48,14 +55,14 @@ def _data(name):
     return X, np.asarray(bunch.target), modalities
 
 
-def run(seeds, fusions):
+def run(seeds, fusions, params=None, datasets=DATASETS):
     """Rows ``{"dataset", "fusion", "seed", "accuracy", "epochs", "cpu_s"}``."""
     import sklearn_skll
     from sklearn_skll.neural import MultimodalNetClassifier
 
     torch.set_num_threads(1)
     rows = []
-    for dataset in DATASETS:
+    for dataset in datasets:
         X, y, modalities = _data(dataset)
         for seed in range(seeds):
             X_tr, X_te, y_tr, y_te = train_test_split(
@@ -63,7 +70,10 @@ def run(seeds, fusions):
             )
             for fusion in fusions:
                 net = MultimodalNetClassifier(
-                    modalities=modalities, fusion=fusion, random_state=seed
+                    modalities=modalities,
+                    fusion=fusion,
+                    random_state=seed,
+                    **(params or {}),
                 )
                 start = time.process_time()
                 with warnings.catch_warnings():
@@ -81,7 +91,7 @@ def run(seeds, fusions):
                     }
                 )
                 print(rows[-1], flush=True)
-    return {"package": sklearn_skll.__file__, "rows": rows}
+    return {"package": sklearn_skll.__file__, "params": params or {}, "rows": rows}
 
 
 def compare(old, new):
@@ -90,7 +100,8 @@ def compare(old, new):
     old_rows = {key(r): r for r in old["rows"]}
     new_rows = {key(r): r for r in new["rows"]}
     cells = sorted({k[:2] for k in old_rows} & {k[:2] for k in new_rows})
-    print(f"old: {old['package']}\nnew: {new['package']}")
+    print(f"old: {old['package']} {old.get('params', {})}")
+    print(f"new: {new['package']} {new.get('params', {})}")
     print(
         f"{'dataset':18s} {'fusion':9s} {'n':>2s} {'old acc':>8s} {'new acc':>8s}"
         f" {'new-old':>8s} {'95% interval':>18s}  {'verdict':13s}"
@@ -131,18 +142,26 @@ def compare(old, new):
     return table
 
 
+def _param(text):
+    name, _, value = text.partition("=")
+    return name, float(value) if "." in value else int(value)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="write this code version's accuracies here")
     parser.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"))
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--fusions", nargs="+", default=["concat", "attention", "moe"])
+    parser.add_argument("--params", nargs="*", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--datasets", nargs="+", default=DATASETS)
     args = parser.parse_args()
     if args.compare:
         old, new = (json.load(open(path)) for path in args.compare)
         compare(old, new)
         return
-    result = run(args.seeds, args.fusions)
+    params = dict(map(_param, args.params))
+    result = run(args.seeds, args.fusions, params, args.datasets)
     if args.out:
         with open(args.out, "w") as f:
             json.dump(result, f)
