@@ -5,8 +5,12 @@ Matplotlib only; every ``plot_*`` function draws on ``ax`` (a new figure when
 None) and returns the Axes.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+
+from ._stats import fit_log_curve, mean_interval, paired_differences
 
 __all__ = [
     "plot_benchmark",
@@ -256,18 +260,8 @@ def _style(strategy):
 
 def _mean_ci(values, confidence=0.95):
     """Mean and half-width of the Student-t interval (0 with one value)."""
-    from scipy import stats
-
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size < 2:
-        return (values.mean() if values.size else np.nan), 0.0
-    half = (
-        stats.t.ppf(0.5 + confidence / 2, values.size - 1)
-        * values.std(ddof=1)
-        / np.sqrt(values.size)
-    )
-    return values.mean(), half
+    mean, low, high = mean_interval(values, confidence)
+    return mean, (high - low) / 2 if np.isfinite(low) else 0.0
 
 
 def _clip_percent(ax):
@@ -446,7 +440,7 @@ def plot_learning_curve(curve, ax=None, *, runs=None):
         label="measured on the available rows",
     )
     if sizes.size >= 2:
-        slope, intercept = np.polyfit(np.log(curve["n_rows"]), curve["accuracy"], 1)
+        intercept, slope = fit_log_curve(curve["n_rows"], curve["accuracy"])
         top = sizes.max()
         if runs is not None:
             top = max(top, runs["n_train"].max())
@@ -556,6 +550,7 @@ def plot_benchmark(
     metric="accuracy",
     learning_curve=None,
     reference="uniform",
+    paired=None,
 ):
     """Write the benchmark's PNG plots to the folder ``out``.
 
@@ -577,17 +572,17 @@ def plot_benchmark(
         ``seed``, ``n_rows``, ``accuracy``; when given, its plot is written.
     reference : str, default="uniform"
         The strategy of the paired differences; None for none.
+    paired : DataFrame, default=None
+        The paired differences to ``reference``
+        (``sklearn_skll.budget.summarize(runs, metric, reference=reference)``);
+        computed from ``runs`` when None.
 
     Returns
     -------
     paths : list of pathlib.Path
         The files written.
     """
-    from pathlib import Path
-
     import matplotlib.pyplot as plt
-
-    from .budget import summarize
 
     out = Path(out)
     written = []
@@ -604,7 +599,10 @@ def plot_benchmark(
         and reference in set(runs["strategy"])
         and runs["strategy"].nunique() > 1
     ):
-        paired = summarize(runs, metric, reference=reference)
+        if paired is None:
+            paired = paired_differences(
+                runs, metric, reference, order=list(_STRATEGY_STYLE)
+            )
         n_cells = len(paired.reset_index()[["available", "budget"]].drop_duplicates())
         n_strat = paired.index.get_level_values("strategy").nunique()
         fig, ax = plt.subplots(figsize=(8.5, 1.6 + 0.22 * n_cells * max(n_strat, 2)))

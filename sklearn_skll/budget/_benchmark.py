@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from .._bench_defaults import BENCHMARK_DEFAULTS as DEFAULTS
 from .._plan import STRATEGIES
+from .._stats import fit_log_curve, mean_interval
 from ..exceptions import CooperationWarning
 from ._protocol import TEST_RANDOM_STATE, TEST_SIZE, fast_parts, run_protocol, summarize
 
@@ -363,21 +364,6 @@ def _shapley_selector(X, y, modalities):
     return selector
 
 
-def _t_interval(values, confidence=0.95):
-    from scipy import stats
-
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    n = values.size
-    if n == 0:
-        return np.nan, np.nan, np.nan
-    mean = values.mean()
-    if n == 1:
-        return mean, np.nan, np.nan
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
-    return mean, mean - half, mean + half
-
-
 def fit_learning_curve(curve, max_rows=None):
     """Per seed, least squares of ``accuracy = a + b * log(rows)``.
 
@@ -388,11 +374,7 @@ def fit_learning_curve(curve, max_rows=None):
         curve = curve[curve["n_rows"] <= max_rows]
     rows = []
     for seed, group in curve.groupby("seed"):
-        x = np.log(group["n_rows"].to_numpy(dtype=float))
-        if np.unique(x).size < 2:
-            rows.append({"seed": seed, "intercept": np.nan, "slope": np.nan})
-            continue
-        slope, intercept = np.polyfit(x, group["accuracy"].to_numpy(dtype=float), 1)
+        intercept, slope = fit_log_curve(group["n_rows"], group["accuracy"])
         rows.append({"seed": seed, "intercept": intercept, "slope": slope})
     return pd.DataFrame(rows, columns=["seed", "intercept", "slope"]).set_index("seed")
 
@@ -473,7 +455,7 @@ class BenchmarkResult:
             for s in STRATEGIES:
                 if s in n_rows and s != "available_only":
                     row[f"rows_{s}"] = n_rows[s]
-            row["slope"], row["slope_ci_low"], row["slope_ci_high"] = _t_interval(
+            row["slope"], row["slope_ci_low"], row["slope_ci_high"] = mean_interval(
                 per_double
             )
             if "full" in n_rows:
@@ -486,7 +468,7 @@ class BenchmarkResult:
                 # What SK-LL's extra rows would add were they complete rows.
                 logratio = np.log(n_rows[challenger] / n_rows[ref])
                 row["extra_rows"] = n_rows[challenger] - n_rows[ref]
-                row["stake"], row["stake_ci_low"], row["stake_ci_high"] = _t_interval(
+                row["stake"], row["stake_ci_low"], row["stake_ci_high"] = mean_interval(
                     fit["slope"] * logratio
                 )
             rows.append(row)
@@ -802,7 +784,7 @@ class BenchmarkResult:
     def _curve_frame(self):
         rows = []
         for n, group in self.learning_curve.groupby("n_rows"):
-            m, lo, hi = _t_interval(group["accuracy"])
+            m, lo, hi = mean_interval(group["accuracy"])
             rows.append(
                 {
                     "rows": int(n),
@@ -896,6 +878,7 @@ class BenchmarkResult:
             selector=self.selector,
             learning_curve=self.learning_curve,
             reference=self.reference,
+            paired=self.paired,
         )
         return [out / "results.md", out / "results.csv", out / "results.json", *figures]
 

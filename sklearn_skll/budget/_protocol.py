@@ -18,6 +18,12 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._plan import STRATEGIES
+from .._stats import (
+    format_interval,
+    most_frequent,
+    paired_differences,
+    sort_cells,
+)
 from .._threads import single_threaded_job
 from ._budgeted import BudgetedMultimodalClassifier
 
@@ -437,7 +443,9 @@ def summarize(
                 f"`reference` must be a strategy of `runs` ({order}). "
                 f"Got {reference!r} instead."
             )
-        table = _paired(runs, metric, reference, confidence, order)
+        table = paired_differences(
+            runs, metric, reference, confidence=confidence, order=order
+        )
         if layout == "long":
             return table
         cells = table.apply(_diff_cell, axis=1)
@@ -449,9 +457,9 @@ def summarize(
         std=(metric, "std"),
         n_runs=(metric, "size"),
         n_train=("n_train", "mean"),
-        key_subset=("key_subset", _mode),
+        key_subset=("key_subset", most_frequent),
     )
-    table = _sort(table, order)
+    table = sort_cells(table, order)
     if layout == "long":
         return table
     cells = table.apply(
@@ -461,112 +469,9 @@ def summarize(
     return wide[[s for s in order if s in wide.columns]]
 
 
-def _mode(values):
-    values = values.dropna()
-    return values.mode().iloc[0] if len(values) else ""
-
-
-def _sort(table, order):
-    return table.reindex(
-        pd.MultiIndex.from_tuples(
-            sorted(table.index, key=lambda t: (t[0], t[1], order.index(t[2]))),
-            names=table.index.names,
-        )
-    )
-
-
-def _paired(runs, metric, reference, confidence, order):
-    """One row per (available, budget, strategy != reference), paired by seed."""
-    from scipy import stats
-
-    cell = ["available", "budget"]
-    ref = runs[runs["strategy"] == reference]
-    ref = ref.groupby([*cell, "seed"])[[metric, "n_train"]].mean()
-    rows = []
-    for (avail, budget, strategy), group in runs.groupby(
-        [*cell, "strategy"], sort=True
-    ):
-        if strategy == reference:
-            continue
-        mine = group.groupby("seed")[[metric, "n_train"]].mean()
-        mine.index = pd.MultiIndex.from_product(
-            [[avail], [budget], mine.index], names=[*cell, "seed"]
-        )
-        both = mine.merge(
-            ref, left_index=True, right_index=True, suffixes=("", "_ref")
-        ).dropna(subset=[metric, f"{metric}_ref"])
-        diff = (both[metric] - both[f"{metric}_ref"]).to_numpy(dtype=float)
-        n = diff.size
-        mean = diff.mean() if n else np.nan
-        std = diff.std(ddof=1) if n > 1 else np.nan
-        if n > 1:
-            half = stats.t.ppf(0.5 + confidence / 2, n - 1) * std / np.sqrt(n)
-            low, high = mean - half, mean + half
-        else:
-            low = high = np.nan
-        # Accuracies of one test set are multiples of 1 / n_test: exact ties
-        # are common, count them as ties rather than as wins or losses.
-        tie = np.isclose(diff, 0.0, rtol=0.0, atol=1e-12)
-        if np.isfinite(low) and low > 0:
-            verdict = "better"
-        elif np.isfinite(high) and high < 0:
-            verdict = "worse"
-        else:
-            verdict = "no difference"
-        rows.append(
-            {
-                "available": avail,
-                "budget": budget,
-                "strategy": strategy,
-                "mean": both[metric].mean() if n else np.nan,
-                "reference_mean": both[f"{metric}_ref"].mean() if n else np.nan,
-                "mean_diff": mean,
-                "diff_std": std,
-                "diff_ci_low": low,
-                "diff_ci_high": high,
-                "n_seeds": n,
-                "wins": int(np.sum((diff > 0) & ~tie)),
-                "ties": int(np.sum(tie)),
-                "losses": int(np.sum((diff < 0) & ~tie)),
-                "verdict": verdict,
-                "n_train": both["n_train"].mean() if n else np.nan,
-                "reference_n_train": both["n_train_ref"].mean() if n else np.nan,
-                "key_subset": _mode(group["key_subset"])
-                if "key_subset" in group
-                else "",
-            }
-        )
-    columns = [
-        "available",
-        "budget",
-        "strategy",
-        "mean",
-        "reference_mean",
-        "mean_diff",
-        "diff_std",
-        "diff_ci_low",
-        "diff_ci_high",
-        "n_seeds",
-        "wins",
-        "ties",
-        "losses",
-        "verdict",
-        "n_train",
-        "reference_n_train",
-        "key_subset",
-    ]
-    table = pd.DataFrame(rows, columns=columns).set_index(
-        ["available", "budget", "strategy"]
-    )
-    return _sort(table, order) if len(table) else table
-
-
 def _diff_cell(row):
     if not np.isfinite(row["mean_diff"]):
         return ""
-    if not np.isfinite(row["diff_ci_low"]):
-        return f"{100 * row['mean_diff']:+.2f}"
-    return (
-        f"{100 * row['mean_diff']:+.2f} [{100 * row['diff_ci_low']:+.2f}, "
-        f"{100 * row['diff_ci_high']:+.2f}]"
+    return format_interval(
+        row["mean_diff"], row["diff_ci_low"], row["diff_ci_high"], scale=100, digits=2
     )

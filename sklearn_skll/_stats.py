@@ -1,0 +1,235 @@
+"""The package's statistics, in one place.
+
+Every comparison of strategies is *paired*: the strategies of one seed train
+on the same rows and are scored on the same test rows, so the difference is
+taken seed by seed and its mean gets a Student-t interval over the seeds
+(``mean +- t * sd / sqrt(n)``, ``n - 1`` degrees of freedom). An interval
+that holds 0 is "no difference", in words. The budget layer, the plots, the
+command line and the scripts under ``bench/`` all import these functions;
+none of them computes an interval of its own.
+
+- :func:`mean_interval`: mean and Student-t interval of values (over seeds);
+- :func:`paired_interval`: the same for paired differences, by name;
+- :func:`verdict`: "better", "worse" or "no difference" from an interval;
+- :func:`format_interval`: ``"+1.2 [-0.3, +2.7]"``, the way reports print it;
+- :func:`paired_differences`: one row per cell and strategy, paired by seed
+  to a reference strategy (what ``budget.summarize(reference=...)`` returns);
+- :func:`fit_log_curve`: the learning-curve fit ``a + b log(rows)``.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "VERDICTS",
+    "fit_log_curve",
+    "format_interval",
+    "mean_interval",
+    "most_frequent",
+    "paired_differences",
+    "paired_interval",
+    "sort_cells",
+    "verdict",
+]
+
+#: The verdict words, in the order: the interval lies above 0, below 0, holds 0.
+VERDICTS = ("better", "worse", "no difference")
+
+
+def mean_interval(values, confidence=0.95):
+    """Mean and Student-t interval of the mean of ``values``.
+
+    Non-finite values are left out. With one value the interval is
+    undefined: ``(mean, nan, nan)``; with none, ``(nan, nan, nan)``. Values
+    that are all equal give a zero-width interval.
+
+    Parameters
+    ----------
+    values : array-like of float
+    confidence : float, default=0.95
+
+    Returns
+    -------
+    mean, low, high : float
+
+    Examples
+    --------
+    >>> from sklearn_skll._stats import mean_interval
+    >>> [round(v, 3) for v in mean_interval([0.02, 0.03, 0.01])]
+    [0.02, -0.005, 0.045]
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"`confidence` must be in (0, 1). Got {confidence!r} instead.")
+    values = np.asarray(values, dtype=float).ravel()
+    values = values[np.isfinite(values)]
+    n = values.size
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    mean = values.mean()
+    if n == 1:
+        return mean, np.nan, np.nan
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def paired_interval(diffs, confidence=0.95):
+    """Mean and Student-t interval of paired differences (seed by seed).
+
+    The same computation as :func:`mean_interval`, named for what it is
+    applied to: ``metric(strategy) - metric(reference)`` on the same seeds.
+
+    Returns
+    -------
+    mean, low, high : float
+    """
+    return mean_interval(diffs, confidence)
+
+
+def verdict(low, high):
+    """``"better"`` when the interval lies above 0, ``"worse"`` below, else
+    ``"no difference"`` (also when the interval is undefined)."""
+    if np.isfinite(low) and low > 0:
+        return "better"
+    if np.isfinite(high) and high < 0:
+        return "worse"
+    return "no difference"
+
+
+def format_interval(mean, low, high, *, scale=1.0, digits=1):
+    """``"+1.2 [-0.3, +2.7]"`` (signed, ``scale`` times the values); the
+    mean alone when the interval is undefined."""
+    text = f"{scale * mean:+.{digits}f}"
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" [{scale * low:+.{digits}f}, {scale * high:+.{digits}f}]"
+    return text
+
+
+def fit_log_curve(n_rows, values):
+    """Least squares of ``values = a + b * log(n_rows)``.
+
+    Returns
+    -------
+    intercept, slope : float
+        NaN when fewer than two distinct row counts are given.
+    """
+    x = np.log(np.asarray(n_rows, dtype=float))
+    if np.unique(x).size < 2:
+        return np.nan, np.nan
+    slope, intercept = np.polyfit(x, np.asarray(values, dtype=float), 1)
+    return intercept, slope
+
+
+def most_frequent(values):
+    """The most frequent non-missing value (the first in sort order on ties);
+    "" when there is none."""
+    values = values.dropna()
+    return values.mode().iloc[0] if len(values) else ""
+
+
+def sort_cells(table, order):
+    """``table`` (index available, budget, strategy) sorted by cell, then by
+    the strategies' ``order``."""
+    return table.reindex(
+        pd.MultiIndex.from_tuples(
+            sorted(table.index, key=lambda t: (t[0], t[1], order.index(t[2]))),
+            names=table.index.names,
+        )
+    )
+
+
+_PAIRED_COLUMNS = [
+    "available",
+    "budget",
+    "strategy",
+    "mean",
+    "reference_mean",
+    "mean_diff",
+    "diff_std",
+    "diff_ci_low",
+    "diff_ci_high",
+    "n_seeds",
+    "wins",
+    "ties",
+    "losses",
+    "verdict",
+    "n_train",
+    "reference_n_train",
+    "key_subset",
+]
+
+
+def paired_differences(runs, metric, reference, *, confidence=0.95, order=()):
+    """One row per (available, budget, strategy != reference), paired by seed.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        Columns ``seed``, ``available``, ``budget``, ``strategy``,
+        ``n_train``, ``metric`` and optionally ``key_subset``.
+    metric : str
+    reference : str
+        The strategy every other one is compared to, seed by seed.
+    confidence : float, default=0.95
+    order : sequence of str, default=()
+        Strategies in the order of the rows within a cell; the others
+        follow, sorted.
+
+    Returns
+    -------
+    table : DataFrame
+        Indexed by (available, budget, strategy); see
+        ``sklearn_skll.budget.summarize`` for the columns.
+    """
+    order = [s for s in order if s in set(runs["strategy"])]
+    order += sorted(set(runs["strategy"]) - set(order))
+    cell = ["available", "budget"]
+    ref = runs[runs["strategy"] == reference]
+    ref = ref.groupby([*cell, "seed"])[[metric, "n_train"]].mean()
+    rows = []
+    for (avail, budget, strategy), group in runs.groupby(
+        [*cell, "strategy"], sort=True
+    ):
+        if strategy == reference:
+            continue
+        mine = group.groupby("seed")[[metric, "n_train"]].mean()
+        mine.index = pd.MultiIndex.from_product(
+            [[avail], [budget], mine.index], names=[*cell, "seed"]
+        )
+        both = mine.merge(
+            ref, left_index=True, right_index=True, suffixes=("", "_ref")
+        ).dropna(subset=[metric, f"{metric}_ref"])
+        diff = (both[metric] - both[f"{metric}_ref"]).to_numpy(dtype=float)
+        n = diff.size
+        mean, low, high = paired_interval(diff, confidence)
+        std = diff.std(ddof=1) if n > 1 else np.nan
+        # Accuracies of one test set are multiples of 1 / n_test: exact ties
+        # are common, count them as ties rather than as wins or losses.
+        tie = np.isclose(diff, 0.0, rtol=0.0, atol=1e-12)
+        rows.append(
+            {
+                "available": avail,
+                "budget": budget,
+                "strategy": strategy,
+                "mean": both[metric].mean() if n else np.nan,
+                "reference_mean": both[f"{metric}_ref"].mean() if n else np.nan,
+                "mean_diff": mean,
+                "diff_std": std,
+                "diff_ci_low": low,
+                "diff_ci_high": high,
+                "n_seeds": n,
+                "wins": int(np.sum((diff > 0) & ~tie)),
+                "ties": int(np.sum(tie)),
+                "losses": int(np.sum((diff < 0) & ~tie)),
+                "verdict": verdict(low, high),
+                "n_train": both["n_train"].mean() if n else np.nan,
+                "reference_n_train": both["n_train_ref"].mean() if n else np.nan,
+                "key_subset": most_frequent(group["key_subset"])
+                if "key_subset" in group
+                else "",
+            }
+        )
+    table = pd.DataFrame(rows, columns=_PAIRED_COLUMNS).set_index(
+        ["available", "budget", "strategy"]
+    )
+    return sort_cells(table, order) if len(table) else table
