@@ -21,7 +21,7 @@ __version__ = "0.1.0.dev0"
 
 # public name -> submodule that defines it (imported on first access)
 _LAZY = {
-    "AcquisitionPlan": "._plan",
+    "AcquisitionPlan": ".planning",
     "BudgetError": ".exceptions",
     "BudgetedMultimodalClassifier": ".budget",
     "ClassConditionalGaussianImputer": ".impute",
@@ -32,7 +32,7 @@ _LAZY = {
     "MultimodalNetClassifier": ".neural",
     "config_context": "._config",
     "get_config": "._config",
-    "make_plan": "._plan",
+    "make_plan": ".planning",
     "hide_modalities": "._modalities",
     "observed_modalities": "._modalities",
     "resolve_modalities": "._modalities",

@@ -53,10 +53,10 @@ def trusted_types():
     >>> loaded.selected_modalities_ == sel.selected_modalities_
     True
     """
-    from ._plan import AcquisitionPlan, StrategyPlan
     from .budget import BudgetedMultimodalClassifier
     from .impute import FlowImputer
     from .neural import MultimodalNetClassifier
+    from .planning import AcquisitionPlan, StrategyPlan
     from .selection import ModalitySelector
 
     types = [

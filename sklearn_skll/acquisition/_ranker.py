@@ -19,9 +19,9 @@ from sklearn.utils.validation import (
 from .._base import SEED_MAX
 from .._compat import HasMethods, Interval, StrOptions, _fit_context
 from .._modalities import observed_modalities, resolve_modalities
-from .._plan import _check_costs
 from .._threads import single_threaded_job
 from ..exceptions import BudgetError
+from ..planning import check_costs
 
 __all__ = ["CRITERIA", "AcquisitionRanker"]
 
@@ -287,8 +287,8 @@ class AcquisitionRanker(BaseEstimator):
 
     def _resolve_costs(self, names):
         if self.costs is None or not hasattr(self.costs, "items"):
-            return _check_costs(self.costs, names)
-        return _check_costs({**dict.fromkeys(names, 1.0), **self.costs}, names)
+            return check_costs(self.costs, names)
+        return check_costs({**dict.fromkeys(names, 1.0), **self.costs}, names)
 
     @staticmethod
     def _takes_nan(estimator):

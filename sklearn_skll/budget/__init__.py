@@ -1,7 +1,18 @@
-"""Budgets: acquisition plans, the budgeted meta-estimator, the paper's protocol."""
+"""Budgets: the budgeted meta-estimator, the paper's protocol, the benchmark.
 
-from .._keys import KEY_RULES, rank_keys, simulate_keys
-from .._plan import STRATEGIES, AcquisitionPlan, StrategyPlan, make_plan
+The planning names (plans, key rules) live in :mod:`sklearn_skll.planning`;
+they are re-exported here, where they were first published.
+"""
+
+from ..planning import (
+    KEY_RULES,
+    STRATEGIES,
+    AcquisitionPlan,
+    StrategyPlan,
+    make_plan,
+    rank_keys,
+    simulate_keys,
+)
 from ._benchmark import BenchmarkResult, run_benchmark
 from ._budgeted import BudgetedMultimodalClassifier
 from ._protocol import fast_parts, run_protocol, summarize

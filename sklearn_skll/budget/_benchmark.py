@@ -19,9 +19,9 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .._bench_defaults import BENCHMARK_DEFAULTS as DEFAULTS
-from .._plan import STRATEGIES
 from .._stats import fit_log_curve, mean_interval
 from ..exceptions import CooperationWarning
+from ..planning import STRATEGIES
 from ._protocol import TEST_RANDOM_STATE, TEST_SIZE, fast_parts, run_protocol, summarize
 
 __all__ = ["BenchmarkResult", "run_benchmark"]

@@ -27,8 +27,8 @@ from .._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
 from .._device import DEVICES, resolve_device
 from .._modalities import hide_modalities, observed_modalities
 from .._persist import from_portable, to_portable
-from .._plan import STRATEGIES, make_plan
 from ..exceptions import BudgetError, CooperationWarning, ModalityError
+from ..planning import STRATEGIES, make_plan
 
 __all__ = ["BudgetedMultimodalClassifier"]
 

@@ -17,7 +17,6 @@ from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
-from .._plan import STRATEGIES
 from .._stats import (
     format_interval,
     most_frequent,
@@ -25,6 +24,7 @@ from .._stats import (
     sort_cells,
 )
 from .._threads import single_threaded_job
+from ..planning import STRATEGIES
 from ._budgeted import BudgetedMultimodalClassifier
 
 __all__ = ["fast_parts", "run_protocol", "summarize"]

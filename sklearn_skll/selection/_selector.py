@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from .. import plotting
 from .._base import seed_streams, validate_modal_data
 from .._compat import (
     HasMethods,
@@ -47,6 +48,8 @@ from ..game import (
     scaled_shapley_values,
     shapley_values,
 )
+from ..planning import key_notes, make_plan, rank_keys, simulate_keys
+from ..planning._keys import _p_best, _simulation_candidates
 from ._foldwise import FoldwiseRetrainEngine
 from ._utility import (
     FineTuneEngine,
@@ -255,11 +258,11 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         cost among proper subsets of two modalities or more that keep at
         least half of the full utility; ``"simulate"`` a repeated nested
         simulation of the budget inside the rows at hand (see
-        :func:`sklearn_skll.budget.simulate_keys`). See the user guide,
+        :func:`sklearn_skll.planning.simulate_keys`). See the user guide,
         "Choosing the key subset".
     budget : float or int, default=0.1
         Budget the key is chosen for (``key="simulate"``; also the default
-        of :meth:`plan`), as in :func:`~sklearn_skll.budget.make_plan`.
+        of :meth:`plan`), as in :func:`~sklearn_skll.planning.make_plan`.
     costs : dict of str -> float, default=None
         Cost of one observation of each modality for the key rules and
         :meth:`plan` (1 each if None).
@@ -891,8 +894,6 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
 
     def _selection_confidence(self, names, results, tol, subset_size):
         """``p_best`` per subset and ``selection_confidence_`` (bootstrap)."""
-        from .._keys import _cooperation, _p_best
-
         df = self.utilities_
         boot = self.utility_replicates_
         self.selection_confidence_ = np.nan
@@ -927,13 +928,6 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
 
     def _choose_key(self, X, y, names, tol, seed):
         """``key_subset_`` and its candidates by the ``key`` rule."""
-        from .._keys import (
-            _simulation_candidates,
-            key_notes,
-            rank_keys,
-            simulate_keys,
-        )
-
         df = self.utilities_
         if len(names) < 2 or len(df) < 2 ** len(names) - 1:
             # one modality, or greedy search: the key is the selection
@@ -1089,7 +1083,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
     def plan(self, budget=None, costs=None, n_reference=None):
         """Turn a data-collection budget into an acquisition plan.
 
-        Delegates to :func:`sklearn_skll.budget.make_plan` with the fitted
+        Delegates to :func:`sklearn_skll.planning.make_plan` with the fitted
         modalities, the utility table and ``key_subset_`` as the key subset.
         The plan carries the key's criterion, its utility, the share of the
         full utility it keeps, its probability of being the best candidate
@@ -1115,9 +1109,6 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         plan : AcquisitionPlan
         """
         check_is_fitted(self)
-        from .._keys import key_notes, rank_keys
-        from .._plan import make_plan
-
         budget = self.budget if budget is None else budget
         fit_costs = self.costs
         costs = fit_costs if costs is None else costs
@@ -1170,8 +1161,6 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         ax : matplotlib Axes
         """
         check_is_fitted(self)
-        from .. import plotting
-
         funcs = {
             "shapley": plotting.plot_shapley,
             "subsets": plotting.plot_subsets,

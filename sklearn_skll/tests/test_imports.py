@@ -80,3 +80,14 @@ def test_every_public_name_imports(module):
 def test_star_import_gives_the_public_names():
     imported = _modules_after("from sklearn_skll import *; print(ModalitySelector)")
     assert "torch" in imported  # FlowImputer and the net are imported by *
+
+
+def test_budget_reexports_the_planning_names():
+    from sklearn_skll import budget, planning
+
+    for name in set(budget.__all__) & set(planning.__all__):
+        assert getattr(budget, name) is getattr(planning, name), name
+    assert {"AcquisitionPlan", "make_plan", "rank_keys", "KEY_RULES"} <= set(
+        budget.__all__
+    )
+    assert sklearn_skll.AcquisitionPlan is planning.AcquisitionPlan

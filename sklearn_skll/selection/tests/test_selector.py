@@ -372,7 +372,7 @@ def test_plots_return_axes(fitted):
 
 
 def test_plan_delegates_to_budget(fitted):
-    from sklearn_skll._keys import rank_keys
+    from sklearn_skll.planning import rank_keys
 
     sel, X, y = fitted
     plan = sel.plan(0.1)
@@ -521,7 +521,7 @@ def test_key_rules(key):
 
 def test_key_guard_against_a_cheap_weak_subset():
     """The README case: a cheap pair of weak modalities is not the key."""
-    from sklearn_skll._keys import key_notes, rank_keys
+    from sklearn_skll.planning import key_notes, rank_keys
 
     names = ["proteins", "csf", "apoe", "demographics"]
     solo = {"proteins": 0.06, "csf": 0.07, "apoe": 0.002, "demographics": 0.002}

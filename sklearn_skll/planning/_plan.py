@@ -25,9 +25,10 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ._compat import Interval, validate_params
-from ._modalities import check_modality_name
-from .exceptions import BudgetError
+from .._compat import Interval, validate_params
+from .._modalities import check_modality_name
+from ..exceptions import BudgetError
+from ._costs import check_costs
 
 __all__ = ["AcquisitionPlan", "StrategyPlan", "make_plan", "STRATEGIES"]
 
@@ -136,12 +137,12 @@ class AcquisitionPlan:
 
     def __getstate__(self):
         # the candidates DataFrame as plain data (skops cannot store pandas)
-        from ._persist import to_portable
+        from .._persist import to_portable
 
         return to_portable(dict(self.__dict__))
 
     def __setstate__(self, state):
-        from ._persist import from_portable
+        from .._persist import from_portable
 
         for name, value in from_portable(dict(state)).items():
             object.__setattr__(self, name, value)
@@ -334,39 +335,6 @@ def _check_names(modality_names):
     for name in names:
         check_modality_name(name, "modality_names", error=BudgetError)
     return tuple(names)
-
-
-def _check_costs(costs, names):
-    if costs is None:
-        return {n: 1.0 for n in names}
-    if not hasattr(costs, "items"):
-        raise BudgetError(
-            "`costs` must be a dict mapping every modality to a positive cost. "
-            f"Got {type(costs).__name__} instead."
-        )
-    unknown = [k for k in costs if k not in names]
-    if unknown:
-        raise BudgetError(
-            f"`costs` names unknown modalities {unknown}; the modalities are "
-            f"{list(names)}. Got {dict(costs)!r} instead."
-        )
-    missing = [n for n in names if n not in costs]
-    if missing:
-        raise BudgetError(
-            f"`costs` must give a cost to every modality; {missing} have none. "
-            f"Got {dict(costs)!r} instead."
-        )
-    checked = {}
-    for n in names:
-        value = costs[n]
-        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        if not ok or not math.isfinite(value) or value <= 0:
-            raise BudgetError(
-                f"The cost of modality `{n}` in `costs` must be a positive finite "
-                f"number. Got {value!r} instead."
-            )
-        checked[n] = float(value)
-    return checked
 
 
 def _check_budget(budget, n_reference, mean_cost):
@@ -591,7 +559,7 @@ def make_plan(
     (3.33, 5.0)
     """
     names = _check_names(modality_names)
-    cost = _check_costs(costs, names)
+    cost = check_costs(costs, names)
     mean_cost = float(np.mean(list(cost.values())))
     budget_cost = _check_budget(budget, n_reference, mean_cost)
     table = _utility_table(utilities, names)

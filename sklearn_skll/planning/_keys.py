@@ -33,9 +33,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import check_random_state, get_tags
 
-from ._base import SEED_MAX
-from ._modalities import hide_modalities
-from .exceptions import BudgetError
+from .._base import SEED_MAX
+from .._modalities import hide_modalities
+from ..exceptions import BudgetError
+from ..game import _cooperation
+from ._plan import make_plan
 
 __all__ = ["KEY_MIN_SHARE", "KEY_RULES", "key_notes", "rank_keys", "simulate_keys"]
 
@@ -56,11 +58,6 @@ _CRITERIA = {
     "gain_per_cost": "utility_per_cost",
     "simulate": "simulated_score",
 }
-
-
-def _cooperation(f, solo, tol):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(f > tol, (f - solo) / f, np.nan)
 
 
 def _p_best(values, tiebreak):
@@ -309,8 +306,6 @@ def simulate_keys(
     >>> list(table["subset"])[-1], scores.shape
     ('uniform', (3, 3))
     """
-    from ._plan import make_plan
-
     names = list(modalities)
     rng = check_random_state(random_state)
     model = clone(estimator)
