@@ -150,11 +150,11 @@ def small_data():
 
 
 def test_cli_logistic_regression_scales_huge_magnitudes(small_data):
-    from sklearn_skll.cli import _make_estimator
+    from sklearn_skll.cli._common import make_estimator
 
     X, y, _ = small_data
-    base = _make_estimator("logreg", "cpu", 0).fit(X, y).predict(X)
-    huge = _make_estimator("logreg", "cpu", 0).fit(X * 1e160, y).predict(X * 1e160)
+    base = make_estimator("logreg", "cpu", 0).fit(X, y).predict(X)
+    huge = make_estimator("logreg", "cpu", 0).fit(X * 1e160, y).predict(X * 1e160)
     np.testing.assert_array_equal(huge, base)
 
 

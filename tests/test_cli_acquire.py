@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_skll import _cli_acquire
 from sklearn_skll.acquisition import CRITERIA
-from sklearn_skll.cli import main
+from sklearn_skll.cli import _acquire, main
 
 
 @pytest.fixture
@@ -145,4 +144,4 @@ def test_other_imputers(cohort_csv, tmp_path, capsys):
 
 
 def test_cli_criteria_match_the_estimator():
-    assert _cli_acquire.CRITERIA == CRITERIA
+    assert _acquire.CRITERIA == CRITERIA

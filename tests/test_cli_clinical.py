@@ -192,7 +192,7 @@ def test_select_reports_the_bootstrap_and_its_interval_width(cohort_csv, capsys)
 
 
 def test_repeated_warnings_are_printed_once_with_their_count(capsys):
-    from sklearn_skll.cli import _summarize_warnings
+    from sklearn_skll.cli._common import summarize_warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -204,7 +204,7 @@ def test_repeated_warnings_are_printed_once_with_their_count(capsys):
             stacklevel=1,
         )
     utilities = pd.DataFrame({"cooperation": [0.0, np.nan, 0.5, np.nan]})
-    _summarize_warnings(caught, utilities)
+    summarize_warnings(caught, utilities)
     err = capsys.readouterr().err.splitlines()
     assert err == [
         "warning: UserWarning: lbfgs failed to converge (11 times; shown once)",
@@ -213,3 +213,23 @@ def test_repeated_warnings_are_printed_once_with_their_count(capsys):
             "better than the constant predictor (nan in the `cooperation` column)."
         ),
     ]
+
+
+def test_index_col_names_the_rows_and_is_no_feature(cohort_csv, capsys):
+    # the empty `mmse` of patient P0042 stops the strict default: the message
+    # names the patient by the id column, not by the row position
+    code = main(
+        ["select", "--table", str(cohort_csv), *COHORT_ARGS, "--index-col", "patient"]
+        + ["--missing-target", "drop", *FAST]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "P0042" in err
+    code = main(
+        ["select", "--table", str(cohort_csv), *COHORT_ARGS, "--index-col", "nope"]
+        + FLAGS
+        + FAST
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "--index-col 'nope'" in err
+    code = main(["select", "--dataset", "alzheimers", "--index-col", "patient"])
+    assert code == 2 and "go with --table" in capsys.readouterr().err

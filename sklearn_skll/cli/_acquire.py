@@ -8,7 +8,17 @@ left out (counted in the printed summary). A candidate's label may be empty.
 
 import math
 import sys
+import warnings
 from pathlib import Path
+
+from ._common import (
+    UsageError,
+    make_estimator,
+    modality_specs,
+    parse_assignments,
+    parse_cost,
+    render_table,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -96,8 +106,6 @@ def add_parser(sub):
 
 
 def _number(text, option, *, minimum, integer=False):
-    from .cli import UsageError
-
     try:
         value = float(text)
     except ValueError:
@@ -114,21 +122,14 @@ def _number(text, option, *, minimum, integer=False):
 
 def _read(args):
     """(X, labels, modalities) of every row of the table."""
-    from .cli import UsageError, _parse_assignments
-    from .datasets import read_clinical_table
-    from .datasets._readers import _read_table
+    from ..datasets import read_clinical_table
+    from ..datasets._readers import _read_table
 
     if len(args.modality) < 2:
         raise UsageError("acquire needs at least two --modality NAME=COLUMNS")
     if not args.table.exists():
         raise UsageError(f"table file not found: {args.table}")
-    specs = _parse_assignments(args.modality, "--modality")
-    modalities = {
-        name: value
-        if value.startswith("re:")
-        else [c.strip() for c in value.split(",") if c.strip()]
-        for name, value in specs.items()
-    }
+    modalities = modality_specs(args)
     table = _read_table(args.table)[0].copy()
     table.columns = [str(c) for c in table.columns]
     if args.target not in table.columns:
@@ -151,19 +152,17 @@ def _read(args):
 
 
 def _make_parts(args, modalities, seed):
-    from .cli import _make_estimator
-
-    classifier = _make_estimator(args.classifier, "cpu", seed)
+    classifier = make_estimator(args.classifier, "cpu", seed)
     if args.classifier == "net":
         classifier.set_params(modalities=modalities)
     if args.imputer == "gaussian":
-        from .impute import ClassConditionalGaussianImputer
+        from ..impute import ClassConditionalGaussianImputer
 
         imputer = ClassConditionalGaussianImputer(
             modalities=modalities, random_state=seed
         )
     elif args.imputer == "flow":
-        from .impute import FlowImputer
+        from ..impute import FlowImputer
 
         imputer = FlowImputer(modalities=modalities, random_state=seed)
     else:
@@ -213,15 +212,11 @@ def _plot(chosen, ranking, budget, path):
 
 
 def run(args):
-    import numpy as np  # here, not at import: ``--help`` stays quick
-
     """Run ``sklearn-skll acquire``; return the exit code."""
-    import warnings
-
+    import numpy as np  # here, not at import: ``--help`` stays quick
     from sklearn.exceptions import ConvergenceWarning
 
-    from .acquisition import AcquisitionRanker
-    from .cli import UsageError, _cost, _parse_assignments, _render_table
+    from ..acquisition import AcquisitionRanker
 
     budget = _number(args.budget, "--budget", minimum=0)
     n_draws = _number(args.draws, "--draws", minimum=1, integer=True)
@@ -229,8 +224,8 @@ def run(args):
     top = _number(args.top, "--top", minimum=0, integer=True)
     X, labels, modalities, observed = _read(args)
     costs = {
-        name: _cost(name, value)
-        for name, value in _parse_assignments(args.cost, "--cost").items()
+        name: parse_cost(name, value)
+        for name, value in parse_assignments(args.cost, "--cost").items()
     }
     unknown = [name for name in costs if name not in modalities]
     if unknown:
@@ -287,7 +282,7 @@ def run(args):
     )
     if len(chosen):
         shown = chosen.head(top).rename(columns={"gain_per_cost": "gain/cost"})
-        print(_render_table(shown.drop(columns="gain_std")))
+        print(render_table(shown.drop(columns="gain_std")))
         if len(chosen) > top:
             print(f"... {len(chosen) - top} more in {args.out / 'chosen.csv'}")
     print(
