@@ -38,7 +38,7 @@ _LAZY = {
     "resolve_modalities": "._modalities",
     "restrict_modalities": "._modalities",
     "set_config": "._config",
-    "trusted_types": "._persist",
+    "trusted_types": "._catalog",
 }
 
 __all__ = [

@@ -8,66 +8,19 @@ rebuilds both. So a fitted estimator
 - pickles and joblib-dumps as before (and loads on a machine without CUDA
   whatever the device it was fitted on);
 - saves with :func:`skops.io.dump` and loads with :func:`skops.io.load`
-  given the types of :func:`trusted_types`, which runs no code from the file.
+  given the types of :func:`sklearn_skll.trusted_types`, which runs no code
+  from the file.
+
+This module knows no estimator: the list of the package's types lives in
+``sklearn_skll._catalog``.
 """
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["trusted_types", "to_portable", "from_portable", "module_to_arrays"]
+__all__ = ["to_portable", "from_portable", "module_to_arrays", "arrays_to_module"]
 
 _TAG = "__sklearn_skll_portable__"
-
-
-def trusted_types():
-    """The types a saved ``sklearn_skll`` estimator needs ``skops.io`` to trust.
-
-    :func:`skops.io.load` refuses any type it does not know as safe unless the
-    caller trusts it. These are the package's own estimators and the plain
-    records they keep (the acquisition plans); together with the types
-    ``skops`` trusts by default (NumPy, SciPy, scikit-learn, builtins), they
-    cover every estimator of the package with its default parts. Always check
-    :func:`skops.io.get_untrusted_types` of a file from elsewhere before
-    loading it: a file that needs more types than these holds something else
-    (e.g. your own classifier inside a ``BudgetedMultimodalClassifier``).
-
-    Returns
-    -------
-    types : list of str
-        Fully qualified type names, as :func:`skops.io.load` takes them.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import skops.io as sio
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn_skll import ModalitySelector, trusted_types
-    >>> y = np.arange(40) % 2
-    >>> X = np.random.RandomState(0).randn(40, 4) + y[:, None]
-    >>> sel = ModalitySelector(LogisticRegression(), cv=2,
-    ...                        modalities={"a": [0, 1], "b": [2, 3]}).fit(X, y)
-    >>> data = sio.dumps(sel)
-    >>> set(sio.get_untrusted_types(data=data)) <= set(trusted_types())
-    True
-    >>> loaded = sio.loads(data, trusted=trusted_types())
-    >>> loaded.selected_modalities_ == sel.selected_modalities_
-    True
-    """
-    from .budget import BudgetedMultimodalClassifier
-    from .impute import FlowImputer
-    from .neural import MultimodalNetClassifier
-    from .planning import AcquisitionPlan, StrategyPlan
-    from .selection import ModalitySelector
-
-    types = [
-        ModalitySelector,
-        FlowImputer,
-        MultimodalNetClassifier,
-        BudgetedMultimodalClassifier,
-        AcquisitionPlan,
-        StrategyPlan,
-    ]
-    return sorted(f"{t.__module__}.{t.__qualname__}" for t in types)
 
 
 def module_to_arrays(module):

@@ -27,6 +27,7 @@ import pandas as pd
 
 from .._compat import Interval, validate_params
 from .._modalities import check_modality_name
+from .._persist import from_portable, to_portable
 from ..exceptions import BudgetError
 from ._costs import check_costs
 
@@ -137,13 +138,9 @@ class AcquisitionPlan:
 
     def __getstate__(self):
         # the candidates DataFrame as plain data (skops cannot store pandas)
-        from .._persist import to_portable
-
         return to_portable(dict(self.__dict__))
 
     def __setstate__(self, state):
-        from .._persist import from_portable
-
         for name, value in from_portable(dict(state)).items():
             object.__setattr__(self, name, value)
 
