@@ -28,7 +28,7 @@ from .._device import DEVICES, resolve_device
 from .._modalities import hide_modalities, observed_modalities
 from .._persist import from_portable, to_portable
 from ..exceptions import BudgetError, CooperationWarning, ModalityError
-from ..planning import STRATEGIES, make_plan
+from ..planning import KEY_RULES, STRATEGIES, make_plan
 
 __all__ = ["BudgetedMultimodalClassifier"]
 
@@ -340,7 +340,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         ],
         "strategy": [StrOptions(set(STRATEGIES))],
         "costs": [dict, None],
-        "key": [StrOptions({"paper", "gain_per_cost", "simulate"})],
+        "key": [StrOptions(set(KEY_RULES))],
         "selector": [HasMethods(["fit"]), None],
         "imputer": [HasMethods(["fit", "transform"]), StrOptions({"auto"}), None],
         "n_draws": [Interval(Integral, 1, None, closed="left")],

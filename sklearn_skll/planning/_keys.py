@@ -53,6 +53,10 @@ KEY_MIN_SHARE = 0.5
 #: Probability of being best below which the top choices "cannot be told apart".
 CLEAR_CHOICE = 0.8
 
+#: The rules that rank a utility table (the others simulate).
+_RANKED_RULES = tuple(rule for rule in KEY_RULES if rule != "simulate")
+
+#: Each key rule's criterion, as the candidates table names it.
 _CRITERIA = {
     "paper": "cooperation",
     "gain_per_cost": "utility_per_cost",
@@ -123,7 +127,7 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
     >>> [round(v, 2) for v in ranked["share_of_full"]]
     [0.85, 0.96, 0.46]
     """
-    if rule not in ("paper", "gain_per_cost"):
+    if rule not in _RANKED_RULES:
         raise ValueError(
             "`rule` must be 'paper' or 'gain_per_cost' (simulate with "
             f"simulate_keys). Got {rule!r} instead."
@@ -218,7 +222,7 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
 def _simulation_candidates(utilities, names, costs, extra, limit):
     """A short list of keys worth simulating: the paper's and the best few."""
     picks = list(extra)
-    for rule in ("paper", "gain_per_cost"):
+    for rule in _RANKED_RULES:
         ranked = rank_keys(rule, utilities, names, costs=costs)
         picks.extend(ranked["modalities"].head(limit))
     low = min(2, max(len(names) - 1, 1))
@@ -393,7 +397,7 @@ def key_notes(rule, candidates, shapley=None):
                 f"Shapley value ({shapley[best]:.3f}), because the rule ranks by "
                 f"{_CRITERIA[rule].replace('_', ' ')}, not by utility"
             )
-    if rule in ("paper", "gain_per_cost"):
+    if rule in _RANKED_RULES:
         notes.append(
             "this rule reads the utility table only: it ignores how well the "
             "modalities it leaves out can be generated from the key"

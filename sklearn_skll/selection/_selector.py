@@ -48,7 +48,7 @@ from ..game import (
     scaled_shapley_values,
     shapley_values,
 )
-from ..planning import key_notes, make_plan, rank_keys, simulate_keys
+from ..planning import KEY_RULES, key_notes, make_plan, rank_keys, simulate_keys
 from ..planning._keys import _p_best, _simulation_candidates
 from ._foldwise import FoldwiseRetrainEngine
 from ._utility import (
@@ -405,7 +405,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             Interval(numbers.Integral, 0, None, closed="left"),
             StrOptions({"auto"}),
         ],
-        "key": [StrOptions({"paper", "gain_per_cost", "simulate"})],
+        "key": [StrOptions(set(KEY_RULES))],
         "budget": [
             Interval(numbers.Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
