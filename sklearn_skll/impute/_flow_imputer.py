@@ -12,9 +12,7 @@ from sklearn.base import (
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     assert_all_finite,
-    check_consistent_length,
     check_is_fitted,
-    column_or_1d,
 )
 
 from .._base import format_rows as _rows
@@ -26,6 +24,7 @@ from .._persist import arrays_to_module, from_portable, module_to_arrays, to_por
 from .._scaling import mean_and_scale
 from .._threads import with_torch_threads
 from ..exceptions import ModalityError
+from ._base import _check_fit_observed, _label_codes
 from ._flows import FlowModule
 
 __all__ = ["FlowImputer"]
@@ -33,45 +32,6 @@ __all__ = ["FlowImputer"]
 _LN2 = float(np.log(2.0))
 #: Rows per forward pass at transform time and in evaluation (bounds memory).
 _CHUNK = 8192
-
-
-def _label_codes(y, classes, n):
-    """Index in ``classes`` of each of the ``n`` labels ``y``.
-
-    None without labels or classes; a clear error for a label unseen in fit.
-    Shared by the imputers' label-aware ``fit_transform`` and ``sample``.
-    """
-    if y is None or classes is None:
-        return None
-    y = column_or_1d(y, warn=True)
-    check_consistent_length(y, np.empty(n))
-    known = np.isin(y, classes)
-    if not known.all():
-        raise ValueError(
-            f"`y` holds labels unseen in fit: {np.unique(y[~known])[:5]}. "
-            f"Got them where one of {list(classes)} was expected instead."
-        )
-    return np.searchsorted(classes, y)
-
-
-def _check_fit_observed(observed, names):
-    """Every modality of fit's ``X`` seen, and seen with another."""
-    never = [names[k] for k in np.flatnonzero(~observed.any(axis=0))]
-    if never:
-        raise ModalityError(
-            f"Modalities {never} are never observed in the rows given to fit, "
-            "so they cannot be learned. Got only NaN in their columns instead."
-        )
-    if len(names) > 1:
-        n_rows = observed.T.astype(np.int64) @ observed.astype(np.int64)
-        for k, name in enumerate(names):
-            if n_rows[k].sum() == n_rows[k, k]:
-                raise ModalityError(
-                    f"Modality `{name}` is never observed in the same row as "
-                    "another modality, so no cross-modal mapping to or from it "
-                    "can be learned: fit needs rows with several observed "
-                    "modalities (complete rows). Got 0 such rows instead."
-                )
 
 
 def _random_subsets(available, gen):
@@ -89,10 +49,10 @@ class _FlatAdam:
     """Adam over a module's parameters held as views of one flat buffer.
 
     The parameters and their gradients become views of two flat buffers, and
-    a step is the sequence of ``torch._foreach_*`` calls of
-    ``torch.optim.Adam(foreach=True)`` (defaults, no weight decay) on those
-    buffers. Adam is elementwise, so this gives exactly the values of that
-    optimizer's per-tensor step, with a handful of kernels instead of a
+    a step is the sequence of elementwise operations that
+    ``torch.optim.Adam(foreach=True)`` (defaults, no weight decay) runs, on
+    those buffers. Adam is elementwise, so this gives exactly the values of
+    that optimizer's per-tensor step, with a handful of kernels instead of a
     handful per tensor, and without building a ``torch.optim`` optimizer
     (the first one built in a process imports ``torch._dynamo``, ~2 s). The
     backward pass accumulates into the gradient views in place
@@ -119,19 +79,16 @@ class _FlatAdam:
         self.grad.zero_()
 
     def step(self):
+        # The operations, scalars and order of torch's foreach Adam step.
         beta1, beta2 = self.betas
         self.n_steps += 1
         step = float(self.n_steps)
-        params, grads = [self.flat], [self.grad]
-        exp_avgs, exp_avg_sqs = [self.exp_avg], [self.exp_avg_sq]
-        torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)
-        torch._foreach_mul_(exp_avg_sqs, beta2)
-        torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
-        step_size = [(self.lr / (1 - beta1**step)) * -1]
-        denom = torch._foreach_sqrt(exp_avg_sqs)
-        torch._foreach_div_(denom, [(1 - beta2**step) ** 0.5])
-        torch._foreach_add_(denom, self.eps)
-        torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
+        grad = self.grad
+        self.exp_avg.lerp_(grad, 1 - beta1)
+        self.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step_size = (self.lr / (1 - beta1**step)) * -1
+        denom = self.exp_avg_sq.sqrt().div_((1 - beta2**step) ** 0.5).add_(self.eps)
+        self.flat.addcdiv_(self.exp_avg, denom, value=step_size)
 
     def release(self):
         for p in self.params:

@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from .._base import same_container, validate_modal_data
 from .._compat import Interval, StrOptions
 from ..exceptions import ModalityError
-from ._flow_imputer import _check_fit_observed, _label_codes
+from ._base import _check_fit_observed, _label_codes
 
 __all__ = ["ClassConditionalGaussianImputer"]
 

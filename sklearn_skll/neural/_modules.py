@@ -15,6 +15,13 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
+from .._internals import (
+    layer_norm_backward,
+    softmax_backward,
+    threshold_backward,
+    transforms_active,
+)
+
 __all__ = [
     "GroupedLinear",
     "ModalityEncoders",
@@ -173,7 +180,7 @@ class _EncodeModalities(torch.autograd.Function):
         grad_b2 = grad.sum(dim=1, keepdim=True)
         grad_w2 = torch.bmm(hidden.transpose(1, 2), grad)
         grad_hidden = torch.bmm(grad, w2.transpose(1, 2))
-        grad_hidden = torch.ops.aten.threshold_backward(grad_hidden, hidden, 0)
+        grad_hidden = threshold_backward(grad_hidden, hidden, 0)
         grad_b1 = grad_hidden.sum(dim=1)
         blocks = x.split(ctx.sizes, dim=1)
         grad_w1 = torch.cat(
@@ -413,7 +420,6 @@ def _layer_backward(grad, params, saved, n_heads):
     m, batch, embed = x.shape
     n = m * batch
     width = embed // n_heads
-    both = [True, True, True]
     # Feed-forward block: x2 = x1 + drop(linear2(drop(relu(linear1(ln2(x1)))))).
     grad = grad.reshape(n, embed)
     gy = grad if mask3 is None else grad * mask3.view(n, embed)
@@ -422,12 +428,12 @@ def _layer_backward(grad, params, saved, n_heads):
     gh = gy.mm(w2)
     if mask2 is not None:
         gh = gh * mask2.view(gh.shape)
-    gpre = torch.ops.aten.threshold_backward(gh, r.view(gh.shape), 0)
+    gpre = threshold_backward(gh, r.view(gh.shape), 0)
     gw1 = gpre.t().mm(n2.view(n, embed))
     gb1 = gpre.sum(0)
     gn2 = gpre.mm(w1).view(m, batch, embed)
-    gx1, gg2, gbeta2 = torch.ops.aten.native_layer_norm_backward(
-        gn2, x1, (embed,), mean2, rstd2, g2, beta2, both
+    gx1, gg2, gbeta2 = layer_norm_backward(
+        gn2, x1, (embed,), mean2, rstd2, g2, beta2, _EPS
     )
     gx1 = gx1.view(n, embed) + grad
     # Attention block: x1 = x + drop(out(attention(qkv(ln1(x))))).
@@ -440,7 +446,7 @@ def _layer_backward(grad, params, saved, n_heads):
     gqkv = x.new_empty((3, n_heads, width, m, batch))
     torch.sum(gatt.unsqueeze(3) * dropped.unsqueeze(1), dim=2, out=gqkv[2])
     gweights = gdropped if mask_a is None else gdropped * mask_a
-    gscores = torch.ops.aten._softmax_backward_data(gweights, weights, 2, x.dtype)
+    gscores = softmax_backward(gweights, weights, 2, x.dtype)
     gscores = (gscores * width**-0.5).unsqueeze(1)
     torch.sum(gscores * k.unsqueeze(2), dim=3, out=gqkv[0])
     torch.sum(gscores * q.unsqueeze(3), dim=2, out=gqkv[1])
@@ -448,8 +454,8 @@ def _layer_backward(grad, params, saved, n_heads):
     gwqkv = gqkv.mm(n1.view(n, embed))
     gbqkv = gqkv.sum(1)
     gn1 = gqkv.t().mm(wqkv).view(m, batch, embed)
-    gx, gg1, gbeta1 = torch.ops.aten.native_layer_norm_backward(
-        gn1, x, (embed,), mean1, rstd1, g1, beta1, both
+    gx, gg1, gbeta1 = layer_norm_backward(
+        gn1, x, (embed,), mean1, rstd1, g1, beta1, _EPS
     )
     gx = gx + gx1.view(m, batch, embed)
     grads = (gwqkv, gbqkv, gwout, gbout, gw1, gb1, gw2, gb2, gg1, gbeta1, gg2, gbeta2)
@@ -501,15 +507,8 @@ class _AttentionHead(torch.autograd.Function):
         gnormed = grad.mm(cls_w)
         if head_mask is not None:
             gnormed = gnormed * head_mask
-        gpooled, gnorm_w, gnorm_b = torch.ops.aten.native_layer_norm_backward(
-            gnormed,
-            pooled,
-            (pooled.shape[1],),
-            mean,
-            rstd,
-            norm_w,
-            norm_b,
-            [True, True, True],
+        gpooled, gnorm_w, gnorm_b = layer_norm_backward(
+            gnormed, pooled, (pooled.shape[1],), mean, rstd, norm_w, norm_b, _EPS
         )
         gx = (gpooled / ctx.m).expand(ctx.m, *gpooled.shape)
         grads = []
@@ -522,12 +521,6 @@ class _AttentionHead(torch.autograd.Function):
         gtype = gx.sum(dim=1)
         grads = (gx, gtype, gnorm_w, gnorm_b, gcls_w, gcls_b, None, None, None, *grads)
         return grads
-
-
-def _transformed():
-    """True inside a ``torch.func`` transform (e.g. ``vmap``): there the
-    modules' own autograd path runs, which the transforms support."""
-    return torch._C._are_functorch_transforms_active()
 
 
 class AttentionFusion(nn.Module):
@@ -560,7 +553,7 @@ class AttentionFusion(nn.Module):
         with ``batch_first=False`` (the layers' own layout, no copy)."""
         if batch_first:
             embedded = embedded.transpose(0, 1)
-        if torch.is_grad_enabled() and not _transformed():
+        if torch.is_grad_enabled() and not transforms_active():
             layers = self.layers
             params = [t for layer in layers for t in layer.ordered_parameters()]
             return _AttentionHead.apply(

@@ -47,26 +47,15 @@ class _NeuralNetClassifier(NeuralNetClassifier):
     of by a scoring callback (one forward pass less).
     """
 
-    @property
-    def _default_callbacks(self):
+    def get_default_callbacks(self):
         # skorch's PrintLog formats the epoch table even when it prints
         # nothing: kept only when the table is shown.
         dropped = {"valid_acc"} | ({"print_log"} if not self.verbose else set())
         return [
             (name, callback)
-            for name, callback in super()._default_callbacks
+            for name, callback in super().get_default_callbacks()
             if name not in dropped
         ]
-
-    def initialize_optimizer(self, triggered_directly=None):
-        super().initialize_optimizer(triggered_directly)
-        # skorch registers an optimizer (its ``optimizer__*`` parameters, its
-        # place in ``_optimizers`` and the device bookkeeping) when it is a
-        # ``torch.optim.Optimizer``; FusedAdamW is not one (constructing one
-        # imports torch._dynamo), so it is registered here.
-        if "optimizer" not in self.prefixes_:
-            self._register_attribute("optimizer_", self.optimizer_)
-        return self
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.check_data(X, y)

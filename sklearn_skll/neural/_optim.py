@@ -1,23 +1,27 @@
-"""AdamW with torch's fused kernel, without ``torch.optim.Optimizer``.
+"""AdamW with torch's fused kernel, without ``torch.optim.Optimizer.__init__``.
 
-Constructing any ``torch.optim.Optimizer`` imports ``torch._dynamo`` (its
+Constructing a ``torch.optim.Optimizer`` imports ``torch._dynamo`` (its
 methods are wrapped by ``torch._disable_dynamo``), a one-time cost of about
-1.5 s: most of a first small fit. :class:`FusedAdamW` keeps the same
-parameter groups and per-parameter state as ``torch.optim.AdamW(fused=True)``
-and runs the same update as its functional form (``torch.optim.adamw.adamw``
-with ``fused=True``): the step counters incremented, then one
-``torch._fused_adamw_`` kernel per device and dtype, called directly (the
-functional form's Python checks cost about as much as the kernel on a
-small net). Training with it gives bit-identical weights.
+1.5 s: most of a first small fit. :class:`FusedAdamW` is a
+``torch.optim.Optimizer`` (so learning-rate schedulers, skorch and gradient
+clipping take it) that never runs ``Optimizer.__init__`` nor any wrapped
+method: it keeps the same parameter groups and per-parameter state as
+``torch.optim.AdamW(fused=True)`` and runs the same update as its
+functional form (``torch.optim.adamw.adamw`` with ``fused=True``): the step
+counters incremented, then one fused kernel per device and dtype, called
+directly through :func:`sklearn_skll._internals.adamw_update` (the
+functional form's Python checks cost about as much as the kernel on a small
+net). Training with it gives bit-identical weights.
 """
 
 import torch
-from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+
+from .._internals import adamw_update, fused_adamw_devices
 
 __all__ = ["FusedAdamW"]
 
 
-class FusedAdamW:
+class FusedAdamW(torch.optim.Optimizer):
     """``torch.optim.AdamW(..., fused=True)`` for the package's training loops.
 
     The update, the parameter groups (``param_groups``, with AdamW's
@@ -25,7 +29,8 @@ class FusedAdamW:
     on the parameter's device, ``exp_avg``, ``exp_avg_sq``) and the
     ``state_dict`` layout are torch's. Not supported: ``amsgrad``,
     ``maximize``, ``foreach``, ``capturable``, ``differentiable``, gradient
-    scaling and step hooks.
+    scaling and step hooks. ``torch.optim.lr_scheduler`` schedulers work:
+    they change ``param_groups[i]["lr"]``, which every step reads.
 
     Parameters
     ----------
@@ -38,7 +43,8 @@ class FusedAdamW:
         Accepted for compatibility with ``torch.optim.AdamW``; must be true.
     """
 
-    def __init__(
+    # Optimizer.__init__ is not called on purpose (see the module docstring).
+    def __init__(  # noqa: PLW0231
         self,
         params,
         lr=1e-3,
@@ -88,13 +94,15 @@ class FusedAdamW:
         group["params"] = [params] if isinstance(params, torch.Tensor) else list(params)
         for key, value in self.defaults.items():
             group.setdefault(key, value)
-        devices = _get_fused_kernels_supported_devices()
+        devices = fused_adamw_devices()
         for p in group["params"]:
-            if not (p.is_floating_point() and p.device.type in devices):
+            if not p.is_floating_point() or (
+                devices is not None and p.device.type not in devices
+            ):
                 raise ValueError(
                     "The fused AdamW kernel needs floating point parameters on "
-                    f"one of {devices}. Got a {p.dtype} parameter on {p.device} "
-                    "instead."
+                    f"one of {devices or 'its devices'}. Got a {p.dtype} "
+                    f"parameter on {p.device} instead."
                 )
         self.param_groups.append(group)
 
@@ -137,8 +145,8 @@ class FusedAdamW:
 
     def _step_group(self, group):
         # What ``torch.optim.adamw.adamw(..., fused=True)`` runs (tensors
-        # grouped by device and dtype, the step counters incremented, one
-        # fused kernel per group), without its per-call Python checks.
+        # grouped by device and dtype, then one update per group), without
+        # its per-call Python checks.
         lists = {}
         for p in group["params"]:
             grad = p.grad
@@ -165,23 +173,17 @@ class FusedAdamW:
             steps.append(state["step"])
         beta1, beta2 = group["betas"]
         for params, grads, exp_avgs, exp_avg_sqs, steps in lists.values():
-            torch._foreach_add_(steps, 1)
-            torch._fused_adamw_(
+            adamw_update(
                 params,
                 grads,
                 exp_avgs,
                 exp_avg_sqs,
-                [],
                 steps,
-                amsgrad=False,
                 lr=group["lr"],
                 beta1=beta1,
                 beta2=beta2,
                 weight_decay=group["weight_decay"],
                 eps=group["eps"],
-                maximize=False,
-                grad_scale=None,
-                found_inf=None,
             )
 
     def state_dict(self):
@@ -240,6 +242,17 @@ class FusedAdamW:
             for key, value in saved_group.items():
                 if key != "params":
                     group[key] = value
+
+    def __getstate__(self):
+        return {
+            "defaults": self.defaults,
+            "state": self.state,
+            "param_groups": self.param_groups,
+        }
+
+    def __setstate__(self, state):
+        # Not Optimizer.__setstate__: it patches ``step`` with profiling hooks.
+        self.__dict__.update(state)
 
     def __repr__(self):
         group = {k: v for k, v in self.param_groups[0].items() if k != "params"}

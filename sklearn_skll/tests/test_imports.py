@@ -43,8 +43,9 @@ def _modules_after(code):
             (*HEAVY, "sklearn", "pandas", "numpy"),
         ),
         ("from sklearn_skll import ModalitySelector", HEAVY),
+        ("from sklearn_skll import ClassConditionalGaussianImputer", HEAVY),
     ],
-    ids=["import", "help", "datasets", "selector"],
+    ids=["import", "help", "datasets", "selector", "gaussian-imputer"],
 )
 def test_light_entry_points_do_not_import_heavy_modules(code, absent):
     imported = _modules_after(code)
