@@ -1,6 +1,6 @@
 """Exceptions and warnings raised by :mod:`sklearn_skll`."""
 
-__all__ = ["ModalityError", "BudgetError", "CooperationWarning"]
+__all__ = ["ModalityError", "BudgetError", "BudgetWarning", "CooperationWarning"]
 
 
 class ModalityError(ValueError):
@@ -19,6 +19,11 @@ class BudgetError(ValueError):
     Raised, for instance, when a plan asks for more new rows than the pool
     holds, or when a cost is not positive.
     """
+
+
+class BudgetWarning(UserWarning):
+    """A budget could not be spent as planned (e.g. it buys more rows than the
+    pool holds: the whole pool is bought and the rest of the budget is left)."""
 
 
 class CooperationWarning(UserWarning):

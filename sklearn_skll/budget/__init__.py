@@ -16,17 +16,20 @@ from ..planning import (
 from ._benchmark import BenchmarkResult, run_benchmark
 from ._budgeted import BudgetedMultimodalClassifier
 from ._protocol import fast_parts, run_protocol, summarize
+from ._recommend import Recommendation, recommend
 
 __all__ = [
     "AcquisitionPlan",
     "BenchmarkResult",
     "BudgetedMultimodalClassifier",
     "KEY_RULES",
+    "Recommendation",
     "STRATEGIES",
     "StrategyPlan",
     "fast_parts",
     "make_plan",
     "rank_keys",
+    "recommend",
     "run_benchmark",
     "run_protocol",
     "simulate_keys",

@@ -27,7 +27,12 @@ from .._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
 from .._device import DEVICES, resolve_device
 from .._modalities import hide_modalities, observed_modalities
 from .._persist import from_portable, to_portable
-from ..exceptions import BudgetError, CooperationWarning, ModalityError
+from ..exceptions import (
+    BudgetError,
+    BudgetWarning,
+    CooperationWarning,
+    ModalityError,
+)
 from ..planning import KEY_RULES, STRATEGIES, make_plan
 
 __all__ = ["BudgetedMultimodalClassifier"]
@@ -277,6 +282,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         Rows of ``X`` bought with the budget (simulation only).
     n_train_rows_ : int
         Rows the classifier was trained on (draws counted).
+    unspent_budget_ : float or None
+        Cost units of the budget left unspent because the pool ran out
+        (simulation only; 0.0 when the pool held every row the budget buys).
     device_ : str
         ``device`` resolved in fit (``"auto"`` to ``"cpu"`` or ``"cuda"``), so
         an unavailable device fails before any part is fitted. Every torch
@@ -301,8 +309,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
     class first); the first ``available`` rows are the collected data and
     the budget buys the next ones, so with one seed the uniform rows are a
     subset of the SK-LL rows, themselves a subset of the upper bound's.
-    Asking for more rows than remain raises :class:`BudgetError`; nothing is
-    capped silently. Test rows (``predict``) may be complete or lack
+    A budget that buys more rows than remain buys the whole pool, with a
+    :class:`~sklearn_skll.exceptions.BudgetWarning`, and ``unspent_budget_``
+    says how many cost units were left. Test rows (``predict``) may be complete or lack
     modalities; incomplete ones are completed by ``imputer_`` first.
 
     References
@@ -495,6 +504,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.selector_ = self.imputer_ = None
         self.imputer_choice_ = self.imputer_scores_ = None
         self.available_indices_ = self.new_indices_ = None
+        self.unspent_budget_ = None
 
         if self.available is None:
             if self.budget != _DEFAULT_BUDGET:
@@ -775,13 +785,25 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             f"simulating {strategy!r}: {n_available} available rows + "
             f"{n_new} new rows\n{plan!r}"
         )
+        self.unspent_budget_ = 0.0
         if n_new > pool.size:
-            raise BudgetError(
-                f"`strategy={strategy!r}` with `budget={self.budget!r}` buys "
+            # The budget buys more than the pool holds: buy the whole pool and
+            # say what was left, rather than stop (a cheap key at a large
+            # budget; one cell of a protocol must not end the others).
+            # What the strategy would spend (``full`` spends |M| budgets).
+            bought = plan[strategy]
+            spend = bought.n_new_rows_exact * bought.cost_per_row
+            self.unspent_budget_ = float(spend - pool.size * bought.cost_per_row)
+            warnings.warn(
+                f"`strategy={strategy!r}` with `budget={self.budget!r}` would buy "
                 f"{n_new} new rows, but only {pool.size} rows remain after the "
-                f"{n_available} available ones; lower `budget` or `available`. "
-                f"Got a request for {n_new} rows from a pool of {pool.size} instead."
+                f"{n_available} available ones: it buys all {pool.size}, and "
+                f"{self.unspent_budget_:.4g} of its {spend:.4g} cost units are "
+                "left unspent.",
+                BudgetWarning,
+                stacklevel=3,
             )
+            n_new = pool.size
         new = pool[:n_new]
         self.available_indices_, self.new_indices_ = available, new
         rows = np.concatenate([available, new])

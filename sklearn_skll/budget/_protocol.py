@@ -45,6 +45,7 @@ RUN_COLUMNS = [
     "n_available",
     "n_new",
     "n_train",
+    "unspent_budget",
     "key_subset",
     "imputer",
     "accuracy",
@@ -119,7 +120,13 @@ class _FitOnce(MetaEstimatorMixin, BaseEstimator):
         import joblib
 
         cache = _SELECTOR_CACHE.setdefault(self.token, {})
-        key = joblib.hash((X, y, params, self.selector))
+        selector = self.selector
+        own = selector.get_params(deep=False)
+        if "budget" in own and own.get("key") != "simulate":
+            # Only the simulated key reads the budget: the fits of every
+            # budget of a seed are the same fit.
+            selector = clone(selector).set_params(budget=None)
+        key = joblib.hash((X, y, params, selector))
         if key not in cache:
             if len(cache) >= 8:
                 cache.pop(next(iter(cache)))
@@ -185,6 +192,7 @@ def _one_run(
         "n_available": int(est.available_indices_.size),
         "n_new": int(est.new_indices_.size),
         "n_train": int(est.n_train_rows_),
+        "unspent_budget": float(est.unspent_budget_),
         "key_subset": "+".join(est.key_subset_) if est.key_subset_ else "",
         "imputer": imputer,
         "accuracy": accuracy_score(y_test, y_pred),
@@ -269,8 +277,11 @@ def run_protocol(
     -------
     runs : DataFrame
         One row per (seed, available, budget, strategy) with ``n_available``,
-        ``n_new``, ``n_train``, ``key_subset``, ``imputer``, ``accuracy``,
-        ``f1_macro`` and ``fit_time``. ``imputer`` is, for ``"skll"``, the
+        ``n_new``, ``n_train``, ``unspent_budget`` (cost units left when the
+        budget buys more rows than the pool holds: the whole pool is bought,
+        with a :class:`~sklearn_skll.exceptions.BudgetWarning`),
+        ``key_subset``, ``imputer``, ``accuracy``, ``f1_macro`` and
+        ``fit_time``. ``imputer`` is, for ``"skll"``, the
         class name of the fitted imputer or, with ``imputer="auto"``, the
         candidate it chose (each candidate's held-out score is then in an
         ``imputer_score_<candidate>`` column); "" for the strategies that

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
 from sklearn_skll.budget import BudgetedMultimodalClassifier
-from sklearn_skll.exceptions import BudgetError, ModalityError
+from sklearn_skll.exceptions import BudgetError, BudgetWarning, ModalityError
 
 from ._standins import BlockMeanImputer, RecordingClassifier, UtilitySelector
 
@@ -115,12 +115,20 @@ def test_strategies_without_key_skip_the_selector():
     assert not np.isnan(clf.classifier_.fit_X_).any()
 
 
-def test_asking_more_rows_than_exist_is_an_error():
+def test_a_budget_larger_than_the_pool_buys_the_pool_and_says_what_is_left():
     X, y = _data(n=100)
-    with pytest.raises(BudgetError, match="only 10 rows remain"):
-        _make(available=0.9, budget=0.2, strategy="full").fit(X, y)
-    # The same request fits with a smaller availability.
-    _make(available=0.8, budget=0.2, strategy="full").fit(X, y)
+    with pytest.warns(BudgetWarning, match="only 10 rows remain") as record:
+        clf = _make(available=0.9, budget=0.2, strategy="full").fit(X, y)
+    assert len(record) == 1
+    # 20 rows wanted (budget 0.2 x 100 rows, every modality its own budget),
+    # 10 bought: 10 rows' worth of the budget is left.
+    assert clf.new_indices_.size == 10
+    assert clf.n_train_rows_ == 100
+    per_row = clf.plan_.full.cost_per_row
+    assert clf.unspent_budget_ == pytest.approx(10 * per_row)
+    # The same request fits the pool with a smaller availability: nothing left.
+    clf = _make(available=0.8, budget=0.2, strategy="full").fit(X, y)
+    assert clf.new_indices_.size == 20 and clf.unspent_budget_ == 0.0
     with pytest.raises(BudgetError, match="available"):
         _make(available=100, strategy="full").fit(X, y)
 
