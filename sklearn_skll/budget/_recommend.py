@@ -60,6 +60,11 @@ NAMES = {
     "skll_no_generation": "key rows, the rest left missing",
 }
 
+#: The fewest rows a repeat validates on, and the fewest of its smaller pilot:
+#: below them the pilot is too small to estimate anything.
+MIN_VALIDATION = 5
+MIN_SMALL_PILOT = 3
+
 #: Parameters of the budgeted classifier that ``recommend`` sets itself.
 _RESERVED = ("modalities", "budget", "available", "strategy", "costs", "random_state")
 
@@ -174,12 +179,12 @@ def _one_repeat(X, y, modalities_, geometry, parts, key, costs, seed, curve_size
 
 def _geometry(n_pilot, n_classes, real_rows, validation_size):
     """Sizes of one repeat: validation part, smaller pilot and scaled purchases."""
-    n_valid = max(n_classes, int(round(validation_size * n_pilot)))
+    n_valid = max(n_classes, MIN_VALIDATION, int(round(validation_size * n_pilot)))
     n_rest = n_pilot - n_valid
     ratio = {s: n / n_pilot for s, n in real_rows.items()}
     top = max(ratio.values())
     n_small = max(n_classes, int(math.floor(n_rest / (1 + top))))
-    if n_small >= n_rest:
+    if n_small >= n_rest or n_small < max(n_classes, MIN_SMALL_PILOT):
         return None
     pool = n_rest - n_small
     target = {s: min(pool, int(round(r * n_small))) for s, r in ratio.items()}
@@ -850,9 +855,9 @@ class Recommendation:
         est = self.estimates
         frame = pd.DataFrame(
             {
-                "strategy": est.index,
-                "new rows carry": [c or "-" for c in est["carries"]],
-                "rows bought": est["rows_bought"].map(lambda v: f"{v:.0f}"),
+                "strategy": list(est.index),
+                "new rows carry": [c or "-" for c in est["carries"].tolist()],
+                "rows bought": [f"{v:.0f}" for v in est["rows_bought"]],
                 "estimated accuracy %": [
                     "" if not np.isfinite(a) else f"{100 * a:.1f}"
                     for a in est["accuracy"]

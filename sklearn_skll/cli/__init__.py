@@ -10,6 +10,8 @@ Subcommands, one module each:
   acquisition plan.
 - ``benchmark`` (``_benchmark.py``): run the paper's budget protocol and
   write tables and plots.
+- ``recommend`` (``_recommend.py``): what should a budget buy? Estimated
+  on the pilot's complete rows alone.
 - ``acquire`` (``_acquire.py``): rank which rows of a table should get which
   missing modality under a budget.
 
@@ -25,7 +27,7 @@ import sys
 
 from .. import __version__
 from ..exceptions import BudgetError, ModalityError
-from . import _acquire, _benchmark, _datasets, _plan, _select
+from . import _acquire, _benchmark, _datasets, _plan, _recommend, _select
 from ._common import UsageError
 
 __all__ = ["main"]
@@ -37,6 +39,7 @@ _SUBCOMMANDS = {
     "select": _select,
     "plan": _plan,
     "benchmark": _benchmark,
+    "recommend": _recommend,
     "acquire": _acquire,
 }
 
@@ -76,7 +79,7 @@ def main(argv=None):
         # source; anything else is a bug.
         if (
             getattr(args, "table", None) is not None
-            or args.command in ("select", "plan")
+            or args.command in ("select", "plan", "recommend")
             or isinstance(exc, KeyError)
         ):
             print(f"sklearn-skll {args.command}: error: {exc}", file=sys.stderr)

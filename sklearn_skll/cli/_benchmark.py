@@ -7,13 +7,16 @@ from .._bench_defaults import BENCHMARK_DEFAULTS as _BENCH
 from ._common import (
     ESTIMATORS,
     UsageError,
+    add_table_options,
+    complete_rows,
     costs_for,
+    dropped_line,
     float_list,
     format_costs,
-    load_bundled,
     parse_costs,
     positive_int,
     render_table,
+    read_data,
     str_list,
 )
 
@@ -34,11 +37,7 @@ def add_parser(sub):
             "results.md, results.csv, results.json and PNG plots."
         ),
     )
-    p.add_argument(
-        "--dataset",
-        default=_BENCH["dataset"],
-        help=f"bundled dataset name (default {_BENCH['dataset']})",
-    )
+    add_table_options(p, dataset=True, default_dataset=_BENCH["dataset"])
     p.add_argument(
         "--available",
         type=float_list,
@@ -125,9 +124,18 @@ def run(args):
                 f"--strategies: unknown {unknown}; choose among {', '.join(STRATEGIES)}"
             )
         strategies = tuple(args.strategies)
+    from sklearn.utils import Bunch
+
     costs = parse_costs(args)
-    bunch = load_bundled(args.dataset)
-    bunch.name = args.dataset
+    X, y, modalities, what, head = read_data(args)
+    dropped = None
+    if args.table is not None:
+        # The protocol simulates on complete rows: the others are counted.
+        n_rows = len(y)
+        X, y, dropped = complete_rows(X, y, modalities)
+        dropped = dropped_line(dropped, n_rows, use="the benchmark's data")
+    name = args.dataset if args.dataset else args.table.stem
+    bunch = Bunch(data=X, target=y, modalities=modalities, name=name)
     costs = costs_for(costs, bunch.modalities)
     result = run_benchmark(
         bunch,
@@ -145,12 +153,14 @@ def run(args):
     )
     written = result.save(args.out)
     print(
-        f"\nSK-LL protocol on {args.dataset!r}: {len(result.runs)} runs in "
+        f"\nSK-LL protocol on {what}: {len(result.runs)} runs in "
         f"{result.wall_time:.0f} s, {result.n_seeds} seeds, classifier "
         f"{args.classifier}"
         + ("" if costs is None else f", costs {format_costs(costs)}")
         + "\n"
     )
+    if dropped:
+        print(f"{dropped}\n")
     if result.paired is not None:
         print(
             f"Paired differences to {result.reference} (95 % CI over "

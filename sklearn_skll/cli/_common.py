@@ -112,7 +112,7 @@ def format_costs(costs):
 # ------------------------------------------------- data: a bundled dataset or a table
 
 
-def add_table_options(parser, *, dataset=False):
+def add_table_options(parser, *, dataset=False, default_dataset=None):
     """Add the options that read a table of the user's to ``parser``.
 
     Every subcommand that reads a table takes these options, with the same
@@ -128,6 +128,9 @@ def add_table_options(parser, *, dataset=False):
         source: exactly one of ``--dataset`` and ``--table`` is then
         required (read both with :func:`read_data`); otherwise ``--table``
         and ``--target`` are required.
+    default_dataset : str, default=None
+        With ``dataset=True``: the bundled dataset read when neither
+        ``--dataset`` nor ``--table`` is given (neither is then required).
 
     Returns
     -------
@@ -137,10 +140,13 @@ def add_table_options(parser, *, dataset=False):
         g = parser.add_argument_group(
             "data (a bundled dataset, or a table of your own)"
         )
-        src = g.add_mutually_exclusive_group(required=True)
+        src = g.add_mutually_exclusive_group(required=default_dataset is None)
         src.add_argument(
-            "--dataset", help="bundled dataset name (see 'sklearn-skll datasets')"
+            "--dataset",
+            help="bundled dataset name (see 'sklearn-skll datasets')"
+            + ("" if default_dataset is None else f"; default {default_dataset}"),
         )
+        parser.set_defaults(default_dataset=default_dataset)
         src.add_argument(
             "--table", type=Path, help="CSV or Parquet file, one row per sample"
         )
@@ -281,6 +287,8 @@ def read_data(args):
     ``head`` opens the report: what was read, dropped, encoded and imputed,
     and the rows observed per modality.
     """
+    if args.table is None and not args.dataset:
+        args.dataset = getattr(args, "default_dataset", None)
     if args.dataset:
         if args.modality or args.target or args.index_col:
             raise UsageError(
@@ -294,6 +302,47 @@ def read_data(args):
     what = f"table {args.table}"
     head = data_head(bunch, what, modality_specs(args))
     return bunch.data, bunch.target, bunch.modalities, what, head
+
+
+def complete_rows(X, y, modalities):
+    """The complete rows (every modality observed) of ``X`` and ``y``.
+
+    Returns
+    -------
+    X_complete, y_complete : the complete rows
+    dropped : dict
+        ``n`` (incomplete rows left out) and ``missing`` (per modality, the
+        rows that lack it).
+    """
+    import numpy as np
+
+    from .._modalities import observed_modalities, resolve_modalities
+
+    resolved = resolve_modalities(modalities, X)
+    observed = observed_modalities(
+        np.asarray(X, dtype=float), resolved, partial="observed"
+    )
+    complete = observed.all(axis=1)
+    rows = np.flatnonzero(complete)
+    X_out = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+    missing = {
+        name: int((~observed[:, k]).sum())
+        for k, name in enumerate(resolved)
+        if (~observed[:, k]).any()
+    }
+    return X_out, np.asarray(y)[rows], {"n": int((~complete).sum()), "missing": missing}
+
+
+def dropped_line(dropped, n_rows, use="the pilot"):
+    """The incomplete rows left out, in words (None when there are none)."""
+    if not dropped["n"]:
+        return None
+    lacking = ", ".join(f"{name} {n}" for name, n in dropped["missing"].items())
+    return (
+        f"Source: {n_rows - dropped['n']} complete rows of {n_rows} form {use}; "
+        f"{dropped['n']} rows lacking a modality are left out (rows lacking "
+        f"each: {lacking})"
+    )
 
 
 def data_head(bunch, what, selectors):

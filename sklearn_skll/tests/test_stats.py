@@ -97,3 +97,14 @@ def test_plots_and_reports_use_the_same_interval():
     values = [0.71, 0.74, 0.69, 0.73]
     mean, low, high = _t_reference(values)
     assert_allclose(_mean_ci(values), (mean, (high - low) / 2))
+
+
+def test_resampled_interval_widens_the_plain_one_by_the_overlap():
+    diffs = np.random.RandomState(1).normal(0.01, 0.02, size=20)
+    mean, low, high = _stats.paired_interval(diffs)
+    m, lo, hi = _stats.resampled_paired_interval(diffs, n_test=30, n_train=70)
+    assert m == mean
+    # Nadeau and Bengio: variance s^2 (1/J + n_test/n_train) instead of s^2/J.
+    assert_allclose((hi - lo) / (high - low), np.sqrt(1 + 20 * 30 / 70))
+    one = _stats.resampled_paired_interval([0.1], n_test=3, n_train=7)
+    assert one[0] == 0.1 and np.isnan(one[1]) and np.isnan(one[2])
