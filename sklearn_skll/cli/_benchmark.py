@@ -15,8 +15,8 @@ from ._common import (
     format_costs,
     parse_costs,
     positive_int,
-    render_table,
     read_data,
+    render_table,
     str_list,
 )
 

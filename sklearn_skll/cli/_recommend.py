@@ -114,8 +114,9 @@ def _dataset_pilot(args, X, y, modalities):
     pilot = train[order[:n_pilot]]
     X_pilot = X.iloc[pilot] if hasattr(X, "iloc") else np.asarray(X)[pilot]
     line = (
-        f"Source: the pilot is {n_pilot} rows of the training part ({len(train)} rows, the "
-        f"benchmark's {100 * (1 - TEST_SIZE):g} % split), the available rows "
+        f"Source: the pilot is {n_pilot} rows of the training part "
+        f"({len(train)} rows, the benchmark's {100 * (1 - TEST_SIZE):g} % "
+        "split), the available rows "
         f"of the benchmark's seed {args.seed}; the rest is what the budget "
         "would buy from."
     )
