@@ -12,6 +12,7 @@ import hashlib
 import numbers
 
 import numpy as np
+import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
@@ -127,8 +128,6 @@ def same_container(X_out, X_in, columns=None):
     shape, is returned as it is. ``set_output`` still rules where set:
     scikit-learn wraps this output.
     """
-    import pandas as pd
-
     if not isinstance(X_in, pd.DataFrame) or isinstance(X_out, pd.DataFrame):
         return X_out
     columns = X_in.columns if columns is None else columns
@@ -152,8 +151,6 @@ class Framer:
     def __call__(self, X, rows=None):
         if self.columns is None:
             return X
-        import pandas as pd
-
         index = None
         if self.index is not None:
             index = self.index if rows is None else self.index[rows]

@@ -8,7 +8,10 @@ is never called: torch allows it once per process.
 
 import functools
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
+
+from joblib import effective_n_jobs
+from threadpoolctl import threadpool_limits
 
 from ._config import _resolve_n_threads, config_context, get_config
 
@@ -96,8 +99,6 @@ def job_threads(n_jobs):
     one fit. When joblib runs the jobs sequentially in this thread, the limit
     is set once here and the jobs skip it; jobs sent to workers set their own.
     """
-    from joblib import effective_n_jobs
-
     if get_config()["n_threads"] == "torch" or effective_n_jobs(n_jobs) != 1:
         yield
         return
@@ -106,8 +107,4 @@ def job_threads(n_jobs):
 
 
 def _blas_one_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # threadpoolctl comes with scikit-learn; be safe
-        return nullcontext()
     return threadpool_limits(1, user_api="blas")

@@ -16,12 +16,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
 from .._bench_defaults import BENCHMARK_DEFAULTS as DEFAULTS
 from .._stats import fit_log_curve, mean_interval
+from ..datasets import load
 from ..exceptions import CooperationWarning
 from ..planning import STRATEGIES
+from ..plotting import plot_benchmark
+from ..selection import ModalitySelector
+from ._imputer_choice import candidate_imputers
 from ._protocol import TEST_RANDOM_STATE, TEST_SIZE, fast_parts, run_protocol, summarize
 
 __all__ = ["BenchmarkResult", "run_benchmark"]
@@ -50,21 +59,15 @@ def make_classifier(name, *, device="cpu", random_state=0):
     histogram gradient boosting; ``"net"``: the multimodal net.
     """
     if name == "logreg":
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import MaxAbsScaler, StandardScaler
-
         # MaxAbsScaler first: StandardScaler's variance overflows near 1e154
         # and would then leave the columns unscaled.
         return make_pipeline(
             MaxAbsScaler(), StandardScaler(), LogisticRegression(max_iter=2000)
         )
     if name == "hgb":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
         return HistGradientBoostingClassifier(max_iter=100, random_state=random_state)
     if name == "net":
-        from ..neural import MultimodalNetClassifier
+        from ..neural import MultimodalNetClassifier  # imports torch
 
         return MultimodalNetClassifier(device=device, random_state=random_state)
     raise ValueError(
@@ -90,8 +93,6 @@ def make_imputer(name, modalities, *, device="cpu"):
     if name == "flow":
         return fast_parts(modalities, device=device)["imputer"]
     if name in ("gaussian", "iterative"):
-        from ._imputer_choice import candidate_imputers
-
         return candidate_imputers(modalities, 0, None, None)[name]
     raise ValueError(
         f"`imputer` must be one of {list(IMPUTERS)} or None. Got {name!r} instead."
@@ -114,8 +115,6 @@ def benchmark_parts(modalities, *, classifier="net", parts="fast", device="cpu")
     if classifier != "net":
         estimator = make_classifier(classifier, device=device)
         if classifier == "logreg":
-            from sklearn.impute import SimpleImputer
-
             estimator.steps.insert(0, ("impute", SimpleImputer()))
         params["classifier"] = estimator
     elif parts == "defaults":
@@ -125,8 +124,6 @@ def benchmark_parts(modalities, *, classifier="net", parts="fast", device="cpu")
 
 def _load(data):
     if isinstance(data, str):
-        from ..datasets import load
-
         return data, load(data)
     return getattr(data, "name", "data"), data
 
@@ -346,8 +343,6 @@ def _learning_curve(X, y, modalities, runs, params, device, n_jobs, verbose):
 
 
 def _shapley_selector(X, y, modalities):
-    from ..selection import ModalitySelector
-
     X_train, _, y_train, _ = train_test_split(
         X, y, test_size=TEST_SIZE, stratify=y, random_state=TEST_RANDOM_STATE
     )
@@ -865,8 +860,6 @@ class BenchmarkResult:
         -------
         paths : list of pathlib.Path
         """
-        from ..plotting import plot_benchmark
-
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         self.runs.to_csv(out / "results.csv", index=False)

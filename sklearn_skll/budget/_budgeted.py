@@ -34,6 +34,15 @@ from ..exceptions import (
     ModalityError,
 )
 from ..planning import KEY_RULES, STRATEGIES, make_plan
+from ..selection import ModalitySelector
+from ..selection._selector import LINEAR_MAX_ROWS, _default_estimator
+from ._imputer_choice import (
+    MIN_ROWS_PER_CLASS,
+    accepts_nan,
+    candidate_imputers,
+    choose_imputer,
+    rarest_class_rows,
+)
 
 __all__ = ["BudgetedMultimodalClassifier"]
 
@@ -49,9 +58,6 @@ def _default_selector(modalities, device, n_jobs, verbose, n_samples=None):
     predicts the majority class); above, the small net on ``device`` with
     masked utilities.
     """
-    from ..selection import ModalitySelector
-    from ..selection._selector import LINEAR_MAX_ROWS, _default_estimator
-
     estimator = None
     if n_samples is not None and n_samples > LINEAR_MAX_ROWS:
         estimator = _default_estimator(None).set_params(device=device)
@@ -879,14 +885,6 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
 
     def _choose_imputer(self, X, y, reference, seed):
         """``imputer="auto"``: held-out comparison on the reference rows."""
-        from ._imputer_choice import (
-            MIN_ROWS_PER_CLASS,
-            accepts_nan,
-            candidate_imputers,
-            choose_imputer,
-            rarest_class_rows,
-        )
-
         n_rarest = rarest_class_rows(y[reference])
         if n_rarest < MIN_ROWS_PER_CLASS:
             # Too few complete rows to compare anything: the default imputer,

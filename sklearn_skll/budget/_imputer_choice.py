@@ -3,7 +3,10 @@
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer
 from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
 from .._modalities import hide_modalities
@@ -22,10 +25,7 @@ AUTO_CANDIDATES = ("none", "gaussian", "iterative", "flow")
 
 def candidate_imputers(modalities, n_features, flow, seed):
     """Name -> unfitted imputer (None for "none"), before the NaN rule."""
-    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
-    from sklearn.impute import IterativeImputer
-
-    from ..impute import ClassConditionalGaussianImputer
+    from ..impute import ClassConditionalGaussianImputer  # imports torch
 
     # keep_empty_features stays False: with it, IterativeImputer writes into
     # its validated input, which pandas hands over read-only (it fails on
@@ -132,8 +132,6 @@ def accepts_nan(classifier):
     pass NaN on (``allow_nan``) up to an imputer, or up to a last step that
     accepts NaN.
     """
-    from sklearn.pipeline import Pipeline
-
     if isinstance(classifier, Pipeline):
         steps = [s for _, s in classifier.steps if s not in (None, "passthrough")]
         for step in steps:

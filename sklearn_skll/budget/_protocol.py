@@ -9,6 +9,7 @@ import time
 import uuid
 from numbers import Integral
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
@@ -16,6 +17,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
+from tqdm.auto import tqdm
 
 from .._stats import (
     format_interval,
@@ -25,6 +27,7 @@ from .._stats import (
 )
 from .._threads import single_threaded_job
 from ..planning import STRATEGIES
+from ..selection import ModalitySelector
 from ._budgeted import BudgetedMultimodalClassifier
 
 __all__ = ["fast_parts", "run_protocol", "summarize"]
@@ -82,9 +85,8 @@ def fast_parts(modalities, *, device="cpu"):
         ``selector``, ``imputer`` and ``classifier``, to pass as
         ``estimator_params`` of :func:`run_protocol`.
     """
-    from ..impute import FlowImputer
+    from ..impute import FlowImputer  # imports torch
     from ..neural import MultimodalNetClassifier
-    from ..selection import ModalitySelector
 
     return {
         "selector": ModalitySelector(modalities=modalities),
@@ -117,8 +119,6 @@ class _FitOnce(MetaEstimatorMixin, BaseEstimator):
         self.token = token
 
     def fit(self, X, y, **params):
-        import joblib
-
         cache = _SELECTOR_CACHE.setdefault(self.token, {})
         selector = self.selector
         own = selector.get_params(deep=False)
@@ -356,8 +356,6 @@ def run_protocol(
         for a, b, s, seed in jobs
     )
     if verbose:
-        from tqdm.auto import tqdm
-
         results = tqdm(results, total=len(jobs), desc="[run_protocol] runs")
     rows = []
     try:

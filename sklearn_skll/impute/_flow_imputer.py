@@ -14,6 +14,7 @@ from sklearn.utils.validation import (
     assert_all_finite,
     check_is_fitted,
 )
+from tqdm.auto import tqdm
 
 from .._base import format_rows as _rows
 from .._base import same_container, seed_streams, validate_modal_data
@@ -517,8 +518,6 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             monitor = 3
         epochs = range(self.max_epochs)
         if self.verbose == 1:
-            from tqdm.auto import tqdm
-
             epochs = tqdm(epochs, desc="[FlowImputer] epochs")
         self.history_ = []
         best_loss, best_state, best_epoch, waited = np.inf, None, 0, 0

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import (
     RepeatedStratifiedKFold,
@@ -16,6 +18,8 @@ from sklearn.model_selection import (
     StratifiedKFold,
     check_cv,
 )
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state, resample
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -86,11 +90,6 @@ AUTO_BOOTSTRAP = 200
 
 def _linear_estimator():
     """Mean imputation, standardisation, L2 logistic regression (C = 0.1)."""
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     return make_pipeline(
         SimpleImputer(strategy="mean", keep_empty_features=True),
         StandardScaler(),

@@ -31,6 +31,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.parallel import Parallel, delayed
+from tqdm.auto import tqdm
 
 from .._base import SEED_MAX
 from .._modalities import hide_modalities, restrict_modalities, subset_name
@@ -273,8 +274,6 @@ class _Engine:
 
     def _run_jobs(self, jobs, desc):
         if self.verbose:
-            from tqdm.auto import tqdm
-
             parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
             results = list(
                 tqdm(
