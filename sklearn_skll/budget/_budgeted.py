@@ -33,6 +33,7 @@ from ..exceptions import (
     CooperationWarning,
     ModalityError,
 )
+from ..impute import ClassConditionalGaussianImputer
 from ..planning import KEY_RULES, STRATEGIES, make_plan
 from ..selection import ModalitySelector
 from ..selection._selector import LINEAR_MAX_ROWS, _default_estimator
@@ -76,8 +77,6 @@ def _default_imputer(modalities, device, verbose):
     blocks to the classifier, and the flow never beat this linear imputer,
     whose fidelity was the best on three of four datasets, at a fraction of
     the cost."""
-    from ..impute import ClassConditionalGaussianImputer
-
     return ClassConditionalGaussianImputer(modalities=modalities)
 
 

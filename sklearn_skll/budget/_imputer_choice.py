@@ -10,6 +10,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
 from .._modalities import hide_modalities
+from ..impute import ClassConditionalGaussianImputer
 
 __all__ = [
     "AUTO_CANDIDATES",
@@ -25,8 +26,6 @@ AUTO_CANDIDATES = ("none", "gaussian", "iterative", "flow")
 
 def candidate_imputers(modalities, n_features, flow, seed):
     """Name -> unfitted imputer (None for "none"), before the NaN rule."""
-    from ..impute import ClassConditionalGaussianImputer  # imports torch
-
     # keep_empty_features stays False: with it, IterativeImputer writes into
     # its validated input, which pandas hands over read-only (it fails on
     # every DataFrame). No column is ever empty here: the rows an imputer
