@@ -34,6 +34,10 @@ _STRATEGY_STYLE = {
 }
 
 
+#: What a budget of B % is, on every plot that shows one.
+BUDGET_UNIT = "budget: % of the training rows' modality-observations, at the mean cost"
+
+
 def _axes(ax, figsize=(5, 3.5)):
     if ax is None:
         import matplotlib.pyplot as plt
@@ -145,9 +149,14 @@ def plot_subsets(selector, ax=None, *, by="utility", top=None):
         err_kind = "bootstrap 95 % CI"
     elif err is not None:
         err = err.to_numpy()
+    # The one key (what new rows carry); a selector without key rules shows
+    # its selected subset.
     selected = set()
-    if hasattr(selector, "selected_modalities_"):
-        selected = {frozenset(selector.selected_modalities_)}
+    key = getattr(selector, "key_subset_", None)
+    if key is None:
+        key = getattr(selector, "selected_modalities_", None)
+    if key is not None:
+        selected = {frozenset(key)}
     colors = [
         "tab:orange" if frozenset(m) in selected else "tab:blue"
         for m in df["modalities"]
@@ -167,7 +176,7 @@ def plot_subsets(selector, ax=None, *, by="utility", top=None):
         else "cooperation C(S)"
     )
     ax.set_xlabel(label + (f"\nbars: {err_kind}" if err is not None else ""))
-    ax.set_title("Modality subsets (selected in orange)")
+    ax.set_title("Modality subsets (the key in orange)")
     return ax
 
 
@@ -329,7 +338,11 @@ def plot_protocol(runs, ax=None, *, metric="accuracy", budget=None):
     _clip_percent(ax)
     ax.set_xlabel("available complete data (% of training rows)")
     ax.set_ylabel(f"test {metric} (%)")
-    ax.set_title(f"Budget {100 * budget:g} %: mean, 95 % CI over {n_seeds} seeds")
+    ax.set_title(
+        f"Budget {100 * budget:g} %: mean, 95 % CI over {n_seeds} seeds\n"
+        f"({BUDGET_UNIT})",
+        fontsize=10,
+    )
     ax.legend(fontsize=8)
     return ax
 
@@ -398,7 +411,7 @@ def plot_paired_differences(paired, ax=None, *, reference="uniform"):
         f"accuracy minus {reference}'s, same seed (points)\n"
         f"mean and 95 % CI over {n_seeds} seeds; right of 0: better"
     )
-    ax.set_title(f"Paired differences to {reference}")
+    ax.set_title(f"Paired differences to {reference}\n({BUDGET_UNIT})", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
 
@@ -530,7 +543,9 @@ def plot_budget_curve(runs, ax=None, *, metric="accuracy", available=None):
     strategies = [s for s in _STRATEGY_STYLE if s in set(sub["strategy"])]
     _dodged_means(ax, sub, "budget", budgets, strategies, metric, spread=0.25)
     _clip_percent(ax)
-    ax.set_xlabel("budget (% of training rows)")
+    ax.set_xlabel(
+        "budget (% of the training rows' modality-observations,\nat the mean cost)"
+    )
     ax.set_ylabel(f"test {metric} (%)")
     ax.set_title(
         f"Accuracy vs budget at {100 * available:g} % available\n"

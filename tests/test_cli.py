@@ -83,10 +83,11 @@ def test_select_on_a_user_table(clinical_csv, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "utility" in out and "cooperation" in out
     assert "mri+pet+demo" in out or "mri+pet" in out
-    assert "Shapley" in out and "Selected key subset" in out
-    # the selection says why and how sure; the key is shown with its rule
-    assert "chosen by the highest C(S); best in" in out
-    assert "Key subset for new rows (key='gain_per_cost')" in out
+    assert "Shapley" in out
+    # one key, with its rule; the paper's C(S) subset only as a detail
+    assert "Key (what new rows carry; key='gain_per_cost')" in out
+    assert "Selected key subset" not in out
+    assert "Detail: the subset of the highest C(S) (the paper's rule) is" in out
     assert "% of the full utility" in out
     for name in (
         "shapley.png",
@@ -119,6 +120,13 @@ def test_plan_with_costs_on_a_user_table(clinical_csv, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "uniform" in out and "skll" in out
+    # The bottom line leads; the plan's gain is labelled as arithmetic.
+    lines = [line for line in out.splitlines() if line.strip()]
+    first = next(i for i, line in enumerate(lines) if line.startswith("Plan:"))
+    assert first < next(i for i, line in enumerate(lines) if "Acquisition plan" in line)
+    assert "it is not a measurement" in lines[first]
+    assert "expected_gain" not in out and "plan_arithmetic" in out
+    assert "Cost of one observation per modality: mri 2, pet 4, demo 1." in out
 
 
 @pytest.mark.parametrize(

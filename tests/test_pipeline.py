@@ -90,8 +90,9 @@ def test_steps_after_a_dropping_selector_keep_the_present_modalities(
     X, y, mods = alzheimers_hidden
     pipe = _card(mods, MultimodalNetClassifier(modalities=mods, **NET), True)
     pipe.fit(X, y)
-    selected = pipe["select"].selected_modalities_
-    assert len(selected) == 3
+    # The one key: what new rows carry is what the dropping selector keeps.
+    selected = pipe["select"].key_subset_
+    assert 2 <= len(selected) <= 3
     assert list(pipe["impute"].modalities_) == [m for m in mods if m in selected]
     assert list(pipe["clf"].modalities_) == list(pipe["impute"].modalities_)
     out = pipe[:-1].transform(X)
@@ -101,16 +102,16 @@ def test_steps_after_a_dropping_selector_keep_the_present_modalities(
     assert out.notna().all().all()
 
 
-def test_grid_search_over_subset_size(alzheimers_hidden):
+def test_grid_search_over_the_key_rule(alzheimers_hidden):
     X, y, mods = alzheimers_hidden
     pipe = _card(mods, LogisticRegression(max_iter=500), True)
     search = GridSearchCV(
-        pipe, {"select__subset_size": [2, 3]}, cv=CV, error_score="raise"
+        pipe, {"select__key": ["paper", "gain_per_cost"]}, cv=CV, error_score="raise"
     ).fit(X, y)
-    assert search.best_params_["select__subset_size"] in (2, 3)
+    assert search.best_params_["select__key"] in ("paper", "gain_per_cost")
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_["clf"].n_features_in_ == sum(
-        len(mods[m]) for m in search.best_estimator_["select"].selected_modalities_
+        len(mods[m]) for m in search.best_estimator_["select"].key_subset_
     )
 
 

@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
 from .._bench_defaults import BENCHMARK_DEFAULTS as DEFAULTS
-from .._stats import fit_log_curve, mean_interval
+from .._stats import fit_log_curve, format_interval, mean_interval
 from ..datasets import load
 from ..exceptions import CooperationWarning
 from ..planning import STRATEGIES
@@ -583,16 +583,143 @@ class BenchmarkResult:
             elif small:
                 verdict = "no strategy can differ much here"
             else:
-                verdict = "there is something to win here"
+                verdict = self._measured_words(r["available"], r["budget"])
             sentences.append(f"{head}{slope}; {extra}: {verdict}.")
         return sentences
+
+    def costs_line(self):
+        """The costs, always (the default of 1 each said as such), and the
+        budget's unit."""
+        costs = self.settings.get("costs")
+        if costs:
+            text = ", ".join(f"{k} {v:g}" for k, v in costs.items())
+        else:
+            text = "1 each (the default)"
+        return (
+            f"Cost of one observation per modality: {text}. A budget of B % "
+            "buys B % of the training rows' modality-observations at the mean "
+            "cost; SK-LL's key is chosen by utility per cost."
+        )
+
+    def _measured_words(self, available, budget):
+        """What the curve allows, next to what SK-LL measured in the cell."""
+        text = "more rows could matter here, so the strategies could differ"
+        if self.paired is None or self.reference is None:
+            return text
+        key = (available, budget, "skll")
+        if key not in self.paired.index:
+            return text
+        r = self.paired.loc[key]
+        measured = format_interval(
+            r["mean_diff"], r["diff_ci_low"], r["diff_ci_high"], scale=100
+        )
+        if r["verdict"] == "worse":
+            return f"{text}; measured, SK-LL loses to uniform ({measured} points)"
+        if r["verdict"] == "better":
+            return f"{text}; measured, SK-LL beats uniform ({measured} points)"
+        return f"{text}; measured, SK-LL and uniform show no difference ({measured})"
+
+    def bottom_line(self):
+        """The benchmark's answer in one or two sentences.
+
+        Per budget (and availability): the strategies measured better than
+        the reference, or, when none is, that the reference (complete rows)
+        is the thing to buy, with SK-LL's paired difference.
+        """
+        if self.paired is None or self.reference is None:
+            return "No reference strategy was run: read the accuracy table."
+        ref = _NAMES.get(self.reference, self.reference)
+        paired = self.paired.reset_index()
+        paired = paired[paired["strategy"] != "full"]
+        wins, sentences = [], []
+        for (avail, budget), cell in paired.groupby(["available", "budget"]):
+            where = f"budget {100 * budget:g} %"
+            if len(self.settings["available"]) > 1:
+                where = f"available {100 * avail:g} %, {where}"
+            better = cell[cell["verdict"] == "better"]
+            for _, r in better.iterrows():
+                wins.append(
+                    f"{_NAMES.get(r['strategy'], r['strategy'])} beats {ref} at "
+                    f"{where} ("
+                    + format_interval(
+                        r["mean_diff"], r["diff_ci_low"], r["diff_ci_high"], scale=100
+                    )
+                    + " points)"
+                )
+            skll = cell[cell["strategy"] == "skll"]
+            if len(skll):
+                r = skll.iloc[0]
+                words = {"worse": "loses", "better": "wins", "no difference": "ties"}
+                sentences.append(
+                    f"{words[r['verdict']]} at {where} ("
+                    + format_interval(
+                        r["mean_diff"], r["diff_ci_low"], r["diff_ci_high"], scale=100
+                    )
+                    + ")"
+                )
+        if wins:
+            head = "Measured better than " + ref + ": " + "; ".join(wins) + "."
+        else:
+            what = (
+                "Buy complete rows (uniform)"
+                if self.reference == "uniform"
+                else f"Keep {ref}"
+            )
+            head = (
+                f"{what} here: no strategy is measured better anywhere "
+                f"({self.n_seeds} seeds, 95 % intervals)."
+            )
+        if sentences:
+            head += " SK-LL vs " + ref + ": " + ", ".join(sentences) + " points."
+        left = self.budget_left()
+        if left is not None:
+            head += " " + left
+        return head
+
+    def budget_left(self):
+        """Where a budget bought the whole pool, what was left, in words."""
+        runs = self.runs
+        if "unspent_budget" not in runs or not (runs["unspent_budget"] > 0).any():
+            return None
+        short = self.runs[self.runs["unspent_budget"] > 0]
+        cells = short.groupby(["available", "budget", "strategy"])["unspent_budget"]
+        parts = [
+            f"{_NAMES.get(st, st)} at budget {100 * b:g} % (available "
+            f"{100 * a:g} %) left {v:.4g} cost units"
+            for (a, b, st), v in cells.mean().items()
+        ]
+        return (
+            "The pool ran out: the whole pool was bought and "
+            + "; ".join(parts)
+            + " unspent (mean over seeds)."
+        )
+
+    def key_counts(self, available, budget, strategy):
+        """The keys chosen over the seeds, most frequent first: "a+b (4/10)"."""
+        runs = self.runs
+        cell = runs[
+            np.isclose(runs["available"], available)
+            & np.isclose(runs["budget"], budget)
+            & (runs["strategy"] == strategy)
+        ]
+        keys = cell["key_subset"].fillna("")
+        keys = keys[keys != ""]
+        if keys.empty:
+            return ""
+        n = len(cell)
+        return ", ".join(f"{k} ({c}/{n})" for k, c in keys.value_counts().items())
 
     # ------------------------------------------------------------ report
 
     def to_markdown(self):
         """The report, ``results.md``: paired verdicts first."""
         s = self.settings
-        parts = [f"# SK-LL protocol on `{self.dataset}`", ""]
+        parts = [
+            f"# SK-LL protocol on `{self.dataset}`",
+            "",
+            f"**{self.bottom_line()}**",
+            "",
+        ]
         parts.append(
             f"{self.n_seeds} seeds x availabilities "
             f"{', '.join(f'{100 * a:g} %' for a in s['available'])} x budgets "
@@ -601,14 +728,7 @@ class BenchmarkResult:
             f"{self.wall_time:.0f} s. Test split: {self.n_test} rows, fixed across "
             f"seeds (one row is {100 / self.n_test:.1f} accuracy points)."
         )
-        if s.get("costs"):
-            costs = ", ".join(f"{k} {v:g}" for k, v in s["costs"].items())
-            parts.append(
-                f"Cost of one observation per modality: {costs}. A budget "
-                "buys its fraction of the training rows' modality-observations "
-                "at the mean cost, and SK-LL's key is chosen by utility per "
-                "cost."
-            )
+        parts.append(self.costs_line())
         if self.paired is not None:
             ref = _NAMES.get(self.reference, self.reference)
             parts += [
@@ -797,7 +917,12 @@ class BenchmarkResult:
                 "budget %": 100 * table["budget"],
                 "strategy": table["strategy"],
                 "rows": table["n_train"].map(_int),
-                "key subset": table["key_subset"],
+                "key (seeds choosing it)": [
+                    self.key_counts(a, b, st)
+                    for a, b, st in zip(
+                        table["available"], table["budget"], table["strategy"]
+                    )
+                ],
                 "accuracy %": [
                     f"{100 * m:.2f} ± {100 * s:.2f}"
                     for m, s in zip(table["mean"], table["std"].fillna(0.0))

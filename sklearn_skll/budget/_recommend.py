@@ -880,6 +880,19 @@ class Recommendation:
         )
         return frame
 
+    def _budget_words(self, short=False):
+        """The budget and its unit."""
+        s = self.settings
+        budget = s["budget"]
+        if isinstance(budget, Integral):
+            return f"budget {budget} cost units"
+        if short:
+            return f"budget {100 * budget:g} %"
+        return (
+            f"budget {100 * budget:g} % of the {s['n_train']} training rows' "
+            "modality-observations, at the mean cost"
+        )
+
     def settings_lines(self):
         """The question asked: pilot, population, budget, costs."""
         s = self.settings
@@ -1028,8 +1041,18 @@ class Recommendation:
             ).set_index(["available", "budget", "strategy"])
             fig, ax = plt.subplots(figsize=(8.5, 2.8))
             plot_paired_differences(paired, ax, reference=self.reference)
+            ax.set_yticks(
+                ax.get_yticks(),
+                [
+                    f"pilot {s['n_pilot']} of {s['n_train']} rows\n"
+                    + self._budget_words(short=True)
+                ],
+                fontsize=8,
+            )
             ax.set_title(
-                f"Estimated on the pilot: each strategy minus {self.reference}"
+                f"Estimated on the pilot: each strategy minus {self.reference}\n"
+                f"({self._budget_words()})",
+                fontsize=10,
             )
             ax.set_xlabel(
                 f"accuracy minus {self.reference}'s, same repeat (points)\n"

@@ -12,7 +12,6 @@ from ._common import (
     costs_for,
     dropped_line,
     float_list,
-    format_costs,
     parse_costs,
     positive_int,
     read_data,
@@ -152,12 +151,11 @@ def run(args):
         verbose=0 if args.quiet else 1,
     )
     written = result.save(args.out)
+    print(f"\n{result.bottom_line()}\n")
     print(
-        f"\nSK-LL protocol on {what}: {len(result.runs)} runs in "
+        f"SK-LL protocol on {what}: {len(result.runs)} runs in "
         f"{result.wall_time:.0f} s, {result.n_seeds} seeds, classifier "
-        f"{args.classifier}"
-        + ("" if costs is None else f", costs {format_costs(costs)}")
-        + "\n"
+        f"{args.classifier}.\n{result.costs_line()}\n"
     )
     if dropped:
         print(f"{dropped}\n")

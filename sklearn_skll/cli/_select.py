@@ -45,35 +45,32 @@ def _interval_line(selector):
     )
 
 
-def _why_selected(selector):
-    """The selection's criterion and confidence, and the key rule's key, in words."""
-    lines = []
+def _key_lines(selector):
+    """The one key, its rule and notes; the paper's rule as a detail."""
+    lines = [
+        f"Key (what new rows carry; key={selector.key!r}): "
+        f"{'+'.join(selector.key_subset_)}"
+    ]
+    lines.extend(f"  note: {n}" for n in selector.key_notes_)
     by = {
-        "cooperation": "the highest C(S)",
+        "cooperation": "the highest C(S) (the paper's rule)",
         "utility": "the highest utility",
         "greedy": "Algorithm 1",
     }[selector.selection]
+    detail = f"Detail: the subset of {by} is {'+'.join(selector.selected_modalities_)}"
     conf = selector.selection_confidence_
-    text = f"  chosen by {by}"
     if not math.isnan(conf):
-        text += f"; best in {100 * conf:.0f} % of bootstrap resamples"
-    lines.append(text)
+        detail += f", best in {100 * conf:.0f} % of bootstrap resamples"
     shapley = selector.shapley_values_
     if shapley.notna().any():
         best = shapley.idxmax()
         if best not in selector.selected_modalities_:
-            lines.append(
-                f"  it leaves out `{best}`, the modality with the highest "
-                f"Shapley value: {by} rewards cooperation, not accuracy"
-                if selector.selection == "cooperation"
-                else f"  it leaves out `{best}`, the modality with the highest "
-                "Shapley value"
+            detail += (
+                f"; it leaves out `{best}`, the modality with the highest Shapley value"
             )
-    lines.append(
-        f"Key subset for new rows (key={selector.key!r}): "
-        f"{', '.join(selector.key_subset_)}"
-    )
-    lines.extend(f"  note: {n}" for n in selector.key_notes_)
+    if tuple(selector.selected_modalities_) == tuple(selector.key_subset_):
+        detail += " (the same as the key)"
+    lines.append(detail)
     return "\n".join(lines)
 
 
@@ -127,8 +124,7 @@ def run(args):
     print(render_table(_shapley_table(selector), floatfmt=".4f"))
     path = " -> ".join(selector.greedy_path_["modality"])
     print(f"\nGreedy path (Algorithm 1): {path}")
-    print(f"Selected key subset: {', '.join(selector.selected_modalities_)}")
-    print(_why_selected(selector))
+    print(_key_lines(selector))
     print(_interval_line(selector))
     print(f"[{elapsed:.1f} s]")
     if args.out is not None:

@@ -160,7 +160,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
     table it derives Shapley values (Eq. 1), scaled Shapley values (Eq. 3),
     cooperation scores C(S) (Eq. 4), pairwise interaction indices and the
     greedy path of Algorithm 1, and selects the key subset worth collecting.
-    ``transform`` leaves ``X`` as it is unless ``drop_unselected=True``;
+    ``transform`` leaves ``X`` as it is unless ``drop_unselected=True``
+    (then it keeps the key's columns, ``key_subset_``);
     ``plan`` turns a budget into an acquisition plan.
 
     Read more in the :ref:`User Guide <select_the_key>`.
@@ -266,7 +267,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         Cost of one observation of each modality for the key rules and
         :meth:`plan` (1 each if None).
     drop_unselected : bool, default=False
-        If True, ``transform`` keeps only the selected modalities' columns.
+        If True, ``transform`` keeps only the columns of the key
+        (``key_subset_``), the modalities new rows carry.
         If False, ``transform`` returns ``X`` unchanged and warns: in a
         Pipeline the selector then changes nothing for the later steps (its
         scores and :meth:`plan` are what it is for). After a selector with
@@ -301,7 +303,9 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         ``selected_modalities_`` is the best subset by the selection
         criterion; NaN without bootstrap.
     key_subset_ : tuple of str
-        The modalities new rows should carry, by the ``key`` rule.
+        The key: the modalities new rows should carry, by the ``key`` rule,
+        what :meth:`plan` buys and what ``transform`` keeps with
+        ``drop_unselected=True``. Reports name this one key.
     key_candidates_ : DataFrame
         Every candidate key, best first, with its criterion and ``value``,
         ``utility``, ``share_of_full`` and ``p_best`` (``key="simulate"``:
@@ -327,7 +331,9 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         Algorithm 1 step by step (``step``, ``modality``, ``subset``,
         ``utility``, ``gain``, ``cooperation``, ...).
     selected_modalities_ : list of str
-        The key subset.
+        The best subset by the ``selection`` criterion (by default the
+        highest C(S) among subsets of M - 1 modalities: the paper's rule). A
+        detail of the scoring: the key new rows carry is ``key_subset_``.
     cooperation_tol_ : float
         Utilities not above it count as no gain (1 % of the largest absolute
         single-modality utility).
@@ -999,11 +1005,12 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------ transform
     def _selected_columns(self):
-        cols = np.concatenate([self.modalities_[n] for n in self.selected_modalities_])
+        """The columns of the key, ``key_subset_``: what new rows carry."""
+        cols = np.concatenate([self.modalities_[n] for n in self.key_subset_])
         return np.sort(cols)
 
     def transform(self, X):
-        """Return ``X``, or only the selected modalities' columns.
+        """Return ``X``, or only the key's columns (``key_subset_``).
 
         Parameters
         ----------
@@ -1032,7 +1039,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
                 "ModalitySelector.transform returns X unchanged because "
                 "drop_unselected=False: in a Pipeline this step scores the "
                 "modality subsets but changes nothing for the steps after it. "
-                "Set drop_unselected=True to keep only the selected modalities.",
+                "Set drop_unselected=True to keep only the key's modalities "
+                "(key_subset_).",
                 UserWarning,
                 stacklevel=2,
             )

@@ -276,9 +276,21 @@ def test_transform_and_feature_names():
     assert list(sel.get_feature_names_out()) == list(X.columns)
     sel = selector(drop_unselected=True).set_output(transform="pandas").fit(X, y)
     out = sel.transform(X)
-    expected = [c for c in X.columns if c.rsplit("_", 1)[0] in sel.selected_modalities_]
+    # drop_unselected keeps the one key, key_subset_ (what new rows carry).
+    expected = [c for c in X.columns if c.rsplit("_", 1)[0] in sel.key_subset_]
     assert list(out.columns) == expected == list(sel.get_feature_names_out())
     pd.testing.assert_frame_equal(out, X[expected])
+
+
+def test_the_key_is_what_new_rows_carry_and_drop_unselected_keeps():
+    # With costs the key rule and the paper's C(S) rule pick different
+    # subsets: the dropping selector keeps the key, and the plan buys it.
+    X, y = make_data(120, frame=True)
+    costs = {"strong": 10.0, "weak": 1.0, "copy": 1.0, "noise": 1.0}
+    sel = selector(drop_unselected=True, costs=costs).fit(X, y)
+    kept = {c.rsplit("_", 1)[0] for c in sel.get_feature_names_out()}
+    assert kept == set(sel.key_subset_)
+    assert sel.plan(0.1).key_subset == sel.key_subset_
 
 
 def test_named_columns_selectors_and_log_loss():
