@@ -174,7 +174,8 @@ def _choices(entry):
         picks[f"always {s}"] = s
     runs = entry["runs"]
     if runs is None:
-        picks["naive"] = picks["argmax"] = REFERENCE
+        for rule in ("naive", "argmax", "corrected 0.8", "corrected 0.5"):
+            picks[rule] = REFERENCE
         return picks
     runs = pd.DataFrame(runs).pivot(
         index="repeat", columns="strategy", values="accuracy"
@@ -190,6 +191,20 @@ def _choices(entry):
         if low > 0 and mean > best:
             naive, best = s, mean
     picks["naive"] = naive
+    # The same rule with the corrected interval at lower confidence levels.
+    from sklearn_skll._stats import resampled_paired_interval
+
+    for level in (0.8, 0.5):
+        choice, best = REFERENCE, -np.inf
+        for s in runs.columns:
+            if s == REFERENCE:
+                continue
+            mean, low, _ = resampled_paired_interval(
+                runs[s] - runs[REFERENCE], entry["n_valid"], entry["n_rest"], level
+            )
+            if low > 0 and mean > best:
+                choice, best = s, mean
+        picks[f"corrected {level:g}"] = choice
     return picks
 
 
@@ -230,7 +245,15 @@ def report(entries):
 
     frame, means = regret_table(entries)
     cell = ["dataset", "costs", "available", "budget"]
-    rules = ["recommend", "always uniform", "always skll", "naive", "argmax"]
+    rules = [
+        "recommend",
+        "always uniform",
+        "always skll",
+        "naive",
+        "argmax",
+        "corrected 0.8",
+        "corrected 0.5",
+    ]
     per = frame.pivot_table(index=cell, columns="rule", values="regret", aggfunc="mean")
     seeds = frame[frame["rule"] == "recommend"].groupby(cell)["seed"].nunique()
     best = frame.groupby(cell)["best"].first()

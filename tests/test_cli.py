@@ -327,7 +327,15 @@ def test_benchmark_writes_tables_and_plots(tmp_path, capsys):
     # One budget: no curve over budgets to draw.
     assert not (out_dir / "budget_curve.png").exists()
     report = (out_dir / "results.md").read_text()
-    assert report.splitlines()[4] == "## Paired differences to uniform"
+    lines = report.splitlines()
+    # The bottom line in words first, then the settings and costs, then the
+    # paired differences.
+    assert lines[2].startswith("**") and "SK-LL vs uniform" in lines[2]
+    assert "Cost of one observation per modality: 1 each (the default)" in report
+    assert lines.index("## Paired differences to uniform") < lines.index(
+        "## Accuracy per strategy"
+    )
+    assert "key (seeds choosing it)" in report and "/2)" in report
     assert "SK-LL" in out and "Is more data worth it here?" in out
 
 
@@ -348,7 +356,10 @@ def test_benchmark_spends_the_budget_in_costs(tmp_path, capsys):
     costly = ["--cost", "proteins=5", "--cost", "csf=3"]
     assert main([*args, *costly, "--out", str(tmp_path / "cost")]) == 0
     out = capsys.readouterr().out
-    assert "costs proteins 5, csf 3, apoe 1, demographics 1" in out
+    assert (
+        "Cost of one observation per modality: proteins 5, csf 3, apoe 1, "
+        "demographics 1." in out
+    )
     unit = pd.read_csv(tmp_path / "unit" / "results.csv").set_index("strategy")
     cost = pd.read_csv(tmp_path / "cost" / "results.csv").set_index("strategy")
     # A fractional budget buys observations at the mean cost (make_plan):

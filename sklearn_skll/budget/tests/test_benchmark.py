@@ -159,7 +159,12 @@ def test_report_verdicts_and_stakes_known_by_hand():
     assert stake["slope"] == pytest.approx(0.05, abs=1e-3)
     assert stake["stake"] == pytest.approx(0.05 * np.log2(40 / 25), abs=1e-3)
     (sentence,) = steep.stake_sentences()
-    assert "there is something to win here" in sentence
+    # What the curve allows sits next to what SK-LL measured, never alone.
+    assert "more rows could matter here" in sentence
+    assert "measured, SK-LL beats uniform (+5.8 [" in sentence
+    # The report leads with the bottom line in words.
+    assert steep.bottom_line().startswith("Measured better than uniform: SK-LL beats")
+    assert steep.to_markdown().splitlines()[2].startswith("**Measured better")
     assert "SK-LL buys 20 rows, uniform 5" in sentence
 
     flat = _hand_result(0.0)
