@@ -116,7 +116,7 @@ plt.show()
 # the package's measurements (README, user guide) SK-LL's key rows do not
 # beat complete rows on this table. ``sklearn-skll recommend`` answers the
 # same question from a pilot alone.
-for (available, budget, strategy), r in paired.iterrows():
+for (_, budget, strategy), r in paired.iterrows():
     print(
         f"budget {100 * budget:g} %: {strategy} - uniform "
         f"{100 * r['mean_diff']:+.1f} points "

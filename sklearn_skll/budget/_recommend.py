@@ -22,25 +22,36 @@ nested simulation inside the pilot what each strategy would buy and score:
 It never reads a row it was not given.
 """
 
+import json
 import math
 import time
 import warnings
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
+from tqdm.auto import tqdm
 
 from .._base import SEED_MAX, seed_streams
 from .._modalities import observed_modalities, resolve_modalities
 from .._stats import fit_log_curve, mean_interval, resampled_paired_interval, verdict
 from .._threads import single_threaded_job
 from ..exceptions import BudgetError, CooperationWarning, ModalityError
+from ..impute import ClassConditionalGaussianImputer
 from ..planning import make_plan
+from ..plotting import plot_learning_curve, plot_paired_differences
+from ..selection import ModalitySelector
+from ._benchmark import _markdown
 from ._budgeted import BudgetedMultimodalClassifier
 
 __all__ = ["RECOMMEND_STRATEGIES", "Recommendation", "recommend"]
@@ -89,14 +100,6 @@ def recommend_parts(modalities):
     classifier's default generator) and a mean-imputing, standardised
     logistic regression (the benchmark's default classifier).
     """
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import MaxAbsScaler, StandardScaler
-
-    from ..impute import ClassConditionalGaussianImputer
-    from ..selection import ModalitySelector
-
     return {
         "selector": ModalitySelector(modalities=modalities),
         "imputer": ClassConditionalGaussianImputer(modalities=modalities),
@@ -522,8 +525,6 @@ def recommend(
         )
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
         if verbose:
-            from tqdm.auto import tqdm
-
             results = tqdm(results, total=n_repeats, desc="[recommend] repeats")
         records, points = [], []
         for r, result in enumerate(results):
@@ -585,8 +586,6 @@ def recommend(
 
 
 def _complete_rows_imputer():
-    from sklearn.impute import SimpleImputer
-
     return SimpleImputer(keep_empty_features=True)
 
 
@@ -957,7 +956,6 @@ class Recommendation:
 
     def to_json(self):
         """The settings, estimates and runs as a JSON-ready dict."""
-        import json
 
         def records(frame):
             return json.loads(frame.reset_index().to_json(orient="records"))
@@ -999,9 +997,6 @@ class Recommendation:
         -------
         paths : list of pathlib.Path
         """
-        import json
-        from pathlib import Path
-
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         written = [out / "results.md", out / "results.csv", out / "results.json"]
@@ -1015,12 +1010,7 @@ class Recommendation:
     def _plots(self, out):
         if self.runs is None:
             return []
-        import matplotlib
-
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-
-        from ..plotting import plot_learning_curve, plot_paired_differences
 
         written = []
         est = self.estimates.drop(index=self.reference, errors="ignore")
@@ -1076,9 +1066,3 @@ class Recommendation:
             plt.close(fig)
             written.append(out / "learning_curve.png")
         return written
-
-
-def _markdown(frame):
-    from ._benchmark import _markdown as markdown
-
-    return markdown(frame)
