@@ -26,7 +26,7 @@ from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from .._bench_defaults import BENCHMARK_DEFAULTS as DEFAULTS
 from .._stats import fit_log_curve, format_interval, mean_interval
 from ..datasets import load
-from ..exceptions import CooperationWarning
+from ..exceptions import BudgetWarning, CooperationWarning
 from ..planning import STRATEGIES
 from ..plotting import plot_benchmark
 from ..selection import ModalitySelector
@@ -259,8 +259,19 @@ def run_benchmark(
             else None
         )
     notes = sum(issubclass(w.category, CooperationWarning) for w in caught)
+    # The pool running out is reported once, with the budget left per cell
+    # (BenchmarkResult.budget_left), not once per run.
+    short = [w for w in caught if issubclass(w.category, BudgetWarning)]
+    if short:
+        warnings.warn(
+            f"In {len(short)} runs the budget bought the whole pool and left "
+            "some of itself unspent; the report says how much "
+            "(`unspent_budget` in the runs).",
+            BudgetWarning,
+            stacklevel=2,
+        )
     for w in caught:
-        if not issubclass(w.category, CooperationWarning):
+        if not issubclass(w.category, (CooperationWarning, BudgetWarning)):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     selector = _shapley_selector(X, y, modalities) if shapley else None

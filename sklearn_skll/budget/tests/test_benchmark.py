@@ -227,3 +227,31 @@ def test_run_benchmark_reports_what_the_auto_imputer_chose(monkeypatch, tmp_path
     assert "Imputer chosen" not in plain.to_markdown()
     with pytest.raises(ValueError, match="`imputer` must be one of"):
         run_benchmark(_bunch(), imputer="knn", seeds=1)
+
+
+def test_a_budget_beyond_the_pool_is_reported_not_fatal():
+    # 50 % available and a 100 % budget with a cheap key: SK-LL's rows
+    # outnumber the pool, which it buys whole; the report says what is left.
+    from sklearn_skll.datasets import make_multimodal_classification
+    from sklearn_skll.exceptions import BudgetWarning
+
+    data = make_multimodal_classification(n_samples=120, random_state=0)
+    costs = {m: 1.0 for m in data.modalities}
+    costs["noise"] = costs["redundant"] = 20.0
+    with pytest.warns(BudgetWarning, match="whole pool"):
+        result = run_benchmark(
+            data,
+            available=(0.5,),
+            budgets=(1.0,),
+            strategies=("uniform", "skll"),
+            seeds=2,
+            classifier="logreg",
+            learning_curve=False,
+            shapley=False,
+            estimator_params={"costs": costs},
+        )
+    skll = result.runs[result.runs["strategy"] == "skll"]
+    assert (skll["unspent_budget"] > 0).all()
+    assert (skll["n_available"] + skll["n_new"] == skll["n_train"]).all()
+    assert "The pool ran out" in result.bottom_line()
+    assert "unspent" in result.to_markdown()
