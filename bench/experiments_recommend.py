@@ -167,7 +167,8 @@ def run_cell(dataset, tag, available, seed, budgets):
 def _choices(entry):
     """The strategy each rule picks for one (cell, seed, budget) entry."""
     from sklearn_skll._stats import mean_interval as _t_interval
-    from sklearn_skll.budget._recommend import REFERENCE
+    from sklearn_skll._stats import resampled_paired_interval
+    from sklearn_skll.budget._recommend import REFERENCE, decide
 
     picks = {"recommend": entry["choice"]}
     for s in STRATEGIES:
@@ -180,6 +181,23 @@ def _choices(entry):
     runs = pd.DataFrame(runs).pivot(
         index="repeat", columns="strategy", values="accuracy"
     )
+    # The package's rule, applied to the cached repeats (so the table follows
+    # decide() as it is now, not as it was when the cell was cached).
+    rows = []
+    for s in runs.columns:
+        diff = runs[s] - runs[REFERENCE]
+        mean, low, _ = resampled_paired_interval(
+            diff, entry["n_valid"], entry["n_rest"]
+        )
+        rows.append(
+            {
+                "strategy": s,
+                "accuracy": runs[s].mean(),
+                "diff": mean,
+                "diff_ci_low": low,
+            }
+        )
+    picks["recommend"] = decide(pd.DataFrame(rows).set_index("strategy"))
     means = runs.mean()
     picks["argmax"] = str(means.idxmax())
     naive = REFERENCE
@@ -192,8 +210,6 @@ def _choices(entry):
             naive, best = s, mean
     picks["naive"] = naive
     # The same rule with the corrected interval at lower confidence levels.
-    from sklearn_skll._stats import resampled_paired_interval
-
     for level in (0.8, 0.5):
         choice, best = REFERENCE, -np.inf
         for s in runs.columns:
@@ -313,6 +329,64 @@ def report(entries):
         )
     counts = frame[frame["rule"] == "recommend"]["choice"].value_counts()
     print("recommend's choices:", counts.to_dict())
+    print()
+    signal(entries)
+
+
+def signal(entries):
+    """Does the pilot's estimate of a difference to uniform predict the real one?
+
+    Per (cell, seed, strategy other than uniform): the pilot's mean paired
+    difference over the repeats against the realized test-accuracy
+    difference; their correlation, and the width of the pilot's intervals.
+    """
+    from sklearn_skll._stats import resampled_paired_interval
+
+    rows = []
+    for e in entries:
+        for b in e["budgets"].values():
+            if b["runs"] is None:
+                continue
+            runs = pd.DataFrame(b["runs"]).pivot(
+                index="repeat", columns="strategy", values="accuracy"
+            )
+            for s in runs.columns:
+                if s == "uniform":
+                    continue
+                mean, low, high = resampled_paired_interval(
+                    runs[s] - runs["uniform"], b["n_valid"], b["n_rest"]
+                )
+                rows.append(
+                    {
+                        "dataset": e["dataset"],
+                        "strategy": s,
+                        "estimated": 100 * mean,
+                        "half_width": 100 * (high - low) / 2,
+                        "realized": 100 * (b["realized"][s] - b["realized"]["uniform"]),
+                    }
+                )
+    table = pd.DataFrame(rows)
+    out = table.groupby("dataset").apply(
+        lambda g: pd.Series(
+            {
+                "pairs": len(g),
+                "corr(estimated, realized)": g["estimated"].corr(g["realized"]),
+                "median half-width (points)": g["half_width"].median(),
+                "realized sd (points)": g["realized"].std(),
+            }
+        ),
+        include_groups=False,
+    )
+    print(
+        "Signal: the pilot's estimated difference to uniform against the "
+        "realized one (per cell, seed and strategy):"
+    )
+    print(out.round(2).to_string())
+    print(
+        "all: corr "
+        f"{table['estimated'].corr(table['realized']):.2f}, "
+        f"median half-width {table['half_width'].median():.1f} points"
+    )
 
 
 def main(argv=None):

@@ -49,27 +49,13 @@ from .._threads import single_threaded_job
 from ..exceptions import BudgetError, CooperationWarning, ModalityError
 from ..impute import ClassConditionalGaussianImputer
 from ..planning import make_plan
+from ..planning._recommend import NAMES, RECOMMEND_STRATEGIES, REFERENCE, decide
 from ..plotting import plot_learning_curve, plot_paired_differences
 from ..selection import ModalitySelector
 from ._benchmark import _markdown
 from ._budgeted import BudgetedMultimodalClassifier
 
-__all__ = ["RECOMMEND_STRATEGIES", "Recommendation", "recommend"]
-
-#: The strategies a recommendation chooses among, simplest first.
-RECOMMEND_STRATEGIES = ("uniform", "available_only", "skll_no_generation", "skll")
-
-#: The strategy kept unless another is measured better: new complete rows need
-#: no key, no generator and no model of missing blocks.
-REFERENCE = "uniform"
-
-#: How strategies are named in sentences.
-NAMES = {
-    "available_only": "buy nothing (available only)",
-    "uniform": "complete rows (uniform)",
-    "skll": "key rows, the rest generated (SK-LL)",
-    "skll_no_generation": "key rows, the rest left missing",
-}
+__all__ = ["Recommendation", "decide", "recommend", "recommend_parts"]
 
 #: The fewest rows a repeat validates on, and the fewest of its smaller pilot:
 #: below them the pilot is too small to estimate anything.
@@ -220,33 +206,6 @@ def _scaled_budgets(target, plan, key, names):
         per_row = sum(scaled[n] for n in carried)
         budgets[strategy] = max(1, math.ceil(rows * per_row - 1e-9))
     return budgets, scaled
-
-
-def decide(estimates, reference=REFERENCE):
-    """The decision rule: keep ``reference`` unless another is better.
-
-    A strategy other than the reference is chosen only when the lower end of
-    the interval of its paired difference to the reference lies above 0;
-    among several, the one with the largest mean difference. Without a
-    reference row, the strategy with the best estimated accuracy.
-
-    Parameters
-    ----------
-    estimates : DataFrame
-        Indexed by strategy, with ``accuracy``, ``diff`` and ``diff_ci_low``.
-    reference : str, default="uniform"
-
-    Returns
-    -------
-    strategy : str
-    """
-    if reference not in estimates.index:
-        return str(estimates["accuracy"].idxmax())
-    others = estimates.drop(index=reference)
-    better = others[others["diff_ci_low"] > 0]
-    if better.empty:
-        return reference
-    return str(better["diff"].idxmax())
 
 
 def recommend(

@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from sklearn_skll.budget import Recommendation, make_plan, recommend
-from sklearn_skll.budget._recommend import RECOMMEND_STRATEGIES, decide
 from sklearn_skll.datasets import make_multimodal_classification
 from sklearn_skll.exceptions import BudgetError, ModalityError
+from sklearn_skll.planning import RECOMMEND_STRATEGIES, decide
 
 
 @pytest.fixture(scope="module")
