@@ -17,7 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from ._modalities import _rows as format_rows
-from ._modalities import observed_modalities, resolve_modalities
+from ._modalities import carry_dropped, observed_modalities, resolve_modalities
 
 __all__ = [
     "SEED_MAX",
@@ -47,8 +47,8 @@ def validate_modal_data(
 
     At fit (``reset=True``) the modalities are resolved on ``X`` as given (a
     DataFrame keeps its column names, so name selectors work; a modality
-    whose named columns are all absent is left out, see
-    :func:`~sklearn_skll.resolve_modalities`) and stored as
+    whose columns are all absent is an error unless an earlier step recorded
+    dropping it, see :func:`~sklearn_skll.resolve_modalities`) and stored as
     ``estimator.modalities_``. At later calls ``X`` is checked against
     ``modalities_`` and the features seen in fit.
 
@@ -64,7 +64,7 @@ def validate_modal_data(
         X = np.asarray(X)
     if reset:
         modalities_ = resolve_modalities(
-            estimator.modalities, X, min_modalities=min_modalities, absent="skip"
+            estimator.modalities, X, min_modalities=min_modalities
         )
     check_params.setdefault("ensure_all_finite", "allow-nan")
     if y is None:
@@ -126,14 +126,18 @@ def same_container(X_out, X_in, columns=None):
     ``modalities`` keep working in the next step of a Pipeline, as
     imbalanced-learn's samplers do. Anything else, or an ``X_out`` of another
     shape, is returned as it is. ``set_output`` still rules where set:
-    scikit-learn wraps this output.
+    scikit-learn wraps this output. The record of modalities an earlier step
+    dropped (:data:`~sklearn_skll._modalities.DROPPED_ATTR`) is passed on.
     """
-    if not isinstance(X_in, pd.DataFrame) or isinstance(X_out, pd.DataFrame):
+    if not isinstance(X_in, pd.DataFrame):
         return X_out
+    if isinstance(X_out, pd.DataFrame):
+        return carry_dropped(X_out, X_in)
     columns = X_in.columns if columns is None else columns
     if getattr(X_out, "shape", None) != (X_in.shape[0], len(columns)):
         return X_out
-    return pd.DataFrame(np.asarray(X_out), columns=columns, index=X_in.index)
+    out = pd.DataFrame(np.asarray(X_out), columns=columns, index=X_in.index)
+    return carry_dropped(out, X_in)
 
 
 class Framer:
@@ -141,12 +145,14 @@ class Framer:
 
     ``Framer(X)`` remembers ``X``'s columns and index (nothing for an
     array); ``framer(X_arr, rows)`` wraps rows ``rows`` of the validated
-    array back into a DataFrame.
+    array back into a DataFrame, with ``X``'s record of the modalities an
+    earlier step dropped.
     """
 
     def __init__(self, X):
         self.columns = getattr(X, "columns", None)
         self.index = getattr(X, "index", None) if self.columns is not None else None
+        self.source = X if self.columns is not None else None
 
     def __call__(self, X, rows=None):
         if self.columns is None:
@@ -156,4 +162,5 @@ class Framer:
             index = self.index if rows is None else self.index[rows]
             if len(index) != X.shape[0]:
                 index = None
-        return pd.DataFrame(X, columns=self.columns, index=index)
+        out = pd.DataFrame(X, columns=self.columns, index=index)
+        return carry_dropped(out, self.source)

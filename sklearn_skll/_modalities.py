@@ -10,7 +10,22 @@ indices.
 
 A modality is *missing* in a row when all its columns are NaN. A modality that
 is only partly NaN is not missing; by default that is an error.
+
+A modality whose columns are all absent from ``X`` is an error (a typo must
+never drop data), except where an earlier step recorded that it dropped them:
+:class:`~sklearn_skll.ModalitySelector` with ``drop_unselected=True`` writes
+what it dropped into the output DataFrame's ``attrs``
+(:data:`DROPPED_ATTR`), the package's transformers pass the record on, and
+:func:`resolve_modalities` leaves exactly the recorded modalities out.
+
+The readers of :mod:`sklearn_skll.datasets` resolve through the same
+function (``patterns=True`` adds their ``"re:PATTERN"`` selectors), so the
+checks (unknown or absent columns, empty selections, overlaps) are written
+once.
 """
+
+import difflib
+import re
 
 import numpy as np
 
@@ -19,8 +34,12 @@ from .exceptions import ModalityError
 
 __all__ = [
     "ALL_COLUMNS",
+    "DROPPED_ATTR",
     "SUBSET_SEPARATOR",
+    "carry_dropped",
     "check_modality_name",
+    "dropped_modalities",
+    "record_dropped",
     "resolve_modalities",
     "check_modalities_fit",
     "observed_modalities",
@@ -32,6 +51,11 @@ __all__ = [
 
 #: Name of the single modality used when ``modalities=None``.
 ALL_COLUMNS = "all"
+
+#: Key of ``DataFrame.attrs`` under which a step that dropped whole
+#: modalities records them: ``{name: [column, ...]}``. Later steps leave these
+#: modalities out instead of raising (see :func:`resolve_modalities`).
+DROPPED_ATTR = "sklearn_skll.dropped_modalities"
 
 #: Joins modality names into a subset's name (``"mri+pet"``) in tables,
 #: plots and plans; modality names may not contain it, so that every subset
@@ -114,12 +138,107 @@ def _n_columns(X):
 
 
 def _describe(selector):
+    if isinstance(selector, re.Pattern):
+        return repr(f"re:{selector.pattern}")
     text = repr(selector)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _short(values, limit=8):
+    values = list(values)
+    text = ", ".join(map(repr, values[:limit]))
+    more = f", ... ({len(values)} in all)" if len(values) > limit else ""
+    return "[" + text + more + "]"
+
+
+# --------------------------------------------------------------------------- #
+# What an earlier step dropped
+# --------------------------------------------------------------------------- #
+def dropped_modalities(X):
+    """The modalities an earlier step recorded dropping from ``X``.
+
+    Parameters
+    ----------
+    X : object
+        Usually a DataFrame; anything else holds no record.
+
+    Returns
+    -------
+    dropped : dict of str -> list of str
+        ``name -> column names``, from ``X.attrs[DROPPED_ATTR]`` (empty
+        when there is no record).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_skll._modalities import dropped_modalities, record_dropped
+    >>> X = pd.DataFrame({"a0": [1.0], "b0": [2.0]})
+    >>> out = record_dropped(X[["a0"]].copy(), X, {"b": ["b0"]})
+    >>> dropped_modalities(out)
+    {'b': ['b0']}
+    """
+    attrs = getattr(X, "attrs", None)
+    record = attrs.get(DROPPED_ATTR) if isinstance(attrs, dict) else None
+    if not isinstance(record, dict):
+        return {}
+    return {str(k): [str(c) for c in v] for k, v in record.items()}
+
+
+def record_dropped(X_out, X_in, dropped):
+    """Record on the DataFrame ``X_out`` that ``dropped`` modalities were dropped.
+
+    The record of ``X_in`` (modalities dropped by steps before) is kept, so
+    two dropping steps in a row add up. Anything but a DataFrame is returned
+    as it is (an array has nowhere to keep a record).
+
+    Parameters
+    ----------
+    X_out : DataFrame or ndarray
+        The output of the dropping step (changed in place).
+    X_in : object
+        The step's input.
+    dropped : dict of str -> list of str
+        ``name -> column names`` of the modalities dropped.
+
+    Returns
+    -------
+    X_out : DataFrame or ndarray
+    """
+    if not hasattr(X_out, "attrs"):
+        return X_out
+    record = {**dropped_modalities(X_in), **dropped_modalities(X_out)}
+    record.update({str(k): [str(c) for c in v] for k, v in dropped.items()})
+    if record:
+        X_out.attrs[DROPPED_ATTR] = record
+    return X_out
+
+
+def carry_dropped(X_out, X_in):
+    """Pass ``X_in``'s record of dropped modalities on to ``X_out``.
+
+    Transformers that build a new DataFrame call it, so that the steps after
+    them still know what was dropped before. Returns ``X_out``.
+    """
+    record = dropped_modalities(X_in)
+    if record and hasattr(X_out, "attrs") and X_out is not X_in:
+        X_out.attrs[DROPPED_ATTR] = {
+            **record,
+            **dropped_modalities(X_out),
+        }
+    return X_out
+
+
+# --------------------------------------------------------------------------- #
+# Resolution
+# --------------------------------------------------------------------------- #
 def resolve_modalities(
-    modalities, X, *, min_modalities=1, param="modalities", absent="raise"
+    modalities,
+    X,
+    *,
+    min_modalities=1,
+    param="modalities",
+    patterns=False,
+    source="X",
 ):
     """Resolve a ``modalities`` specification against ``X``.
 
@@ -137,15 +256,12 @@ def resolve_modalities(
         The least number of modalities the caller needs.
     param : str, default="modalities"
         Parameter name used in error messages.
-    absent : {"raise", "skip"}, default="raise"
-        What to do with a modality that names its columns (a str or a list
-        of str) when ``X`` is a DataFrame holding none of them. ``"skip"``
-        leaves it out: an earlier step (a
-        :class:`~sklearn_skll.ModalitySelector` with
-        ``drop_unselected=True``) dropped it, so the later steps of a
-        Pipeline keep only the modalities whose columns are present.
-        ``"raise"`` treats it as an unknown column. A modality with only
-        some of its columns present is an error either way.
+    patterns : bool, default=False
+        Also accept ``"re:PATTERN"``: the columns whose name matches the
+        regular expression ``PATTERN`` (``re.search``), as the dataset
+        readers do.
+    source : str, default="X"
+        How messages name ``X`` (the readers say "the table").
 
     Returns
     -------
@@ -156,9 +272,32 @@ def resolve_modalities(
     ------
     ModalityError
         If a name is not a string or contains ``"+"``, a selector selects
-        nothing or unknown columns, two modalities share a column, or fewer
-        than ``min_modalities`` modalities are given.
-    """
+        nothing or columns ``X`` does not have (a modality whose named
+        columns are all absent too: a typo never drops a modality), two
+        modalities share a column, or fewer than ``min_modalities``
+        modalities are given.
+
+    Notes
+    -----
+    The one exception to "absent is an error": a modality that an earlier
+    step recorded dropping (``X.attrs[DROPPED_ATTR]``, written by
+    :class:`~sklearn_skll.ModalitySelector` with ``drop_unselected=True``
+    and passed on by the package's transformers) and whose columns are all
+    absent is left out. A record that does not cover a modality never hides
+    it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_skll import resolve_modalities
+    >>> X = pd.DataFrame(columns=["mri_a", "mri_b", "age"], dtype=float)
+    >>> resolve_modalities({"mri": ["mri_a", "mri_b"], "demo": "age"}, X)
+    {'mri': array([0, 1]), 'demo': array([2])}
+    >>> resolve_modalities({"mri": ["mri_a", "mri_typo"]}, X)
+    Traceback (most recent call last):
+    ...
+    sklearn_skll.exceptions.ModalityError: Modality `mri` in `modalities` names column(s) ['mri_typo'] that are not in X ...
+    """  # noqa: E501
     n_features = _n_columns(X)
     if modalities is None:
         resolved = {ALL_COLUMNS: np.arange(n_features, dtype=np.intp)}
@@ -168,19 +307,24 @@ def resolve_modalities(
                 f"`{param}` must be a dict mapping modality names to column "
                 f"selectors, or None. Got {type(modalities).__name__} instead."
             )
-        resolved = {}
+        dropped = dropped_modalities(X)
+        resolved, left_out = {}, []
         for name, selector in modalities.items():
             check_modality_name(name, param)
-            if absent == "skip" and _all_named_columns_absent(selector, X):
+            if patterns:
+                selector = _compile_pattern(name, selector)
+            if dropped and _was_dropped(name, selector, X, dropped):
+                left_out.append(name)
                 continue
-            resolved[name] = _resolve_one(name, selector, X, n_features, param)
+            resolved[name] = _resolve_one(name, selector, X, n_features, param, source)
         if modalities and not resolved:
             raise ModalityError(
-                f"None of the columns named by `{param}` is in X: every modality "
-                f"({list(modalities)}) is absent. Got columns "
-                f"{_describe(list(map(str, X.columns)))} instead."
+                f"Every modality of `{param}` ({list(modalities)}) was dropped "
+                "by an earlier step (its record on X says so): nothing is left "
+                "to fit. Got columns "
+                f"{_short(map(str, getattr(X, 'columns', [])))} instead."
             )
-        _check_disjoint(resolved, param)
+        _check_disjoint(resolved, param, getattr(X, "columns", None))
     if len(resolved) < min_modalities:
         raise ModalityError(
             f"`{param}` must define at least {min_modalities} modalities for "
@@ -190,22 +334,140 @@ def resolve_modalities(
     return resolved
 
 
-def _all_named_columns_absent(selector, X):
-    """``selector`` names columns of which the DataFrame ``X`` has none."""
+def _compile_pattern(name, selector):
+    """``"re:PATTERN"`` -> a compiled pattern (the readers' vocabulary)."""
+    if not (isinstance(selector, str) and selector.startswith("re:")):
+        return selector
+    try:
+        return re.compile(selector[3:])
+    except re.error as exc:
+        raise ModalityError(
+            f"Modality `{name}` has an invalid regular expression "
+            f"{selector[3:]!r} ({exc}). Got {selector!r} instead."
+        ) from exc
+
+
+def _named_columns(selector):
+    """The column names ``selector`` lists (a str or list of str), or None."""
+    names = [selector] if isinstance(selector, str) else selector
+    if isinstance(names, (list, tuple)) and names:
+        if all(isinstance(n, str) for n in names):
+            return list(names)
+    return None
+
+
+def _was_dropped(name, selector, X, dropped):
+    """An earlier step recorded dropping ``name`` and none of it is left."""
     columns = getattr(X, "columns", None)
     if columns is None:
         return False
-    names = [selector] if isinstance(selector, str) else selector
-    if not isinstance(names, (list, tuple)) or not names:
-        return False
-    if not all(isinstance(n, str) for n in names):
-        return False
     present = set(map(str, columns))
-    return not any(n in present for n in names)
+    recorded = set(dropped.get(name, ()))
+    named = _named_columns(selector)
+    if named is not None:
+        all_recorded = name in dropped or recorded.union(*dropped.values()) >= set(
+            named
+        )
+        return all_recorded and not present.intersection(named)
+    if name not in dropped:
+        return False
+    if isinstance(selector, re.Pattern):
+        return not any(selector.search(c) for c in present)
+    if callable(selector):
+        try:
+            key = selector(X)
+        except Exception:  # noqa: BLE001 - the resolver reports it
+            return False
+        return _is_empty(key)
+    return False
 
 
-def _resolve_one(name, selector, X, n_features, param):
-    key = selector(X) if callable(selector) else selector
+def _is_empty(key):
+    if isinstance(key, np.ndarray):
+        return key.size == 0 or (key.dtype == bool and not key.any())
+    if isinstance(key, (list, tuple)):
+        return not key or (
+            all(isinstance(k, (bool, np.bool_)) for k in key) and not any(key)
+        )
+    return False
+
+
+def _is_int(k):
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+def _positions(key):
+    """Integer positions of an int / list of int / int array key, else None."""
+    if _is_int(key):
+        return [int(key)]
+    if isinstance(key, np.ndarray) and key.dtype.kind in "iu" and key.ndim == 1:
+        return key.tolist()
+    if isinstance(key, (list, tuple)) and key and all(_is_int(k) for k in key):
+        return [int(k) for k in key]
+    return None
+
+
+def _absent_message(name, missing, named, X, param, source):
+    columns = [str(c) for c in X.columns]
+    close = {}
+    for col in missing:
+        match = difflib.get_close_matches(str(col), columns, n=1, cutoff=0.7)
+        if match:
+            close[col] = match[0]
+    hint = ""
+    if close:
+        hint = (
+            " Did you mean "
+            + ", ".join(f"{v!r} for {k!r}" for k, v in close.items())
+            + "?"
+        )
+    if len(missing) == len(named):
+        what = (
+            f"none of its {len(named)} column(s) is present and no earlier "
+            "step recorded dropping it: a typo must "
+            "not drop a modality"
+        )
+    else:
+        what = f"{len(missing)} of its {len(named)} columns"
+    return (
+        f"Modality `{name}` in `{param}` names column(s) {_short(missing)} that "
+        f"are not in {source} ({what}).{hint} Got columns {_short(columns)} "
+        "instead."
+    )
+
+
+def _resolve_one(name, selector, X, n_features, param, source="X"):
+    columns = getattr(X, "columns", None)
+    named = _named_columns(selector)
+    if named is not None and columns is not None:
+        present = set(columns)
+        missing = [c for c in named if c not in present]
+        if missing:
+            raise ModalityError(_absent_message(name, missing, named, X, param, source))
+    if named is not None and columns is None:
+        raise ModalityError(
+            f"Modality `{name}` in `{param}` names columns {_short(named)}, "
+            f"but {source} is an array without column names: pass a DataFrame, "
+            "or select the columns by position. Got an array of shape "
+            f"{getattr(X, 'shape', None)} instead."
+        )
+    if isinstance(selector, re.Pattern):
+        if columns is None:
+            raise ModalityError(
+                f"Modality `{name}` selects columns by the regular expression "
+                f"{selector.pattern!r}, but {source} has no column names. Got "
+                "an array instead."
+            )
+        key = [c for c in columns if selector.search(str(c))]
+        if not key:
+            raise ModalityError(
+                f"Modality `{name}` selects no column of {source}: no column "
+                f"name matches the regular expression {selector.pattern!r} "
+                f"(columns: {_short(columns)}). Got "
+                f"{_describe(selector)} instead."
+            )
+    else:
+        key = selector(X) if callable(selector) else selector
     if isinstance(key, np.ndarray) and key.dtype == bool and key.ndim == 1:
         if key.shape[0] != n_features:
             raise ModalityError(
@@ -225,20 +487,34 @@ def _resolve_one(name, selector, X, n_features, param):
             )
     if isinstance(key, tuple):
         key = list(key)
+    positions = _positions(key)
+    if positions is not None:
+        outside = [p for p in positions if not 0 <= p < n_features]
+        if outside:
+            raise ModalityError(
+                f"Modality `{name}` in `{param}` selects column position(s) "
+                f"{_short(outside)}, but {source} has {n_features} columns "
+                f"(positions 0 to {n_features - 1}). If an earlier step dropped "
+                "columns of an array (a ModalitySelector with "
+                "`drop_unselected=True`), the positions moved: fit on a "
+                "DataFrame so that modalities match columns by name, or set "
+                "drop_unselected=False. Got "
+                f"{_describe(selector)} instead."
+            )
     try:
         indices = _get_column_indices(X, key)
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise ModalityError(
             f"Modality `{name}` in `{param}`: selector {_describe(selector)} "
-            f"does not fit X with {n_features} columns ({exc}). Got "
+            f"does not fit {source} with {n_features} columns ({exc}). Got "
             f"{_describe(key)} instead."
         ) from exc
     indices = np.asarray(indices, dtype=np.intp)
     if indices.size and (indices.min() < 0 or indices.max() >= n_features):
         raise ModalityError(
             f"Modality `{name}` in `{param}`: selector {_describe(selector)} "
-            f"selects a column outside X's {n_features} columns. Got indices "
-            f"{indices.tolist()} instead."
+            f"selects a column outside {source}'s {n_features} columns. Got "
+            f"indices {indices.tolist()} instead."
         )
     if indices.size == 0:
         raise ModalityError(
@@ -255,15 +531,16 @@ def _resolve_one(name, selector, X, n_features, param):
     return unique
 
 
-def _check_disjoint(resolved, param):
+def _check_disjoint(resolved, param, columns=None):
     owner = {}
     for name, idx in resolved.items():
         for j in idx.tolist():
             if j in owner:
+                col = f"`{columns[j]}`" if columns is not None else str(j)
                 raise ModalityError(
                     f"Modalities `{owner[j]}` and `{name}` in `{param}` overlap: "
-                    f"both select column {j}. Each column may belong to one "
-                    "modality only."
+                    f"both select column {col}. Each column may belong to one "
+                    f"modality only. Got column {col} in both instead."
                 )
             owner[j] = name
 

@@ -19,11 +19,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_skll import (
     BudgetedMultimodalClassifier,
     FlowImputer,
+    ModalityError,
     ModalitySelector,
     MultimodalNetClassifier,
     hide_modalities,
     resolve_modalities,
 )
+from sklearn_skll._modalities import dropped_modalities, record_dropped
+from sklearn_skll.acquisition import AcquisitionRanker
 from sklearn_skll.datasets import load
 
 FLOW = dict(latent_dim=4, n_flows=2, hidden_dim=8, max_epochs=3, random_state=0)
@@ -157,18 +160,77 @@ def test_selector_without_drop_says_it_changes_nothing(alzheimers_hidden):
     pd.testing.assert_frame_equal(out, X)
 
 
-def test_modality_absent_rule_keeps_partial_and_missing_columns_errors():
+def test_only_a_recorded_drop_leaves_a_modality_out():
     X = pd.DataFrame(np.arange(12.0).reshape(3, 4), columns=list("abcd"))
-    got = resolve_modalities(
-        {"p": ["a", "b"], "q": ["c", "d"], "r": ["e"]}, X, absent="skip"
-    )
+    # A typo'd modality is an error naming it and its missing columns.
+    with pytest.raises(ModalityError, match=r"`r`.*\['e'\] that are not in X"):
+        resolve_modalities({"p": ["a", "b"], "q": ["c", "d"], "r": ["e"]}, X)
+    # An earlier step's record of what it dropped is the one exception.
+    record_dropped(X, None, {"r": ["e"]})
+    got = resolve_modalities({"p": ["a", "b"], "q": ["c", "d"], "r": ["e"]}, X)
     assert list(got) == ["p", "q"]
-    with pytest.raises(ValueError, match="`r`"):
-        resolve_modalities({"p": ["a", "b"], "r": ["e"]}, X)
-    with pytest.raises(ValueError, match="`q`"):  # partly present: an error
-        resolve_modalities({"p": ["a", "b"], "q": ["c", "e"]}, X, absent="skip")
-    with pytest.raises(ValueError, match="absent"):
-        resolve_modalities({"r": ["e"], "s": "f"}, X, absent="skip")
+    # The record covers `r` alone: another absent modality is still an error,
+    # and so is a partly present one.
+    with pytest.raises(ModalityError, match="`s`"):
+        resolve_modalities({"p": ["a", "b"], "s": ["f"]}, X)
+    with pytest.raises(ModalityError, match=r"`q`.*\['e'\].*1 of its 2"):
+        resolve_modalities({"p": ["a", "b"], "q": ["c", "e"]}, X)
+    with pytest.raises(ModalityError, match="Every modality"):
+        resolve_modalities({"r": ["e"]}, X)
+
+
+def _typo(mods):
+    return {**mods, "csf": [c + "_typo" for c in mods["csf"]]}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: ModalitySelector(_clf(), modalities=m, cv=2),
+        lambda m: FlowImputer(modalities=m, **FLOW),
+        lambda m: MultimodalNetClassifier(modalities=m, **NET),
+        lambda m: BudgetedMultimodalClassifier(
+            modalities=m, classifier=LogisticRegression()
+        ),
+        lambda m: AcquisitionRanker(
+            LogisticRegression(), FlowImputer(**FLOW), modalities=m
+        ),
+    ],
+    ids=["selector", "flow", "net", "budgeted", "ranker"],
+)
+def test_a_typo_never_drops_a_modality(alzheimers_hidden, make):
+    X, y, mods = alzheimers_hidden
+    with pytest.raises(ModalityError, match="Modality `csf`.*_typo.*not in X"):
+        make(_typo(mods)).fit(X, y)
+
+
+def test_card_pipeline_with_set_output_drops_only_what_the_selector_dropped(
+    alzheimers_hidden,
+):
+    X, y, mods = alzheimers_hidden
+    pipe = _card(mods, MultimodalNetClassifier(modalities=mods, **NET), True)
+    pipe.set_output(transform="pandas").fit(X, y)
+    selected = pipe["select"].selected_modalities_
+    assert list(pipe["clf"].modalities_) == [m for m in mods if m in selected]
+    out = pipe[:-1].transform(X)
+    dropped = [m for m in mods if m not in selected]
+    assert list(dropped_modalities(out)) == dropped
+    # A typo in a later step is still an error, whatever was dropped before.
+    typo = {**mods, selected[0]: [c + "_typo" for c in mods[selected[0]]]}
+    pipe.set_params(impute__modalities=typo)
+    with pytest.raises(ModalityError, match=f"Modality `{selected[0]}`"):
+        pipe.fit(X, y)
+
+
+def test_dropping_selector_on_an_array_names_the_fix():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 6))
+    y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    mods = {"a": [0, 1], "b": [2, 3], "c": [4, 5]}
+    pipe = _card(mods, LogisticRegression(), True)
+    with pytest.raises(ModalityError, match="drop_unselected") as info:
+        pipe.fit(X, y)
+    assert "DataFrame" in str(info.value)
 
 
 def test_budget_without_available_warns():
@@ -184,3 +246,4 @@ def test_budget_without_available_warns():
     )
     with pytest.warns(UserWarning, match="only sets `plan_`"):
         clf.fit(X, y)
+

@@ -2,7 +2,6 @@
 
 import os
 import pickle
-import re
 import warnings
 from pathlib import Path
 
@@ -10,7 +9,12 @@ import numpy as np
 import pandas as pd
 
 from .._compat import StrOptions, validate_params
-from .._modalities import check_modality_name, observed_modalities
+from .._modalities import (
+    _short,
+    check_modality_name,
+    observed_modalities,
+    resolve_modalities,
+)
 from ..exceptions import ModalityError
 from ._base import make_bunch, modality_table
 
@@ -344,54 +348,22 @@ def _read_table(path_or_frame):
     )
 
 
-def _select(name, selector, columns, source):
-    if isinstance(selector, str) and selector.startswith("re:"):
-        pattern = selector[3:]
-        try:
-            regex = re.compile(pattern)
-        except re.error as exc:
-            raise ModalityError(
-                f"Modality `{name}` has an invalid regular expression "
-                f"{pattern!r} ({exc}). Got {selector!r} instead."
-            ) from exc
-        chosen = [c for c in columns if regex.search(str(c))]
-        if not chosen:
-            raise ModalityError(
-                f"Modality `{name}` selects no column of {source}: no column "
-                f"name matches the regular expression {pattern!r} (columns: "
-                f"{_short(columns)}). Got {selector!r} instead."
-            )
-        return chosen
-    if isinstance(selector, str):
-        selector = [selector]
-    if not isinstance(selector, (list, tuple)) or not all(
-        isinstance(c, str) for c in selector
+def _check_selector(name, selector):
+    """The readers take column names or ``"re:PATTERN"`` (positions would
+    count the target and index columns)."""
+    names = [selector] if isinstance(selector, str) else selector
+    if not isinstance(names, (list, tuple)) or not all(
+        isinstance(c, str) for c in names
     ):
         raise ModalityError(
             f"Modality `{name}` must be given as a list of column names, one "
             f"column name, or a 're:PATTERN' string. Got {selector!r} instead."
         )
-    if not selector:
+    if not names:
         raise ModalityError(
             f"Modality `{name}` selects no column: its list of columns is "
             "empty. Got [] instead."
         )
-    known = set(columns)
-    missing = [c for c in selector if c not in known]
-    if missing:
-        raise ModalityError(
-            f"Modality `{name}` names column(s) {missing} that are not in "
-            f"{source} (columns: {_short(columns)}). Got {_short(selector)} "
-            "instead."
-        )
-    return list(selector)
-
-
-def _short(values, limit=8):
-    values = list(values)
-    text = ", ".join(map(repr, values[:limit]))
-    more = f", ... ({len(values)} in all)" if len(values) > limit else ""
-    return "[" + text + more + "]"
 
 
 def missingness_table(observed, partial=None):
@@ -426,6 +398,47 @@ def missingness_table(observed, partial=None):
 
 def _is_numeric(column):
     return pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+
+
+#: A column with a distinct value in every one of at least this many rows
+#: looks like an identifier (a patient id), not a measurement.
+ID_LIKE_MIN_ROWS = 20
+
+
+def _warn_id_like(table, resolved, index_col):
+    """Warn about a modality column unique per row, such as a patient id.
+
+    A text column would be one-hot encoded into one column per row; an
+    integer one would be read as a measurement. Either carries no signal
+    that generalises to new patients.
+    """
+    for name, cols in resolved.items():
+        for col in cols:
+            column = table[col].dropna()
+            n = len(column)
+            if n < ID_LIKE_MIN_ROWS or column.nunique() != n:
+                continue
+            if not _is_numeric(column):
+                effect = f"one-hot encoding it would make {n} columns"
+            elif pd.api.types.is_integer_dtype(column) or bool(
+                (column == np.round(column)).all()
+            ):
+                effect = "its integers would be read as a measurement"
+            else:
+                continue  # a real-valued measurement is unique per row anyway
+            fix = (
+                f"pass index_col={col!r} (--index-col {col})"
+                if index_col is None
+                else "leave it out of the modality"
+            )
+            warnings.warn(
+                f"Column `{col}` of modality `{name}` has a distinct value in "
+                f"each of its {n} rows, like an identifier (a patient id): "
+                f"{effect}, which carry no signal for new rows. If it is an "
+                f"identifier, {fix}, or leave it out of `modalities`.",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 def _one_hot(table, resolved, categorical, source_text):
@@ -736,24 +749,27 @@ def read_clinical_table(
             "`modalities` must name at least one modality. Got {} instead."
         )
 
-    resolved, owner = {}, {}
     for name, selector in modalities.items():
         check_modality_name(name)
-        cols = _select(name, selector, list(table.columns), source_text)
-        for col in cols:
-            if col == target:
-                raise ModalityError(
-                    f"Modality `{name}` selects the target column `{target}`. "
-                    f"Got {selector!r} instead."
-                )
-            if col in owner:
-                raise ModalityError(
-                    f"Column `{col}` is selected by both modality "
-                    f"`{owner[col]}` and modality `{name}`; modalities must "
-                    f"not overlap. Got {selector!r} instead."
-                )
-            owner[col] = name
+        _check_selector(name, selector)
+    # The package's one column resolver: absent columns, empty selections
+    # and overlaps are checked there, as for the estimators' `modalities`.
+    positions = resolve_modalities(modalities, table, patterns=True, source=source_text)
+    resolved, owner = {}, {}
+    for name, idx in positions.items():
+        selector = modalities[name]
+        if isinstance(selector, str) and selector.startswith("re:"):
+            cols = [table.columns[j] for j in idx]  # the table's order
+        else:
+            cols = [selector] if isinstance(selector, str) else list(selector)
+        if target in cols:
+            raise ModalityError(
+                f"Modality `{name}` selects the target column `{target}`. "
+                f"Got {selector!r} instead."
+            )
+        owner.update(dict.fromkeys(cols, name))
         resolved[name] = cols
+    _warn_id_like(table, resolved, index_col)
     if categorical == "error":  # fail before reading anything else
         _one_hot(table[list(owner)], resolved, categorical, source_text)
 

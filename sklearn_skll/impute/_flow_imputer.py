@@ -133,9 +133,10 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Mapping ``name -> column selector`` (as in
         :class:`~sklearn.compose.ColumnTransformer`). ``None`` is one modality
         of all columns: then nothing can be generated, and only rows with
-        nothing missing can be transformed (they pass through). On a
-        DataFrame, a modality that names columns none of which is present is
-        left out (an earlier step dropped it).
+        nothing missing can be transformed (they pass through). A modality
+        whose columns are all absent is an error, unless an earlier step
+        recorded dropping it (a :class:`~sklearn_skll.ModalitySelector` with
+        ``drop_unselected=True`` on a DataFrame); then it is left out.
     latent_dim : int, default=32
         Common width ``d`` of every modality's encoding and latent.
     n_flows : int, default=8

@@ -27,6 +27,32 @@ from ._base import _check_fit_observed, _label_codes
 __all__ = ["ClassConditionalGaussianImputer"]
 
 
+def _invertible(cov):
+    """``cov`` made positive definite where the complete rows leave it singular.
+
+    A column constant over the complete rows (after its class mean) has no
+    variance to condition on: it gets unit variance and no correlation, so
+    it is filled with its class mean. Columns that repeat one another (too
+    few rows for the shrinkage to separate them) get the smallest ridge,
+    from ``1e-10`` of the mean variance up, that makes ``cov`` factorable.
+    """
+    flat = np.diag(cov) <= 1e-12
+    if flat.any():
+        cov = cov.copy()
+        cov[flat, :] = 0.0
+        cov[:, flat] = 0.0
+        cov[flat, flat] = 1.0
+    scale = float(np.mean(np.diag(cov)))
+    for ridge in (0.0, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2):
+        candidate = cov + ridge * scale * np.eye(cov.shape[0]) if ridge else cov
+        try:
+            np.linalg.cholesky(candidate)
+        except np.linalg.LinAlgError:
+            continue
+        return candidate
+    return cov + scale * np.eye(cov.shape[0])
+
+
 class ClassConditionalGaussianImputer(
     OneToOneFeatureMixin, TransformerMixin, BaseEstimator
 ):
@@ -202,7 +228,8 @@ class ClassConditionalGaussianImputer(
             est = ShrunkCovariance(shrinkage=self.shrinkage, assume_centered=True).fit(
                 resid
             )
-        self.covariance_ = est.covariance_
+        cov = _invertible(est.covariance_)
+        self.covariance_ = cov
         self.shrinkage_ = float(
             est.shrinkage_ if hasattr(est, "shrinkage_") else self.shrinkage
         )

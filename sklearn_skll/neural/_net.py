@@ -208,8 +208,10 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         Mapping ``name -> column selector`` (see
         :func:`sklearn_skll.resolve_modalities`). ``None`` means one modality
         made of every column. Columns outside every modality are ignored.
-        On a DataFrame, a modality that names columns none of which is
-        present is left out (an earlier step dropped it).
+        A modality whose columns are all absent is an error, unless an
+        earlier step recorded dropping it (a
+        :class:`~sklearn_skll.ModalitySelector` with ``drop_unselected=True``
+        on a DataFrame); then it is left out.
     fusion : {"concat", "attention", "moe"}, default="concat"
         How modality embeddings are combined: ``"concat"`` (late fusion by an
         MLP over the concatenated embeddings), ``"attention"`` (embeddings

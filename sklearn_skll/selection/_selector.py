@@ -41,7 +41,7 @@ from .._compat import (
     _check_feature_names_in,
     _fit_context,
 )
-from .._modalities import observed_modalities
+from .._modalities import observed_modalities, record_dropped
 from .._persist import from_portable, to_portable
 from ..exceptions import CooperationWarning, ModalityError
 from ..game import (
@@ -180,9 +180,9 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         masked engine. ``estimator_`` is the one used.
     modalities : dict or None, default=None
         Name -> column selector (``ColumnTransformer`` vocabulary). At least
-        two modalities. On a DataFrame, a modality that names columns none
-        of which is present is left out (an earlier step dropped it). None
-        makes all columns one modality ``"all"``,
+        two modalities. A modality whose columns are absent is an error,
+        unless an earlier selector recorded dropping it (see
+        ``drop_unselected``). None makes all columns one modality ``"all"``,
         which is then simply selected (this keeps generic checks working).
     scoring : str or callable, default="accuracy"
         Any scikit-learn scorer (greater is better).
@@ -271,10 +271,13 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         (``key_subset_``), the modalities new rows carry.
         If False, ``transform`` returns ``X`` unchanged and warns: in a
         Pipeline the selector then changes nothing for the later steps (its
-        scores and :meth:`plan` are what it is for). After a selector with
-        ``drop_unselected=True`` on a DataFrame, the later steps need not
-        restate the modalities: given ``modalities`` that name columns, they
-        keep only the modalities whose columns are present.
+        scores and :meth:`plan` are what it is for). On a DataFrame the
+        output records the modalities it dropped (in its ``attrs``), so the
+        later steps need not restate the modalities: given the same
+        ``modalities``, they leave out exactly the recorded ones (any other
+        modality whose columns are absent is still an error). On an array
+        the columns move, so later steps that select by position fail with
+        a message that says so: use a DataFrame.
     n_jobs : int, default=None
         Parallel (subset, fold) jobs; any joblib backend, e.g. Dask.
     random_state : int, RandomState instance or None, default=None
@@ -1049,7 +1052,15 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             return X_in.copy() if isinstance(X_in, pd.DataFrame) else X.copy()
         columns = self._selected_columns()
         if isinstance(X_in, pd.DataFrame):
-            return X_in.iloc[:, columns].copy()
+            # The record tells the later steps that the other modalities are
+            # absent on purpose (a typo'd modality is an error there).
+            names = X_in.columns.astype(str)
+            dropped = {
+                n: names[idx].tolist()
+                for n, idx in self.modalities_.items()
+                if n not in self.selected_modalities_
+            }
+            return record_dropped(X_in.iloc[:, columns].copy(), X_in, dropped)
         return X[:, columns]
 
     def get_feature_names_out(self, input_features=None):

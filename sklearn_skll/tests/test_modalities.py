@@ -74,7 +74,7 @@ def test_none_fails_where_two_modalities_are_needed(frame):
     [
         ({"img": []}, "`img`.*selects no column"),
         ({"img": ["img_0"], "dup": ["img_0", "age"]}, "`img` and `dup`.*overlap"),
-        ({"img": ["nope"]}, "`img`.*does not fit X"),
+        ({"img": ["nope"]}, r"`img`.*\['nope'\] that are not in X"),
         ({1: ["age"]}, "must be non-empty strings"),
         ({"": ["age"]}, "must be non-empty strings"),
         ({"img": [0, 99]}, "`img`"),
@@ -248,3 +248,170 @@ def test_resolution_and_masks_agree_on_random_layouts(layout):
     # Columns outside every modality are never touched.
     outside = np.setdiff1d(np.arange(n_features), covered)
     assert np.array_equal(X[:, outside], frame.to_numpy()[:, outside])
+
+
+# --------------------------------------------------------------------------- #
+# Property-based tests of the data model: random layouts, missing patterns,
+# arrays or DataFrames, shuffled column orders.
+# --------------------------------------------------------------------------- #
+@st.composite
+def modal_data(draw, min_rows=1, max_rows=8):
+    """Random modalities over shuffled columns, values, missing blocks.
+
+    Returns ``(frame, spec, expected, missing)``: ``frame`` a DataFrame whose
+    columns come in a shuffled order, ``spec`` the ``modalities`` by column
+    name, ``expected`` the positions each modality must resolve to, and
+    ``missing`` the rows x modalities mask of hidden blocks (at least one
+    modality observed per row).
+    """
+    n_mods = draw(st.integers(1, 4))
+    sizes = draw(st.lists(st.integers(1, 3), min_size=n_mods, max_size=n_mods))
+    n_extra = draw(st.integers(0, 2))
+    names = [f"m{k}" for k in range(n_mods)]
+    columns = [f"{m}_{j}" for m, s in zip(names, sizes) for j in range(s)]
+    columns += [f"extra_{j}" for j in range(n_extra)]
+    order = draw(st.permutations(range(len(columns))))
+    columns = [columns[j] for j in order]
+    spec = {
+        m: draw(st.permutations([c for c in columns if c.startswith(m + "_")]))
+        for m in names
+    }
+    expected = {m: sorted(columns.index(c) for c in spec[m]) for m in names}
+    n_rows = draw(st.integers(min_rows, max_rows))
+    missing = np.array(
+        draw(
+            st.lists(
+                st.lists(st.booleans(), min_size=n_mods, max_size=n_mods),
+                min_size=n_rows,
+                max_size=n_rows,
+            )
+        ),
+        dtype=bool,
+    ).reshape(n_rows, n_mods)
+    missing[missing.all(axis=1), draw(st.integers(0, n_mods - 1))] = False
+    values = draw(
+        st.lists(
+            st.floats(-1e6, 1e6, allow_nan=False, width=32),
+            min_size=n_rows * len(columns),
+            max_size=n_rows * len(columns),
+        )
+    )
+    frame = pd.DataFrame(
+        np.array(values, dtype=float).reshape(n_rows, len(columns)), columns=columns
+    )
+    return frame, spec, expected, missing
+
+
+FAST = settings(max_examples=40, deadline=None, derandomize=True)
+
+
+@FAST
+@given(modal_data(), st.booleans())
+def test_names_resolve_to_their_columns_in_any_order(data, as_positions):
+    frame, spec, expected, missing = data
+    if as_positions:  # the same layout by position, on the array
+        spec = {m: [frame.columns.get_loc(c) for c in cols] for m, cols in spec.items()}
+        resolved = resolve_modalities(spec, frame.to_numpy())
+    else:
+        resolved = resolve_modalities(spec, frame)
+    assert list(resolved) == list(expected)  # the dict's order is kept
+    assert {m: v.tolist() for m, v in resolved.items()} == expected
+
+
+@FAST
+@given(modal_data(), st.booleans())
+def test_masks_round_trip_and_observed_cells_never_change(data, as_frame):
+    frame, spec, expected, missing = data
+    X = frame if as_frame else frame.to_numpy()
+    resolved = resolve_modalities(spec if as_frame else expected, X)
+    before = frame.to_numpy().copy()
+    hidden = hide_modalities(np.asarray(X), resolved, missing)
+    assert np.array_equal(frame.to_numpy(), before)  # the input is untouched
+    assert np.array_equal(observed_modalities(hidden, resolved), ~missing)
+    kept = ~np.isnan(hidden)
+    assert np.array_equal(hidden[kept], before[kept])
+    # Hiding every observed block again changes nothing more.
+    again = hide_modalities(hidden, resolved, missing)
+    np.testing.assert_array_equal(again, hidden)
+
+
+@FAST
+@given(modal_data(min_rows=6, max_rows=12), st.booleans())
+def test_imputation_fills_only_missing_blocks(data, as_frame):
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+
+    frame, spec, expected, missing = data
+    missing[:2] = False  # two complete rows, as the imputer needs
+    resolved = resolve_modalities(spec, frame)
+    values = hide_modalities(frame.to_numpy(), resolved, missing)
+    X = pd.DataFrame(values, columns=frame.columns) if as_frame else values
+    imp = ClassConditionalGaussianImputer(
+        modalities=spec if as_frame else expected
+    ).fit(X)
+    out = imp.transform(X)
+    assert isinstance(out, pd.DataFrame) == as_frame
+    out = np.asarray(out)
+    observed = ~np.isnan(values)
+    assert np.array_equal(out[observed], values[observed])
+    covered = modality_columns(resolved)
+    assert np.isfinite(out[:, covered]).all()
+
+
+@FAST
+@given(modal_data(), st.data())
+def test_errors_name_the_modality_and_its_columns(data, draw):
+    frame, spec, expected, missing = data
+    name = draw.draw(st.sampled_from(list(spec)))
+    kind = draw.draw(st.sampled_from(["typo", "overlap", "position", "partial"]))
+    if kind == "typo":
+        n_typos = draw.draw(st.integers(1, len(spec[name])))
+        bad = {**spec, name: [c + "_x" for c in spec[name][:n_typos]]}
+        bad[name] += spec[name][n_typos:]
+        with pytest.raises(ModalityError, match=f"Modality `{name}`") as info:
+            resolve_modalities(bad, frame)
+        assert repr(spec[name][0] + "_x") in str(info.value)
+    elif kind == "overlap":
+        others = [m for m in spec if m != name]
+        if not others:
+            return
+        other = draw.draw(st.sampled_from(others))
+        bad = {**spec, name: spec[name] + spec[other][:1]}
+        with pytest.raises(ModalityError, match="overlap") as info:
+            resolve_modalities(bad, frame)
+        assert f"`{name}`" in str(info.value) and f"`{other}`" in str(info.value)
+    elif kind == "position":
+        bad = {**expected, name: expected[name] + [frame.shape[1]]}
+        with pytest.raises(ModalityError, match=f"Modality `{name}`"):
+            resolve_modalities(bad, frame.to_numpy())
+    else:
+        resolved = resolve_modalities(spec, frame)
+        if resolved[name].size < 2:
+            return
+        X = frame.to_numpy().copy()
+        row = draw.draw(st.integers(0, X.shape[0] - 1))
+        X[row, resolved[name][0]] = np.nan
+        with pytest.raises(ModalityError, match=f"`{name}` is partly missing") as info:
+            observed_modalities(X, resolved)
+        assert f"[{row}]" in str(info.value)
+
+
+@FAST
+@given(modal_data(), st.data())
+def test_only_recorded_drops_leave_a_modality_out(data, draw):
+    from sklearn_skll._modalities import record_dropped
+
+    frame, spec, expected, missing = data
+    if len(spec) < 2:
+        return
+    dropped = draw.draw(
+        st.lists(st.sampled_from(list(spec)), min_size=1, max_size=len(spec) - 1)
+    )
+    kept = [c for c in frame.columns if not any(c in spec[m] for m in dropped)]
+    out = record_dropped(frame[kept].copy(), frame, {m: spec[m] for m in dropped})
+    resolved = resolve_modalities(spec, out)
+    assert list(resolved) == [m for m in spec if m not in dropped]
+    assert modality_columns(resolved).size == sum(len(spec[m]) for m in resolved)
+    # Without the record, the same frame is an error naming a dropped one.
+    first = next(m for m in spec if m in dropped)
+    with pytest.raises(ModalityError, match=f"Modality `{first}`"):
+        resolve_modalities(spec, frame[kept].copy())

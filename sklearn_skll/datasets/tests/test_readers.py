@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -237,7 +238,7 @@ def test_clinical_missing_target_rows(clinical):
             {"mri": ["mri_hippo", "mri_thick"]},
             "DX",
             ModalityError,
-            r"Modality `mri` names column\(s\) \['mri_thick'\] "
+            r"Modality `mri` in `modalities` names column\(s\) \['mri_thick'\] "
             r"that are not in the table",
         ),
         (
@@ -257,7 +258,7 @@ def test_clinical_missing_target_rows(clinical):
             {"a": ["age"], "b": "re:^age$"},
             "DX",
             ModalityError,
-            "Column `age` is selected by both modality `a` and modality `b`",
+            "Modalities `a` and `b` in `modalities` overlap: both select column `age`",
         ),
         ({"a": "re:^D"}, "DX", ModalityError, "selects the target column `DX`"),
         ({"a": "re:(["}, "DX", ModalityError, "invalid regular expression"),
@@ -403,3 +404,30 @@ def test_dropped_target_rows_are_counted(cohort):
         bunch = read_clinical_table(cohort, COHORT, "dx", missing_target="drop")
     assert bunch.n_dropped == 2 and bunch.data.shape[0] == 4
     assert bunch.missingness["rows_observed"].tolist() == [4, 2, 4]  # rows 1, 2, 3, 5
+
+
+@pytest.mark.parametrize("kind", ["text", "integer"])
+def test_an_id_like_column_inside_a_modality_warns(kind):
+    rng = np.random.RandomState(0)
+    n = 40
+    ids = [f"P{i:04d}" for i in range(n)] if kind == "text" else 1000 + np.arange(n)
+    table = pd.DataFrame(
+        {
+            "patient": ids,
+            "age": rng.randint(60, 90, n),
+            "mri_a": rng.normal(size=n),
+            "DX": rng.choice(["AD", "CN"], n),
+        }
+    )
+    mods = {"demo": ["patient", "age"], "mri": ["mri_a"]}
+    with pytest.warns(UserWarning, match=r"`patient` of modality `demo`.*index_col="):
+        bunch = read_clinical_table(table, mods, "DX")
+    if kind == "text":
+        assert len(bunch.modalities["demo"]) == n + 1  # what the warning says
+    # Used as the index, it is not a feature and nothing warns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        bunch = read_clinical_table(
+            table, {"demo": ["age"], "mri": ["mri_a"]}, "DX", index_col="patient"
+        )
+    assert bunch.data.index.name == "patient"
