@@ -74,6 +74,11 @@ MAX_EXHAUSTIVE = 12
 #: needs a gain above it.
 COOPERATION_RTOL = 0.01
 
+#: Without bootstrap replicates, ``selection="cooperation"`` ranks by C(S)
+#: only the subsets that keep at least this share of the full set's utility
+#: (with them: the subsets whose utility interval lies above 0).
+COOPERATION_MIN_SHARE = 0.5
+
 #: Up to this many rows, ``estimator=None`` is a regularised linear model
 #: retrained per subset; above it, the small masked net.
 LINEAR_MAX_ROWS = 1000
@@ -231,8 +236,14 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
     selection : {"cooperation", "utility", "greedy"}, default="cooperation"
         ``"cooperation"``: the subset of size ``subset_size`` with the highest
         C(S) (ties: higher utility, then modality order), as the paper ranks
-        pairs of three modalities. ``"utility"``: highest f_u(S) of that
-        size. ``"greedy"``: the modalities Algorithm 1 selects.
+        pairs of three modalities, among the subsets that beat the constant
+        predictor (``beats_baseline``: the bootstrap 95 % interval of f_u(S)
+        above 0; without bootstrap, f_u(S) at least half of the full set's,
+        :data:`COOPERATION_MIN_SHARE`). Eq. 4 divides by f_u(S), so a subset
+        of noise can reach any C(S); where no subset of that size beats the
+        constant predictor, the highest utility is selected. ``"utility"``:
+        highest f_u(S) of that size. ``"greedy"``: the modalities Algorithm
+        1 selects.
     subset_size : int, default=None
         Size of the selected subset for ``"cooperation"`` and ``"utility"``;
         None means M - 1 (1 with a single modality).
@@ -292,8 +303,10 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
     utilities_ : DataFrame
         One row per scored subset: ``subset`` (name), ``modalities`` (tuple),
         ``size``, ``n_samples`` (rows where it is observed), ``score``,
-        ``baseline``, ``utility``, ``cooperation``, ``rank`` (within its
-        size, by the selection criterion; 1 is best); with
+        ``baseline``, ``utility``, ``cooperation``, ``beats_baseline``
+        (the utility is a real gain over the constant predictor, see
+        ``selection``), ``rank`` (within its size, by the selection
+        criterion; 1 is best); with
         ``n_bootstrap > 0`` also ``utility_std``, ``utility_ci_low``,
         ``utility_ci_high``, ``cooperation_std`` and ``p_best`` (share of
         bootstrap replicates in which the subset is the best of its size by
@@ -814,15 +827,6 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
                 )
             )
         df = pd.DataFrame(rows)
-        by = "cooperation" if self.selection == "cooperation" else "utility"
-        df["rank"] = 0
-        for _size, group in df.groupby("size", sort=False):
-            crit = group[by].fillna(-np.inf)
-            ordered = sorted(
-                group.index, key=lambda i: (-crit[i], -group.at[i, "utility"], i)
-            )
-            df.loc[ordered, "rank"] = np.arange(1, len(ordered) + 1)
-
         complete = len(results) == 2 ** len(names) - 1
         self.shapley_std_ = None
         self.shapley_ci_ = None
@@ -834,6 +838,10 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             df["utility_ci_low"] = np.percentile(boot, 2.5, axis=1)
             df["utility_ci_high"] = np.percentile(boot, 97.5, axis=1)
             df["cooperation_std"] = self._boot_cooperation(keys, boot, tol)
+        df.insert(8, "beats_baseline", self._beats_baseline(df, names, tol))
+        df.insert(9, "rank", 0)
+        self._rank(df)
+        if self.n_bootstrap_:
             if complete:
                 phis = np.array(
                     [
@@ -881,6 +889,54 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             ],
         )
 
+    def _beats_baseline(self, df, names, tol):
+        """Subsets whose utility is a real gain over the constant predictor.
+
+        With bootstrap replicates: the 95 % interval of f_u(S) lies above 0
+        (the utility is already paired with the constant predictor's score
+        on the same rows). Without them: f_u(S) keeps at least
+        :data:`COOPERATION_MIN_SHARE` of the full set's utility.
+        """
+        if self.n_bootstrap_:
+            return (df["utility_ci_low"] > 0).to_numpy()
+        full = df.loc[df["size"] == len(names), "utility"]
+        floor = COOPERATION_MIN_SHARE * float(full.iloc[0]) if len(full) else tol
+        return (df["utility"] >= max(floor, tol)).to_numpy()
+
+    def _rank(self, df):
+        """``rank`` within each size by the selection criterion (1 is best).
+
+        ``selection="cooperation"`` ranks by C(S) only the subsets that beat
+        the constant predictor (``beats_baseline``): Eq. 4 divides by
+        f_u(S), so a subset with a utility indistinguishable from 0 can get
+        any C(S). The others follow by utility, and a size where no subset
+        beats the constant predictor is ranked by utility alone.
+        """
+        by = "cooperation" if self.selection == "cooperation" else "utility"
+        for _size, group in df.groupby("size", sort=False):
+            crit = group[by].fillna(-np.inf)
+            utility = group["utility"]
+            if by == "cooperation" and group["beats_baseline"].any():
+                beats = group["beats_baseline"]
+
+                def key(i, crit=crit, beats=beats, utility=utility):
+                    if beats[i]:
+                        return (0, -crit[i], -utility[i], i)
+                    return (1, -utility[i], 0, i)
+
+            elif by == "cooperation":
+
+                def key(i, utility=utility):
+                    return (-utility[i], i)
+
+            else:
+
+                def key(i, crit=crit, utility=utility):
+                    return (-crit[i], -utility[i], i)
+
+            ordered = sorted(group.index, key=key)
+            df.loc[ordered, "rank"] = np.arange(1, len(ordered) + 1)
+
     @staticmethod
     def _cooperation_tol(results, names):
         """Utilities (and greedy gains) below this count as no gain."""
@@ -909,10 +965,13 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             return
         index = {frozenset(m): i for i, m in enumerate(df["modalities"])}
         if self.selection == "cooperation":
+            # As the ranking: only subsets that beat the constant predictor
+            # compete by C(S) (where none does, utility decides the ties).
             crit = np.full_like(boot, np.nan)
+            beats = df["beats_baseline"].to_numpy()
             for i, mods in enumerate(df["modalities"]):
                 solo = [index.get(frozenset([n])) for n in mods]
-                if all(j is not None for j in solo):
+                if beats[i] and all(j is not None for j in solo):
                     crit[i] = _cooperation(boot[i], boot[solo].sum(axis=0), tol)
         else:
             crit = boot

@@ -1,0 +1,67 @@
+"""``selection="cooperation"`` ranks by C(S) only subsets that beat the
+constant predictor: Eq. 4 divides by f_u(S), so a subset of noise whose
+utility is about 0 can get any C(S)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from sklearn_skll import ModalitySelector
+from sklearn_skll.exceptions import CooperationWarning
+
+MODS = {"a": [0, 1], "b": [2, 3], "noise": [4, 5]}
+
+
+def _xor(n=120, seed=1):
+    """All the signal is in the pair (a, b): y = sign(a0) XOR sign(b0)."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 6))
+    return X, ((X[:, 0] > 0) ^ (X[:, 2] > 0)).astype(int)
+
+
+@pytest.fixture(scope="module", params=["auto", 0], ids=["bootstrap", "none"])
+def xor_selector(request):
+    X, y = _xor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", CooperationWarning)
+        return ModalitySelector(
+            MLPClassifier((16,), max_iter=300, random_state=0),
+            modalities=MODS,
+            cv=3,
+            n_bootstrap=request.param,
+            random_state=1,
+        ).fit(X, y)
+
+
+def test_cooperation_selects_the_pair_that_holds_the_signal(xor_selector):
+    df = xor_selector.utilities_.set_index("subset")
+    pairs = df[df["size"] == 2]
+    # On these rows a noise pair has the highest raw C(S) (its utility is
+    # about 0 and its modalities' solo utilities are negative): ranking by
+    # C(S) alone would select it.
+    raw = pairs["cooperation"].fillna(-np.inf).idxmax()
+    assert raw != "a+b"
+    assert pairs.loc[raw, "cooperation"] > pairs.loc["a+b", "cooperation"]
+    assert not pairs.loc[raw, "beats_baseline"]
+    assert pairs.loc["a+b", "beats_baseline"]
+    assert xor_selector.selected_modalities_ == ["a", "b"]
+    assert pairs.loc["a+b", "rank"] == 1
+    if xor_selector.n_bootstrap_:
+        assert (
+            pairs.loc[raw, "utility_ci_low"] <= 0 < pairs.loc["a+b", "utility_ci_low"]
+        )
+        assert xor_selector.selection_confidence_ > 0.9
+        assert pairs.loc[raw, "p_best"] == 0
+
+
+def test_a_size_where_nothing_beats_the_constant_predictor_ranks_by_utility(
+    xor_selector,
+):
+    singles = xor_selector.utilities_.query("size == 1")
+    assert not singles["beats_baseline"].any()
+    best = singles.loc[singles["rank"] == 1, "utility"].iloc[0]
+    assert best == singles["utility"].max()
