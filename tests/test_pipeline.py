@@ -247,3 +247,25 @@ def test_budget_without_available_warns():
     with pytest.warns(UserWarning, match="only sets `plan_`"):
         clf.fit(X, y)
 
+
+def test_grid_search_over_budget_without_available_warns_for_every_budget():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int)
+    clf = BudgetedMultimodalClassifier(
+        modalities={"a": [0, 1], "b": [2, 3]},
+        strategy="available_only",
+        classifier=LogisticRegression(),
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.fit(X, y)  # the default budget, not set: no warning
+    assert clf.plan_.budget == 0.1
+    search = GridSearchCV(clf, {"budget": [0.1, 0.3]}, cv=2, error_score="raise")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        search.fit(X, y)
+    said = [str(w.message) for w in caught if "only sets `plan_`" in str(w.message)]
+    assert any("`budget=0.1`" in m for m in said)
+    assert any("`budget=0.3`" in m for m in said)

@@ -168,13 +168,14 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         subset to select: the selector is not fitted). Handed to the parts
         this estimator builds, and to parts passed whose own ``modalities``
         is None.
-    budget : float or int, default=0.1
+    budget : float or int, default=None
         New-data budget: a float in (0, 1] is a fraction of the training rows
         (in modality-observations at the average cost), an int >= 1 a number
-        of cost units. See :func:`make_plan`. With ``available=None`` the
-        budget only sets ``plan_`` (the next acquisition): the fit, hence
-        every score, is the same for every budget, and a budget other than
-        the default warns. Set ``available`` to compare budgets.
+        of cost units. See :func:`make_plan`. None is 0.1. With
+        ``available=None`` the budget only sets ``plan_`` (the next
+        acquisition): the fit, hence every score, is the same for every
+        budget, so a budget that is set (0.1 too, as a grid search sets it)
+        warns. Set ``available`` to compare budgets.
     available : float or int, default=None
         None: use the data as they are. A float in (0, 1) or an int >= 1:
         simulate, with that fraction or number of the training rows as the
@@ -346,6 +347,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         "budget": [
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
+            None,
         ],
         "available": [
             None,
@@ -369,7 +371,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self,
         *,
         modalities=None,
-        budget=_DEFAULT_BUDGET,
+        budget=None,
         available=None,
         strategy="skll",
         costs=None,
@@ -399,6 +401,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.verbose = verbose
 
     # ------------------------------------------------------------ the parts
+
+    def _budget(self):
+        return _DEFAULT_BUDGET if self.budget is None else self.budget
 
     def _classifier_template(self):
         if self.classifier is not None:
@@ -466,7 +471,10 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             fit on. ``groups`` (e.g. patient ids) is accepted as it is and
             handed to the selector, whose folds then keep each group in one
             fold (several visits of a patient are never split between
-            training and scoring). With
+            training and scoring). ``sample_weight`` is accepted as it is and
+            handed to the classifier when its ``fit`` takes one (an error
+            otherwise); with ``n_draws > 1`` it multiplies the draws'
+            weights. The selector and the imputer are fit unweighted. With
             ``sklearn.set_config(enable_metadata_routing=True)``, every
             metadata a part requests (``groups`` for the selector's splitter,
             ``sample_weight`` for a classifier that asked for it with
@@ -512,7 +520,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.unspent_budget_ = None
 
         if self.available is None:
-            if self.budget != _DEFAULT_BUDGET:
+            if self.budget is not None:
                 warnings.warn(
                     f"`budget={self.budget!r}` only sets `plan_` when "
                     "available=None: the data are used as they are, so the "
@@ -552,18 +560,19 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         return self
 
     def _route(self, params, n_samples):
-        """Per-part metadata: routed, or plain ``groups`` for the selector."""
+        """Per-part metadata: routed, or plain ``groups`` for the selector and
+        ``sample_weight`` for a classifier whose ``fit`` takes it."""
         if get_config().get("enable_metadata_routing", False):
             routed = process_routing(self, "fit", **params)
             parts = {
                 p: dict(routed[p].fit) for p in ("selector", "imputer", "classifier")
             }
         else:
-            unknown = sorted(set(params) - {"groups"})
+            unknown = sorted(set(params) - {"groups", "sample_weight"})
             if unknown:
                 raise ValueError(
-                    "BudgetedMultimodalClassifier.fit accepts `groups` as it is; "
-                    "other metadata only with "
+                    "BudgetedMultimodalClassifier.fit accepts `groups` and "
+                    "`sample_weight` as they are; other metadata only with "
                     "sklearn.set_config(enable_metadata_routing=True). Got "
                     f"{unknown} instead."
                 )
@@ -573,6 +582,18 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 "imputer": {},
                 "classifier": {},
             }
+            if params.get("sample_weight") is not None:
+                template = self._classifier_template()
+                if not has_fit_parameter(template, "sample_weight"):
+                    raise ValueError(
+                        "`sample_weight` goes to the classifier's fit, and "
+                        f"{type(template).__name__}.fit takes no `sample_weight` "
+                        "argument. Use a classifier that takes it, or route it "
+                        "with sklearn.set_config(enable_metadata_routing=True) "
+                        "and set_fit_request(sample_weight=True) on the step "
+                        f"that takes it. Got {type(template).__name__} instead."
+                    )
+                parts["classifier"]["sample_weight"] = params["sample_weight"]
         for part in parts.values():
             for name, values in part.items():
                 values = np.asarray(values)
@@ -581,6 +602,8 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                         f"`{name}` must hold one value per row of X "
                         f"({n_samples}). Got shape {values.shape} instead."
                     )
+                if name == "sample_weight":
+                    values = _check_weights(values)
                 part[name] = values
         return parts
 
@@ -648,7 +671,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         update = {}
         for name, value in (
             ("key", self.key),
-            ("budget", self.budget),
+            ("budget", self._budget()),
             ("costs", self.costs),
         ):
             for param in (name, f"selector__{name}"):
@@ -691,7 +714,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         selector = getattr(self, "selector_", None)
         planner = getattr(selector, "selector_", selector)  # a wrapped selector
         if selector is not None and hasattr(planner, "key_subset_"):
-            plan = planner.plan(self.budget, costs=self.costs, n_reference=n_reference)
+            plan = planner.plan(
+                self._budget(), costs=self.costs, n_reference=n_reference
+            )
             self.plan_ = plan
             self.key_subset_ = plan.key_subset
             return plan
@@ -702,7 +727,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 key, utilities = None, selector.utilities_
         plan = make_plan(
             names,
-            self.budget,
+            self._budget(),
             key_subset=key,
             utilities=utilities,
             costs=self.costs,
@@ -800,7 +825,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             spend = bought.n_new_rows_exact * bought.cost_per_row
             self.unspent_budget_ = float(spend - pool.size * bought.cost_per_row)
             warnings.warn(
-                f"`strategy={strategy!r}` with `budget={self.budget!r}` would buy "
+                f"`strategy={strategy!r}` with `budget={self._budget()!r}` would buy "
                 f"{n_new} new rows, but only {pool.size} rows remain after the "
                 f"{n_available} available ones: it buys all {pool.size}, and "
                 f"{self.unspent_budget_:.4g} of its {spend:.4g} cost units are "
@@ -1033,6 +1058,31 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         tags.classifier_tags.poor_score = inner.classifier_tags.poor_score
         tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         return tags
+
+
+def _check_weights(values):
+    """``sample_weight`` as floats: finite, non-negative, not all zero."""
+    try:
+        weights = values.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "`sample_weight` must hold numbers, one per row of X. Got dtype "
+            f"{values.dtype} instead."
+        ) from exc
+    bad = ~np.isfinite(weights) | (weights < 0)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise ValueError(
+            "`sample_weight` must be finite and non-negative. Got "
+            f"{weights[rows[0]]!r} in row {int(rows[0])} ({rows.size} such "
+            "rows) instead."
+        )
+    if not weights.any():
+        raise ValueError(
+            "`sample_weight` must give some row a positive weight. Got all "
+            "zeros instead."
+        )
+    return weights
 
 
 def _expand_draws(params, weight, n_draws):
