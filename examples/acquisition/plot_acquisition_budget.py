@@ -53,7 +53,7 @@ ranker = AcquisitionRanker(
     LogisticRegression(),
     ClassConditionalGaussianImputer(modalities=mods),
     modalities=mods,
-    costs={"informative": 4.0},
+    costs={**dict.fromkeys(mods, 1.0), "informative": 4.0},  # every modality
     n_draws=10,
     random_state=0,
 ).fit(X_tr, y_tr)

@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 from .._base import SEED_MAX
 from .._compat import HasMethods, Interval, StrOptions, _fit_context
 from .._modalities import observed_modalities, resolve_modalities
+from .._persist import from_portable, to_portable
 from .._threads import single_threaded_job
 from ..exceptions import BudgetError
 from ..planning import check_costs
@@ -91,13 +92,16 @@ class AcquisitionRanker(BaseEstimator):
         and ``sample_posterior=True`` (scikit-learn's iterative imputer); an
         imputer with neither gives ``n_draws`` identical draws (with a
         warning). When it has a ``sample_posterior`` parameter, the clone is
-        fitted with ``sample_posterior=True``.
+        fitted with ``sample_posterior=True``. A clone of either part whose
+        ``modalities`` parameter is None gets this ranker's ``modalities``.
     modalities : dict
         Mapping ``name -> column selector`` (as in
         :class:`~sklearn.compose.ColumnTransformer`), at least two modalities.
     costs : dict of str -> float, default=None
-        Cost of acquiring each modality for one row; modalities not named
-        cost 1. ``None``: every modality costs 1.
+        Cost of acquiring each modality for one row, for every modality
+        (:func:`~sklearn_skll.planning.check_costs`: a modality left out is a
+        :class:`~sklearn_skll.BudgetError`). ``None``: every modality costs
+        1.
     criterion : {"random", "uncertainty", "expected_change", \
             "expected_loss_reduction"}, default="expected_change"
         The expected gain of acquiring a modality block ``S`` for a row
@@ -182,7 +186,7 @@ class AcquisitionRanker(BaseEstimator):
     >>> X = y[:, None] + rng.normal(size=(100, 4))
     >>> ranker = AcquisitionRanker(
     ...     LogisticRegression(), IterativeImputer(sample_posterior=True),
-    ...     modalities={"cheap": [0, 1], "scan": [2, 3]}, costs={"scan": 5},
+    ...     modalities={"cheap": [0, 1], "scan": [2, 3]}, costs={"cheap": 1, "scan": 5},
     ...     n_draws=10, random_state=0).fit(X[:80], y[:80])
     >>> X_new = X[80:].copy()
     >>> X_new[:, 2:] = np.nan
@@ -252,16 +256,24 @@ class AcquisitionRanker(BaseEstimator):
         if not hasattr(X, "shape"):
             X = np.asarray(X)
         modalities = resolve_modalities(self.modalities, X, min_modalities=2)
+        costs = self._resolve_costs(list(modalities))  # before any use
         # n_features_in_ and feature_names_in_; the parts check X and y.
         validate_data(self, X, y, skip_check_array=True)
         check_consistent_length(X, y)
         Xa = self._as_float(X)
         observed_modalities(Xa, modalities, partial="raise", allow_none=False)
         self.modalities_ = modalities
-        self.costs_ = self._resolve_costs(list(modalities))
+        self.costs_ = costs
         self._as_frame_ = isinstance(X, pd.DataFrame)
         self._columns_ = X.columns if self._as_frame_ else None
 
+        classes = np.unique(np.asarray(y))
+        if classes.size < 2:
+            raise ValueError(
+                "AcquisitionRanker ranks the rows whose class is uncertain and "
+                f"needs at least 2 classes in `y`. Got {classes.size} class "
+                f"({classes.tolist()}) instead."
+            )
         rng = check_random_state(self.random_state)
         imputer = clone(self.imputer)
         params = imputer.get_params(deep=False)
@@ -269,6 +281,10 @@ class AcquisitionRanker(BaseEstimator):
             imputer.set_params(sample_posterior=True)
         if "random_state" in params:
             imputer.set_params(random_state=int(rng.randint(SEED_MAX)))
+        if params.get("modalities", False) is None:
+            # A package imputer without its own modalities gets the ranker's
+            # (by default it would treat all columns as one modality).
+            imputer.set_params(modalities=self.modalities)
         self.imputer_ = imputer.fit(X, y)
 
         if self.prefit:
@@ -276,19 +292,27 @@ class AcquisitionRanker(BaseEstimator):
             self.estimator_ = self.estimator
         else:
             estimator = clone(self.estimator)
+            if estimator.get_params(deep=False).get("modalities", False) is None:
+                estimator.set_params(modalities=self.modalities)
             Xfit = X if self._takes_nan(estimator) else self._fill(Xa)
             self.estimator_ = estimator.fit(self._wrap(Xfit), y)
         self.classes_ = self.estimator_.classes_
         return self
+
+    def __getstate__(self):
+        # Plain values and arrays only (see sklearn_skll._persist): the
+        # column Index of a DataFrame fit cannot be saved by skops as it is.
+        return to_portable(dict(super().__getstate__()))
+
+    def __setstate__(self, state):
+        super().__setstate__(from_portable(dict(state)))
 
     def _as_float(self, X):
         """A float64 copy of ``X`` (the caller's data is never written to)."""
         return np.array(X, dtype=np.float64, copy=True)
 
     def _resolve_costs(self, names):
-        if self.costs is None or not hasattr(self.costs, "items"):
-            return check_costs(self.costs, names)
-        return check_costs({**dict.fromkeys(names, 1.0), **self.costs}, names)
+        return check_costs(self.costs, names)
 
     @staticmethod
     def _takes_nan(estimator):

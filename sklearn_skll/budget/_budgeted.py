@@ -34,7 +34,7 @@ from ..exceptions import (
     ModalityError,
 )
 from ..impute import ClassConditionalGaussianImputer
-from ..planning import KEY_RULES, STRATEGIES, make_plan
+from ..planning import KEY_RULES, STRATEGIES, check_costs, make_plan
 from ..selection import ModalitySelector
 from ..selection._selector import LINEAR_MAX_ROWS, _default_estimator
 from ._imputer_choice import (
@@ -489,6 +489,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             self, X, y, dtype=np.float64, ensure_min_samples=2
         )
         modalities_ = self.modalities_
+        check_costs(self.costs, list(modalities_))  # before any part is fit
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if self.classes_.size < 2:

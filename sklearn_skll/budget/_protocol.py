@@ -26,7 +26,7 @@ from .._stats import (
     sort_cells,
 )
 from .._threads import single_threaded_job
-from ..planning import STRATEGIES
+from ..planning import STRATEGIES, check_costs
 from ..selection import ModalitySelector
 from ._budgeted import BudgetedMultimodalClassifier
 
@@ -297,6 +297,8 @@ def run_protocol(
     summarize : Mean and standard deviation over seeds.
     """
     params = dict(estimator_params or {})
+    if params.get("costs") is not None and modalities is not None:
+        check_costs(params["costs"], list(modalities))  # before any seed runs
     token = None
     if params.get("selector") is not None:
         token = uuid.uuid4().hex

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from ._common import (
     UsageError,
+    costs_for,
     make_estimator,
     modality_specs,
-    parse_assignments,
-    parse_cost,
+    parse_costs,
     render_table,
 )
 
@@ -223,16 +223,7 @@ def run(args):
     seed = _number(args.seed, "--seed", minimum=0, integer=True)
     top = _number(args.top, "--top", minimum=0, integer=True)
     X, labels, modalities, observed = _read(args)
-    costs = {
-        name: parse_cost(name, value)
-        for name, value in parse_assignments(args.cost, "--cost").items()
-    }
-    unknown = [name for name in costs if name not in modalities]
-    if unknown:
-        raise UsageError(
-            f"--cost names unknown modalities {unknown}; the modalities are "
-            f"{list(modalities)}"
-        )
+    costs = costs_for(parse_costs(args), modalities)
     complete = observed.all(axis=1).to_numpy()
     labelled = labels.notna().to_numpy()
     candidate = ~complete & observed.any(axis=1).to_numpy()
@@ -256,7 +247,7 @@ def run(args):
         classifier,
         imputer,
         modalities=modalities,
-        costs=costs or None,
+        costs=costs,
         criterion=args.criterion,
         n_draws=n_draws,
         random_state=seed,

@@ -96,13 +96,22 @@ def parse_costs(args):
 
 
 def costs_for(costs, modalities):
-    """A cost for every modality (1 where no ``--cost`` names it), or None."""
+    """A cost for every modality (1 where no ``--cost`` names it), or None.
+
+    The command line's shorthand: ``--cost`` names the modalities whose cost
+    is not 1. The full map then goes through the package's one cost check
+    (:func:`~sklearn_skll.planning.check_costs`) like any ``costs``.
+    """
     unknown = sorted(set(costs) - set(modalities))
     if unknown:
         raise UsageError(
             f"--cost names unknown modalities {unknown}; known: {sorted(modalities)}"
         )
-    return {name: costs.get(name, 1.0) for name in modalities} if costs else None
+    if not costs:
+        return None
+    from ..planning import check_costs  # numpy and pandas: not at import
+
+    return check_costs({name: costs.get(name, 1.0) for name in modalities}, modalities)
 
 
 def format_costs(costs):

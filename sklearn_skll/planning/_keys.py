@@ -37,6 +37,7 @@ from .._base import SEED_MAX
 from .._modalities import hide_modalities
 from ..exceptions import BudgetError
 from ..game import _cooperation
+from ._costs import check_costs
 from ._plan import make_plan
 
 __all__ = ["KEY_MIN_SHARE", "KEY_RULES", "key_notes", "rank_keys", "simulate_keys"]
@@ -96,7 +97,8 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
     names : sequence of str
         Every modality, in order.
     costs : dict of str -> float, default=None
-        Cost of one observation per modality (1 each if None).
+        Cost of one observation per modality (1 each if None); checked by
+        :func:`check_costs`.
     replicates : ndarray of shape (n_subsets, n_bootstrap), default=None
         Paired bootstrap replicates of the utilities, row-aligned with
         ``utilities``; they give ``p_best``.
@@ -134,7 +136,7 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
         )
     names = list(names)
     m = len(names)
-    costs = {n: 1.0 for n in names} if costs is None else dict(costs)
+    costs = check_costs(costs, names)
     df = utilities.reset_index(drop=True)
     index = {frozenset(mods): i for i, mods in enumerate(df["modalities"])}
     full = (
@@ -278,6 +280,8 @@ def simulate_keys(
     budget : float or int
         As in :func:`make_plan`; a float is a fraction of the pilot rows.
     costs : dict, default=None
+        Cost of one observation per modality (1 each if None); checked by
+        :func:`check_costs`.
     n_repeats : int, default=10
     pilot_size, test_size : float
         Shares of the rows in the pilot and held-out parts; the pool is the
@@ -311,6 +315,7 @@ def simulate_keys(
     ('uniform', (3, 3))
     """
     names = list(modalities)
+    costs = check_costs(costs, names)
     rng = check_random_state(random_state)
     model = clone(estimator)
     if not get_tags(model).input_tags.allow_nan:

@@ -52,7 +52,14 @@ from ..game import (
     scaled_shapley_values,
     shapley_values,
 )
-from ..planning import KEY_RULES, key_notes, make_plan, rank_keys, simulate_keys
+from ..planning import (
+    KEY_RULES,
+    check_costs,
+    key_notes,
+    make_plan,
+    rank_keys,
+    simulate_keys,
+)
 from ..planning._keys import _p_best, _simulation_candidates
 from ._foldwise import FoldwiseRetrainEngine
 from ._utility import (
@@ -526,6 +533,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         check_classification_targets(y)
         names = list(modalities_)
         m = len(names)
+        check_costs(self.costs, names)  # before any subset is scored
         if self.search == "greedy" and self.selection != "greedy":
             raise ValueError(
                 "`search='greedy'` scores only the subsets of the greedy path, "
@@ -1189,6 +1197,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         budget = self.budget if budget is None else budget
         fit_costs = self.costs
         costs = fit_costs if costs is None else costs
+        check_costs(costs, list(self.modalities_))
         key, candidates = self.key_subset_, self.key_candidates_
         notes = list(self.key_notes_)
         confidence = self.key_confidence_
