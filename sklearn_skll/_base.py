@@ -18,6 +18,7 @@ from sklearn.utils.validation import validate_data
 
 from ._modalities import _rows as format_rows
 from ._modalities import carry_dropped, observed_modalities, resolve_modalities
+from .exceptions import ModalityError
 
 __all__ = [
     "SEED_MAX",
@@ -67,16 +68,47 @@ def validate_modal_data(
             estimator.modalities, X, min_modalities=min_modalities
         )
     check_params.setdefault("ensure_all_finite", "allow-nan")
-    if y is None:
-        X = validate_data(estimator, X, reset=reset, **check_params)
-    else:
-        X, y = validate_data(estimator, X, y, reset=reset, **check_params)
+    try:
+        if y is None:
+            X = validate_data(estimator, X, reset=reset, **check_params)
+        else:
+            X, y = validate_data(estimator, X, y, reset=reset, **check_params)
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        modalities_ = modalities_ if reset else estimator.modalities_
+        raise ModalityError(_not_numeric(X, modalities_)) from exc
     if reset:
         estimator.modalities_ = modalities_
     observed = observed_modalities(
         X, estimator.modalities_, partial=partial, allow_none=allow_none
     )
     return X, y, observed
+
+
+def _not_numeric(X, modalities_):
+    """The message for an ``X`` with a value that is not a number."""
+    columns = getattr(X, "columns", None)
+    values = X if columns is not None else np.asarray(X, dtype=object)
+    for name, idx in modalities_.items():
+        for j in idx.tolist():
+            column = values.iloc[:, j] if columns is not None else values[:, j]
+            for i, value in enumerate(np.asarray(column, dtype=object)):
+                try:
+                    float(value)
+                except (TypeError, ValueError):
+                    label = f"`{columns[j]}`" if columns is not None else str(j)
+                    return (
+                        f"Column {label} of modality `{name}` holds a value that "
+                        f"is not a number ({value!r} in row {i}). Encode it "
+                        "first (read_clinical_table one-hot encodes text "
+                        "columns inside their modality), or leave the column "
+                        f"out. Got dtype {column.dtype} instead."
+                    )
+    return (
+        "X holds a value that is not a number outside every modality; only "
+        f"numbers can be validated. Got dtype {getattr(X, 'dtypes', '?')} instead."
+    )
 
 
 def _stream_key(name):

@@ -327,7 +327,8 @@ def resolve_modalities(
         _check_disjoint(resolved, param, getattr(X, "columns", None))
     if len(resolved) < min_modalities:
         raise ModalityError(
-            f"`{param}` must define at least {min_modalities} modalities for "
+            f"`{param}` must define at least {min_modalities} "
+            f"{'modality' if min_modalities == 1 else 'modalities'} for "
             f"this estimator. Got {len(resolved)} instead "
             f"({list(resolved) if modalities is not None else 'None'})."
         )
@@ -468,6 +469,7 @@ def _resolve_one(name, selector, X, n_features, param, source="X"):
             )
     else:
         key = selector(X) if callable(selector) else selector
+    _check_key_type(name, selector, key, param)
     if isinstance(key, np.ndarray) and key.dtype == bool and key.ndim == 1:
         if key.shape[0] != n_features:
             raise ModalityError(
@@ -529,6 +531,29 @@ def _resolve_one(name, selector, X, n_features, param, source="X"):
             f"{indices.tolist()} instead."
         )
     return unique
+
+
+def _check_key_type(name, selector, key, param):
+    """``key`` is in ``ColumnTransformer``'s vocabulary, or a clear error."""
+    kinds = (
+        "a column name, a list of names, integer positions or booleans, a "
+        "slice, a boolean or integer array, or a callable returning one"
+    )
+    if isinstance(key, (str, slice)) or _is_int(key):
+        return
+    if isinstance(key, np.ndarray):
+        ok = key.ndim == 1 and key.dtype.kind in "biuUO"
+    elif isinstance(key, (list, tuple)):
+        ok = all(isinstance(k, (str, bool, np.bool_)) or _is_int(k) for k in key)
+    else:
+        ok = hasattr(key, "__array__") or hasattr(key, "tolist")  # a pandas Index
+    if not ok:
+        got = _describe(key)
+        what = "" if key is selector else f" (returned by {_describe(selector)})"
+        raise ModalityError(
+            f"Modality `{name}` in `{param}` must select columns with {kinds}. "
+            f"Got {got}{what} of type {type(key).__name__} instead."
+        )
 
 
 def _check_disjoint(resolved, param, columns=None):

@@ -296,3 +296,205 @@ def test_shap_with_a_default_net_and_nan_masking(small_data):
     np.testing.assert_allclose(
         exp.values.sum(axis=1) + exp.base_values, net.predict_proba(X[:2]), atol=1e-6
     )
+
+
+# ------------------------------------------- costs: one validation everywhere
+
+COST_MODS = {"m0": [0, 1], "m1": [2, 3], "m2": [4, 5]}
+BAD_COSTS = {
+    "a string": ({"m0": "3", "m1": 1, "m2": 1}, r"`m0`.*must be a number.*'3'"),
+    "empty": ({}, "is empty"),
+    "partial": ({"m0": 2, "m1": 1}, "modality `m2` has none"),
+    "negative": ({"m0": -1, "m1": 1, "m2": 1}, "`m0`.*positive finite.*-1"),
+    "zero": ({"m0": 0, "m1": 1, "m2": 1}, "`m0`.*positive finite.*0"),
+    "NaN": ({"m0": np.nan, "m1": 1, "m2": 1}, "`m0`.*positive finite.*nan"),
+    "inf": ({"m0": np.inf, "m1": 1, "m2": 1}, "`m0`.*positive finite.*inf"),
+    "unknown": ({"m0": 1, "m1": 1, "m2": 1, "m9": 2}, r"unknown modalities \['m9'\]"),
+    "a bool": ({"m0": True, "m1": 1, "m2": 1}, "`m0`.*must be a number"),
+}
+
+
+@pytest.fixture(scope="module")
+def cost_data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 6))
+    y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    selector = ModalitySelector(
+        LogisticRegression(), modalities=COST_MODS, cv=2, random_state=0
+    ).fit(X, y)
+    return X, y, selector
+
+
+def _cost_entry_points(X, y, selector):
+    from sklearn_skll.acquisition import AcquisitionRanker
+    from sklearn_skll.budget import BudgetedMultimodalClassifier, run_protocol
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+    from sklearn_skll.planning import rank_keys, simulate_keys
+
+    names = list(COST_MODS)
+    resolved = {k: np.array(v) for k, v in COST_MODS.items()}
+    return {
+        "plan": lambda c: selector.plan(0.1, costs=c),
+        "make_plan": lambda c: make_plan(names, 0.1, costs=c, n_reference=60),
+        "rank_keys": lambda c: rank_keys(
+            "gain_per_cost", selector.utilities_, names, costs=c
+        ),
+        "simulate_keys": lambda c: simulate_keys(
+            LogisticRegression(), X, y, resolved, [("m0", "m1")], budget=0.2, costs=c
+        ),
+        "selector": lambda c: ModalitySelector(
+            LogisticRegression(), modalities=COST_MODS, cv=2, costs=c
+        ).fit(X, y),
+        "budgeted": lambda c: BudgetedMultimodalClassifier(
+            modalities=COST_MODS, classifier=LogisticRegression(), costs=c
+        ).fit(X, y),
+        "ranker": lambda c: AcquisitionRanker(
+            LogisticRegression(),
+            ClassConditionalGaussianImputer(),
+            modalities=COST_MODS,
+            costs=c,
+        ).fit(X, y),
+        "run_protocol": lambda c: run_protocol(
+            X,
+            y,
+            COST_MODS,
+            strategies=["uniform"],
+            seeds=1,
+            estimator_params={"costs": c},
+        ),
+    }
+
+
+ENTRY_POINTS = [
+    "plan", "make_plan", "rank_keys", "simulate_keys", "selector", "budgeted",
+    "ranker", "run_protocol",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize("case", list(BAD_COSTS))
+def test_bad_costs_are_one_clear_budget_error_at_every_entry_point(
+    cost_data, entry, case
+):
+    costs, match = BAD_COSTS[case]
+    with pytest.raises(BudgetError, match=match) as info:
+        _cost_entry_points(*cost_data)[entry](costs)
+    assert str(info.value).endswith("instead.")
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "nan", "inf"])
+def test_cli_bad_cost_is_one_line(capsys, value):
+    _one_line_exit_2(
+        capsys,
+        ["plan", "--dataset", "breast_cancer", "--quiet", "--budget", "0.1",
+         "--cost", f"mean={value}"],
+        "mean",
+    )  # fmt: skip
+
+
+def test_cli_partial_costs_default_to_one_and_reach_the_plan(capsys):
+    code = main(
+        ["plan", "--dataset", "breast_cancer", "--quiet", "--budget", "0.1",
+         "--cost", "worst=4", "--bootstrap", "0", "--cv", "2"]
+    )  # fmt: skip
+    assert code == 0
+    assert "costs: mean=1, se=1, worst=4" in capsys.readouterr().out
+
+
+# ------------------------------------------------ modalities: typos and kinds
+
+
+@pytest.mark.parametrize(
+    "selector, match",
+    [
+        (None, "must select columns with.*Got None"),
+        ([0.0, 1.0], r"must select columns with.*Got \[0.0, 1.0\]"),
+        ({"x": 1}, "must select columns with"),
+        ([4, 9], r"`a`.*position\(s\) \[9\], but X has 6 columns"),
+        (["c0", "c1"], "`a`.*array without column names"),
+        ([], "`a`.*selects no column"),
+    ],
+)
+def test_modality_selectors_that_cannot_work_are_named(selector, match):
+    X = np.zeros((4, 6))
+    with pytest.raises(ModalityError, match=match):
+        ModalitySelector(modalities={"a": selector, "b": [2, 3]}).fit(X, [0, 1] * 2)
+
+
+def test_a_text_column_names_its_modality():
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(10, 4)), columns=list("abcd"))
+    X["d"] = X["d"].astype(object)
+    X.loc[3, "d"] = "high"
+    imp = ClassConditionalGaussianImputer(modalities={"m": ["a", "b"], "n": ["c", "d"]})
+    with pytest.raises(ModalityError, match=r"`d` of modality `n`.*'high' in row 3"):
+        imp.fit(X, np.arange(10) % 2)
+
+
+# ---------------------------------------------------------- acquisition inputs
+
+
+@pytest.fixture(scope="module")
+def ranker_data():
+    from sklearn_skll.acquisition import AcquisitionRanker
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 6))
+    y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    # The imputer has no modalities of its own: it gets the ranker's.
+    ranker = AcquisitionRanker(
+        LogisticRegression(),
+        ClassConditionalGaussianImputer(),
+        modalities=COST_MODS,
+        random_state=0,
+    ).fit(X, y)
+    X_new = X[:8].copy()
+    X_new[:, 4:] = np.nan
+    return ranker, X, y, X_new
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda r, X: r.rank(X[:, :5]), ValueError, "5 features"),
+        (lambda r, X: r.rank(np.where(np.arange(6) == 5, 0.0, X)), ModalityError,
+         "`m2` is partly missing"),
+        (lambda r, X: r.rank(np.full((2, 6), np.nan)), ModalityError,
+         "every modality missing"),
+        (lambda r, X: r.rank(np.where(np.arange(6) == 0, np.inf, X)), ValueError,
+         "`m0` holds infinite values"),
+        (lambda r, X: r.select(X, budget=-1), BudgetError, "`budget`"),
+        (lambda r, X: r.select(X, budget=np.nan), BudgetError, "`budget`"),
+        (lambda r, X: r.select(X, budget="10"), BudgetError, "`budget`"),
+    ],
+)  # fmt: skip
+def test_acquisition_inputs_give_clear_errors(ranker_data, call, error, match):
+    ranker, _, _, X_new = ranker_data
+    with pytest.raises(error, match=match):
+        call(ranker, X_new)
+
+
+def test_ranker_ranks_with_an_imputer_given_without_modalities(ranker_data):
+    ranker, _, _, X_new = ranker_data
+    ranking = ranker.rank(X_new)
+    assert set(ranking["modality"]) == {"m2"}
+    assert len(ranking) == len(X_new)
+
+
+def test_ranker_single_class_and_typo_are_named(ranker_data):
+    from sklearn_skll.acquisition import AcquisitionRanker
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+
+    _, X, y, _ = ranker_data
+    make = lambda mods: AcquisitionRanker(  # noqa: E731
+        LogisticRegression(), ClassConditionalGaussianImputer(), modalities=mods
+    )
+    with pytest.raises(ValueError, match="at least 2 classes in `y`"):
+        make(COST_MODS).fit(X, np.zeros(len(y)))
+    frame = pd.DataFrame(X, columns=[f"c{j}" for j in range(6)])
+    typo = {"m0": ["c0", "c1"], "m1": ["c2", "c3"], "m2": ["c4", "c5_"]}
+    with pytest.raises(ModalityError, match=r"Modality `m2`.*\['c5_'\]"):
+        make(typo).fit(frame, y)
