@@ -32,18 +32,6 @@ RECORDS = {
     "StrategyPlan": "sklearn_skll.planning",
 }
 
-#: The types of :func:`trusted_types`: the estimators and records a saved
-#: estimator with its default parts holds.
-_TRUSTED = (
-    "ModalitySelector",
-    "FlowImputer",
-    "MultimodalNetClassifier",
-    "BudgetedMultimodalClassifier",
-    "AcquisitionPlan",
-    "StrategyPlan",
-)
-
-
 def _load(name):
     package = ESTIMATORS.get(name) or RECORDS[name]
     return getattr(importlib.import_module(package), name)
@@ -63,10 +51,14 @@ def trusted_types():
     """The types a saved ``sklearn_skll`` estimator needs ``skops.io`` to trust.
 
     :func:`skops.io.load` refuses any type it does not know as safe unless the
-    caller trusts it. These are the package's own estimators and the plain
-    records they keep (the acquisition plans); together with the types
-    ``skops`` trusts by default (NumPy, SciPy, scikit-learn, builtins), they
-    cover every estimator of the package with its default parts. Always check
+    caller trusts it. These are computed from the package's one list of
+    estimators: every public estimator (:data:`ESTIMATORS`) and the plain
+    records they keep (:data:`RECORDS`, the acquisition plans); together with
+    the types ``skops`` trusts by default (NumPy, SciPy, scikit-learn,
+    builtins), they cover every estimator of the package, with its default or
+    its fast parts, fitted on arrays or DataFrames (the persistence tests
+    check each). With MLflow: ``mlflow.sklearn.log_model(model, name=...,
+    serialization_format="skops", skops_trusted_types=trusted_types())``. Always check
     :func:`skops.io.get_untrusted_types` of a file from elsewhere before
     loading it: a file that needs more types than these holds something else
     (e.g. your own classifier inside a ``BudgetedMultimodalClassifier``).
@@ -93,5 +85,5 @@ def trusted_types():
     >>> loaded.selected_modalities_ == sel.selected_modalities_
     True
     """
-    types = [_load(name) for name in _TRUSTED]
+    types = [_load(name) for name in (*ESTIMATORS, *RECORDS)]
     return sorted(f"{t.__module__}.{t.__qualname__}" for t in types)

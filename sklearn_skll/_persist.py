@@ -2,7 +2,7 @@
 
 Every estimator's ``__getstate__`` returns plain Python values and NumPy
 arrays only: a torch module becomes its ``state_dict`` as CPU arrays, and a
-pandas DataFrame or Series becomes a small tagged dict. ``__setstate__``
+pandas DataFrame, Series or Index becomes a small tagged dict. ``__setstate__``
 rebuilds both. So a fitted estimator
 
 - pickles and joblib-dumps as before (and loads on a machine without CUDA
@@ -64,7 +64,10 @@ def _plain(array):
 
 
 def to_portable(value):
-    """``value`` with DataFrames and Series turned into tagged plain dicts."""
+    """``value`` with DataFrames, Series and Indexes turned into tagged plain
+    dicts (skops cannot reduce pandas' Cython index engines)."""
+    if isinstance(value, pd.Index):
+        return {_TAG: "Index", **_index_state(value)}
     if isinstance(value, pd.DataFrame):
         return {
             _TAG: "DataFrame",
@@ -100,6 +103,8 @@ def from_portable(value):
     """Undo :func:`to_portable`."""
     if isinstance(value, dict):
         kind = value.get(_TAG)
+        if kind == "Index":
+            return _index_from(value)
         if kind == "DataFrame":
             columns = _index_from(value["columns"])
             data = {j: _column(col) for j, col in enumerate(value["data"])}

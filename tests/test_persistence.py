@@ -201,3 +201,159 @@ def test_models_fitted_on_cuda_load_on_the_cpu(monkeypatch):
         np.testing.assert_array_equal(
             imputer_again.transform(_with_missing(X)), expected[1]
         )
+
+
+# --------------------------------------------------------------------------- #
+# Every public estimator, from the package's one list (sklearn_skll._catalog):
+# default and fast parts, fitted on arrays and on DataFrames, through skops
+# and pickle. A new public estimator fails test_every_estimator_has_factories
+# until it has its two factories here.
+# --------------------------------------------------------------------------- #
+FRAME_MODS = {"a": ["x0", "x1", "x2"], "b": ["x3", "x4"], "c": ["x5", "x6"]}
+FAST_FLOW = dict(max_epochs=2, n_flows=2, hidden_dim=8, latent_dim=4)
+
+
+def _factories():
+    from sklearn_skll.acquisition import AcquisitionRanker
+    from sklearn_skll.impute import ClassConditionalGaussianImputer
+
+    return {
+        "ModalitySelector": {
+            "default": lambda m: ModalitySelector(modalities=m, random_state=0),
+            "fast": lambda m: ModalitySelector(
+                LogisticRegression(), modalities=m, cv=2, random_state=0
+            ),
+        },
+        "FlowImputer": {
+            "default": lambda m: FlowImputer(modalities=m, random_state=0),
+            "fast": lambda m: FlowImputer(modalities=m, random_state=0, **FAST_FLOW),
+        },
+        "ClassConditionalGaussianImputer": {
+            "default": lambda m: ClassConditionalGaussianImputer(modalities=m),
+            "fast": lambda m: ClassConditionalGaussianImputer(
+                modalities=m, shrinkage=0.1, class_conditional=False
+            ),
+        },
+        "MultimodalNetClassifier": {
+            "default": lambda m: MultimodalNetClassifier(modalities=m, random_state=0),
+            "fast": lambda m: MultimodalNetClassifier(modalities=m, **NET),
+        },
+        "BudgetedMultimodalClassifier": {
+            "default": lambda m: BudgetedMultimodalClassifier(
+                modalities=m, random_state=0
+            ),
+            "fast": lambda m: BudgetedMultimodalClassifier(
+                modalities=m, available=0.5, budget=0.2, random_state=0, **fast_parts(m)
+            ),
+        },
+        "AcquisitionRanker": {
+            "default": lambda m: AcquisitionRanker(
+                MultimodalNetClassifier(random_state=0),
+                FlowImputer(random_state=0),
+                modalities=m,
+                n_draws=5,
+                random_state=0,
+            ),
+            "fast": lambda m: AcquisitionRanker(
+                LogisticRegression(),
+                ClassConditionalGaussianImputer(),
+                modalities=m,
+                n_draws=5,
+                random_state=0,
+            ),
+        },
+    }
+
+
+def test_every_estimator_has_factories():
+    from sklearn_skll._catalog import ESTIMATORS, public_estimators
+
+    assert set(_factories()) == set(ESTIMATORS)
+    types = set(trusted_types())
+    for cls in public_estimators():
+        assert f"{cls.__module__}.{cls.__qualname__}" in types
+
+
+def _outputs(estimator, X):
+    """What a fitted estimator gives back, to compare after loading."""
+    import warnings
+
+    X_missing = _with_missing(np.asarray(X, dtype=float))
+    if isinstance(X, pd.DataFrame):
+        X_missing = pd.DataFrame(X_missing, columns=X.columns)
+    if hasattr(estimator, "predict_proba"):
+        return [np.asarray(estimator.predict_proba(X_missing))]
+    if hasattr(estimator, "rank"):
+        return [estimator.rank(X_missing).to_numpy()]
+    if hasattr(estimator, "utilities_"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            out = estimator.transform(X_missing)
+        return [estimator.utilities_, estimator.selected_modalities_, np.asarray(out)]
+    return [np.asarray(estimator.transform(X_missing))]
+
+
+def _assert_same(got, expected):
+    for a, b in zip(got, expected, strict=True):
+        if isinstance(b, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_index_type=False)
+        elif isinstance(b, np.ndarray):
+            np.testing.assert_array_equal(a, b)
+        else:
+            assert a == b
+
+
+@pytest.mark.parametrize("container", ["array", "frame"])
+@pytest.mark.parametrize("parts", ["default", "fast"])
+@pytest.mark.parametrize("name", sorted(_factories()))
+def test_every_estimator_saves_and_loads(name, parts, container):
+    import warnings
+
+    X, y = _data(120)
+    mods = MODS
+    if container == "frame":
+        X = pd.DataFrame(X, columns=[f"x{j}" for j in range(7)])
+        mods = FRAME_MODS
+    estimator = _factories()[name][parts](mods)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence and C(S) notes
+        estimator.fit(X, y)
+    expected = _outputs(estimator, X)
+    _assert_state_is_torch_free(estimator.__getstate__())
+    for again in (_skops_round_trip(estimator), pickle.loads(pickle.dumps(estimator))):
+        assert type(again) is type(estimator)
+        _assert_same(_outputs(again, X), expected)
+
+
+def test_mlflow_recipe_logs_and_loads_default_parts(tmp_path, monkeypatch):
+    """The documented recipe, with a local SQLite tracking store."""
+    mlflow = pytest.importorskip("mlflow")
+    import mlflow.sklearn
+
+    import sklearn_skll
+
+    monkeypatch.chdir(tmp_path)  # nothing is written outside the folder
+    X, y = _data()
+    model = BudgetedMultimodalClassifier(modalities=MODS, random_state=0).fit(X, y)
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        experiment = mlflow.create_experiment(
+            "sklearn_skll", artifact_location=(tmp_path / "artifacts").as_uri()
+        )
+        with mlflow.start_run(experiment_id=experiment):
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                serialization_format="skops",
+                skops_trusted_types=sklearn_skll.trusted_types(),
+                # Given, so that MLflow does not infer them by loading the
+                # model in a subprocess (most of the test's time otherwise).
+                pip_requirements=["sklearn-skll"],
+            )
+        loaded = mlflow.sklearn.load_model(info.model_uri)
+    finally:
+        mlflow.set_tracking_uri(previous)
+    assert type(loaded) is BudgetedMultimodalClassifier
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert any((tmp_path / "artifacts").rglob("*.skops"))
