@@ -1,12 +1,13 @@
 """scikit-learn's estimator checks over every public estimator.
 
 Each estimator runs with fast, seeded settings. ``modalities=None`` makes all
-columns one modality, which is what the generic checks can feed. The one
-expected failure is the same for all four: ``check_estimators_pickle`` puts
-NaN in single cells of estimators that accept NaN, and in the package's data
-model a modality is missing only when all its columns are NaN (a partly
-missing modality is a ``ModalityError``). Pickling itself is tested in each
-estimator's own tests.
+columns one modality, which is what the generic checks can feed; the list
+is checked against the package's one list of public estimators
+(``sklearn_skll._catalog``). The one expected failure is the same for all:
+``check_estimators_pickle`` puts NaN in single cells of estimators that
+accept NaN, and in the package's data model a modality is missing only when
+all its columns are NaN (a partly missing modality is a ``ModalityError``).
+Pickling itself is tested in tests/test_persistence.py.
 """
 
 import inspect
@@ -24,6 +25,7 @@ from sklearn_skll import (
     ModalitySelector,
     MultimodalNetClassifier,
 )
+from sklearn_skll._catalog import ESTIMATORS as ESTIMATOR_NAMES
 
 _PARTIAL_NAN = (
     "the check sets single cells to NaN; a modality is missing only when all "
@@ -60,23 +62,55 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(
-    ESTIMATORS,
-    expected_failed_checks=lambda est: {"check_estimators_pickle": _PARTIAL_NAN},
+#: Public estimators the generic checks cannot drive, with the reason.
+NOT_CHECKED = {
+    "AcquisitionRanker": (
+        "ranks missing modalities of rows (rank/select), neither a classifier "
+        "nor a transformer; it needs two or more modalities, which the generic "
+        "checks' data cannot name (tested in sklearn_skll/acquisition/tests)"
+    ),
+}
+
+
+def _listed(mark):
+    """``mark`` with its parameter values in a list.
+
+    scikit-learn 1.6 (the oldest supported) hands pytest a generator, which
+    pytest 9 deprecates (non-Collection iterable in ``parametrize``).
+    """
+    argnames, argvalues = mark.args
+    return pytest.mark.parametrize(argnames, list(argvalues), **mark.kwargs)
+
+
+CHECKS = _listed(
+    parametrize_with_checks(
+        ESTIMATORS,
+        expected_failed_checks=lambda est: {"check_estimators_pickle": _PARTIAL_NAN},
+    )
 )
+
+
+@CHECKS
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
+def test_checks_are_a_collection():
+    assert isinstance(CHECKS.args[1], list) and CHECKS.args[1]
+
+
 def test_every_public_estimator_is_checked():
-    public = {
+    public = set(ESTIMATOR_NAMES)
+    exported = {
         name
         for name in sklearn_skll.__all__
         if inspect.isclass(obj := getattr(sklearn_skll, name))
         and issubclass(obj, BaseEstimator)
     }
+    assert exported <= public
     checked = {type(est).__name__ for est in ESTIMATORS}
-    assert public == checked
+    assert checked | set(NOT_CHECKED) == public
+    assert not checked & set(NOT_CHECKED)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
