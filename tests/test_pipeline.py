@@ -210,7 +210,7 @@ def test_card_pipeline_with_set_output_drops_only_what_the_selector_dropped(
     X, y, mods = alzheimers_hidden
     pipe = _card(mods, MultimodalNetClassifier(modalities=mods, **NET), True)
     pipe.set_output(transform="pandas").fit(X, y)
-    selected = pipe["select"].selected_modalities_
+    selected = list(pipe["select"].key_subset_)
     assert list(pipe["clf"].modalities_) == [m for m in mods if m in selected]
     out = pipe[:-1].transform(X)
     dropped = [m for m in mods if m not in selected]

@@ -1125,7 +1125,7 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             dropped = {
                 n: names[idx].tolist()
                 for n, idx in self.modalities_.items()
-                if n not in self.selected_modalities_
+                if n not in self.key_subset_
             }
             return record_dropped(X_in.iloc[:, columns].copy(), X_in, dropped)
         return X[:, columns]

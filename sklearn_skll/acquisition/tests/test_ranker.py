@@ -134,11 +134,13 @@ def test_uncertainty_is_entropy_of_the_current_prediction(split):
 
 def test_costs_divide_the_gain_and_every_modality_needs_one(split):
     X, y, X_new = split
-    ranking = _ranker(costs={"signal": 4.0, "noise": 1.0}).fit(X, y).rank(X_new)
+    ranking = (
+        _ranker(costs={"base": 1.0, "signal": 4.0, "noise": 1.0}).fit(X, y).rank(X_new)
+    )
     cost = dict(zip(ranking["modality"], ranking["cost"]))
     assert cost == {"signal": 4.0, "noise": 1.0}
     # The package's one rule: a modality left out of `costs` is an error.
-    with pytest.raises(BudgetError, match="modality `noise` has none"):
+    with pytest.raises(BudgetError, match="`base`, `noise` have none"):
         _ranker(costs={"signal": 4.0}).fit(X, y)
     np.testing.assert_allclose(
         ranking["gain_per_cost"], ranking["gain"] / ranking["cost"]
@@ -147,7 +149,7 @@ def test_costs_divide_the_gain_and_every_modality_needs_one(split):
 
 def test_select_is_greedy_within_budget(split):
     X, y, X_new = split
-    ranker = _ranker(costs={"signal": 3.0, "noise": 1.0}).fit(X, y)
+    ranker = _ranker(costs={"base": 1.0, "signal": 3.0, "noise": 1.0}).fit(X, y)
     ranking = ranker.rank(X_new)
     chosen = ranker.select(X_new, budget=10)
     assert chosen["cost"].sum() <= 10
@@ -181,9 +183,12 @@ def test_subsets_are_ranked_and_never_chosen_twice(split):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"costs": {"signal": 1, "noise": 1, "pet": 2.0}}, "unknown modalities"),
-        ({"costs": {"signal": 0, "noise": 1}}, "`signal`"),
-        ({"costs": {"signal": -1.0, "noise": 1}}, "`signal`"),
+        (
+            {"costs": {"base": 1, "signal": 1, "noise": 1, "pet": 2}},
+            "unknown modalities",
+        ),
+        ({"costs": {"base": 1, "signal": 0, "noise": 1}}, "`signal`"),
+        ({"costs": {"base": 1, "signal": -1.0, "noise": 1}}, "`signal`"),
     ],
 )
 def test_bad_costs(split, params, match):
