@@ -32,6 +32,7 @@ RECORDS = {
     "StrategyPlan": "sklearn_skll.planning",
 }
 
+
 def _load(name):
     package = ESTIMATORS.get(name) or RECORDS[name]
     return getattr(importlib.import_module(package), name)

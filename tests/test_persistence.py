@@ -328,7 +328,7 @@ def test_every_estimator_saves_and_loads(name, parts, container):
 def test_mlflow_recipe_logs_and_loads_default_parts(tmp_path, monkeypatch):
     """The documented recipe, with a local SQLite tracking store."""
     mlflow = pytest.importorskip("mlflow")
-    import mlflow.sklearn
+    mlflow_sklearn = pytest.importorskip("mlflow.sklearn")
 
     import sklearn_skll
 
@@ -342,7 +342,7 @@ def test_mlflow_recipe_logs_and_loads_default_parts(tmp_path, monkeypatch):
             "sklearn_skll", artifact_location=(tmp_path / "artifacts").as_uri()
         )
         with mlflow.start_run(experiment_id=experiment):
-            info = mlflow.sklearn.log_model(
+            info = mlflow_sklearn.log_model(
                 model,
                 name="model",
                 serialization_format="skops",
@@ -351,7 +351,7 @@ def test_mlflow_recipe_logs_and_loads_default_parts(tmp_path, monkeypatch):
                 # model in a subprocess (most of the test's time otherwise).
                 pip_requirements=["sklearn-skll"],
             )
-        loaded = mlflow.sklearn.load_model(info.model_uri)
+        loaded = mlflow_sklearn.load_model(info.model_uri)
     finally:
         mlflow.set_tracking_uri(previous)
     assert type(loaded) is BudgetedMultimodalClassifier
