@@ -18,12 +18,20 @@ process CPU seconds (``cpu_ratio``), which a busy machine moves far less
 than wall time (both models run on one thread). Targets at 2,000 rows:
 concat <= 1.5, attention <= 2.5.
 
+``--hooks`` measures instead what skorch's batch-level callback hooks cost:
+the same fit with no callback (the fast loop) and with one callback whose
+``on_batch_begin``, ``on_grad_computed`` and ``on_batch_end`` do nothing
+(the hooked loop: every batch goes through skorch's ``notify`` and its loss
+is read back at once), seconds per epoch as above, alternating, side by
+side in one run. The two fits give the same weights (tested), so the ratio
+is the hooks' own cost; what a real callback does in them comes on top.
+
 ``--reference DIR`` runs the same measurement a second time, in a
 subprocess whose ``sklearn_skll`` is imported from ``DIR`` (an earlier
 revision unpacked there, e.g. ``git archive <rev> sklearn_skll | tar -x -C
 DIR``), and prints both tables: the before/after ratios of one run.
 
-Usage: ``python bench/bench_neural.py [--quick] [--reference DIR]``.
+Usage: ``python bench/bench_neural.py [--quick] [--hooks] [--reference DIR]``.
 """
 
 import argparse
@@ -38,6 +46,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
+from skorch.callbacks import Callback
 from threadpoolctl import threadpool_limits
 
 from sklearn_skll.neural import MultimodalNetClassifier
@@ -88,6 +97,88 @@ def _time_net(X, y, modalities, epochs, clock=time.perf_counter, **params):
         times.append(_fit_seconds(net, X, y, clock))
         assert net.n_iter_ == e
     return np.array(times)
+
+
+class IdleBatchHooks(Callback):
+    """Every batch-level hook, doing nothing: the net runs its hooked loop."""
+
+    def on_batch_begin(self, net, **kwargs):
+        pass
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        pass
+
+    def on_batch_end(self, net, **kwargs):
+        pass
+
+
+def run_hooks(quick=False):
+    """Rows comparing the hooked loop with the fast loop, side by side."""
+    torch.set_num_threads(1)
+    epochs, repeats = 20, 3 if quick else 5
+    X, y, views = make_data(200)
+    for callbacks in (None, [IdleBatchHooks()]):  # warm up torch and skorch
+        _time_net(X, y, views, 2, callbacks=callbacks)
+    rows = []
+    X, y, views = make_data(2000)
+    cases = (
+        [("concat", 128)]
+        if quick
+        else [
+            ("concat", 128),
+            ("attention", 128),
+            ("concat", 32),
+        ]
+    )
+    for fusion, batch_size in cases:
+        params = {
+            "encoder_hidden": 64,
+            "fusion_hidden": 64,
+            "batch_size": batch_size,
+        }
+        times = {name: np.full(2, np.inf) for name in ("fast", "hooked")}
+        cpu = {name: np.full(2, np.inf) for name in ("fast", "hooked")}
+        for _ in range(repeats):
+            for name, callbacks in (("fast", None), ("hooked", [IdleBatchHooks()])):
+                for clock, best in ((time.perf_counter, times), (CPU, cpu)):
+                    best[name] = np.minimum(
+                        best[name],
+                        _time_net(
+                            X,
+                            y,
+                            views,
+                            epochs,
+                            clock,
+                            fusion=fusion,
+                            callbacks=callbacks,
+                            **params,
+                        ),
+                    )
+        per_epoch = {k: (t[1] - t[0]) / (epochs - 1) for k, t in times.items()}
+        per_epoch_cpu = {k: (t[1] - t[0]) / (epochs - 1) for k, t in cpu.items()}
+        rows.append(
+            {
+                "benchmark": "neural_hooks",
+                "case": f"2000x{X.shape[1]}, {fusion}, batch {batch_size}",
+                "fast": per_epoch["fast"],
+                "hooked": per_epoch["hooked"],
+                "ratio": per_epoch["hooked"] / per_epoch["fast"],
+                "cpu_ratio": per_epoch_cpu["hooked"] / per_epoch_cpu["fast"],
+            }
+        )
+    return rows
+
+
+def _print_hooks(rows):
+    print(
+        f"{'case':30s} {'fast s/epoch':>12s} {'hooked s/epoch':>14s} "
+        f"{'ratio':>6s} {'CPU ratio':>9s}"
+    )
+    for row in rows:
+        print(
+            f"{row['case']:30s} {row['fast']:12.4f} {row['hooked']:14.4f} "
+            f"{row['ratio']:6.2f} {row['cpu_ratio']:9.2f}"
+        )
 
 
 def _time_mlp(X, y, epochs, hidden, batch_size, clock=time.perf_counter):
@@ -190,10 +281,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one small case")
     parser.add_argument(
+        "--hooks",
+        action="store_true",
+        help="time the hooked loop (batch-level callbacks) against the fast loop",
+    )
+    parser.add_argument(
         "--reference", metavar="DIR", help="also time the package found in DIR"
     )
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.hooks:
+        _print_hooks(run_hooks(args.quick))
+        return
     rows = run(args.quick)
     if args.json:
         print(json.dumps(rows))

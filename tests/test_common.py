@@ -46,6 +46,22 @@ def _fast_flow(**params):
     )
 
 
+_WEIGHTS_ARE_NOT_REPEATS = (
+    "a sample weight scales a row's loss within its mini-batch; with shuffled "
+    "mini-batches and early stopping that is not the same fit as repeating the "
+    "row (rows of weight 0 are left out exactly: tested in the net's own tests)"
+)
+
+
+def _expected_failures(estimator):
+    failures = {"check_estimators_pickle": _PARTIAL_NAN}
+    if isinstance(estimator, MultimodalNetClassifier):
+        failures["check_sample_weight_equivalence_on_dense_data"] = (
+            _WEIGHTS_ARE_NOT_REPEATS
+        )
+    return failures
+
+
 ESTIMATORS = [
     ModalitySelector(LogisticRegression(), modalities=None, cv=2, random_state=0),
     _fast_flow(modalities=None),
@@ -85,7 +101,7 @@ def _listed(mark):
 CHECKS = _listed(
     parametrize_with_checks(
         ESTIMATORS,
-        expected_failed_checks=lambda est: {"check_estimators_pickle": _PARTIAL_NAN},
+        expected_failed_checks=_expected_failures,
     )
 )
 

@@ -1,5 +1,6 @@
 """FlowImputer: generate missing modalities with class-conditional flows."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,10 +15,12 @@ from sklearn.utils.validation import (
     assert_all_finite,
     check_is_fitted,
 )
+from skorch.history import History
 from tqdm.auto import tqdm
 
 from .._base import format_rows as _rows
 from .._base import same_container, seed_streams, validate_modal_data
+from .._callbacks import CallbacksParamsMixin, callbacks_for_fit, uses_batch_hooks
 from .._compat import Interval, _fit_context
 from .._device import DEVICES, resolve_device
 from .._modalities import modality_columns
@@ -46,7 +49,7 @@ def _random_subsets(available, gen):
     return available & (rank < size[:, None])
 
 
-class _FlatAdam:
+class _FlatAdam(torch.optim.Optimizer):
     """Adam over a module's parameters held as views of one flat buffer.
 
     The parameters and their gradients become views of two flat buffers, and
@@ -60,9 +63,15 @@ class _FlatAdam:
     (``0 + g == g``); a tensor without gradient keeps a zero gradient and
     zero moments, so a step leaves it unchanged, as Adam does when it skips
     it. :meth:`release` makes the parameters independent tensors again.
+
+    It is a ``torch.optim.Optimizer`` that never runs ``Optimizer.__init__``
+    (which imports ``torch._dynamo``, as :class:`~sklearn_skll.neural._optim.
+    FusedAdamW` explains), with one parameter group whose ``"lr"`` every
+    step reads: learning-rate schedulers (skorch's ``LRScheduler``) work.
     """
 
-    def __init__(self, module, lr, betas=(0.9, 0.999), eps=1e-8):
+    # Optimizer.__init__ is not called on purpose (see the docstring).
+    def __init__(self, module, lr, betas=(0.9, 0.999), eps=1e-8):  # noqa: PLW0231
         self.params = list(module.parameters())
         data = torch.cat([p.detach().reshape(-1) for p in self.params])
         self.flat, self.grad = data, torch.zeros_like(data)
@@ -74,12 +83,19 @@ class _FlatAdam:
             offset += k
         self.exp_avg = torch.zeros_like(data)
         self.exp_avg_sq = torch.zeros_like(data)
-        self.lr, self.betas, self.eps, self.n_steps = float(lr), betas, eps, 0
+        self.betas, self.eps, self.n_steps = betas, eps, 0
+        self.defaults = {"lr": float(lr), "betas": betas, "eps": eps}
+        self.param_groups = [{"params": self.params, **self.defaults}]
+        self.state = {}
 
-    def zero_grad(self):
-        self.grad.zero_()
+    def zero_grad(self, set_to_none=False):
+        self.grad.zero_()  # the gradients stay views of the flat buffer
 
-    def step(self):
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
         # The operations, scalars and order of torch's foreach Adam step.
         beta1, beta2 = self.betas
         self.n_steps += 1
@@ -87,14 +103,63 @@ class _FlatAdam:
         grad = self.grad
         self.exp_avg.lerp_(grad, 1 - beta1)
         self.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        step_size = (self.lr / (1 - beta1**step)) * -1
+        step_size = (self.param_groups[0]["lr"] / (1 - beta1**step)) * -1
         denom = self.exp_avg_sq.sqrt().div_((1 - beta2**step) ** 0.5).add_(self.eps)
         self.flat.addcdiv_(self.exp_avg, denom, value=step_size)
+        return loss
+
+    def __getstate__(self):
+        return dict(self.__dict__)
+
+    def __setstate__(self, state):
+        # Not Optimizer.__setstate__: it patches ``step`` with profiling hooks.
+        self.__dict__.update(state)
 
     def release(self):
         for p in self.params:
             p.data = p.data.clone()
             p.grad = None
+
+
+class _TrainingView:
+    """A :class:`FlowImputer` in training, as skorch callbacks see a net.
+
+    ``history`` (skorch's ``History``, the imputer's ``history_``),
+    ``module_``, ``optimizer_`` (a ``torch.optim.Optimizer`` with one
+    parameter group) and every other attribute of the imputer.
+    """
+
+    def __init__(self, imputer, optimizer):
+        self.imputer, self.optimizer_ = imputer, optimizer
+
+    @property
+    def history(self):
+        return self.imputer.history_
+
+    def __getattr__(self, name):
+        return getattr(self.imputer, name)
+
+
+def _epoch_callbacks(callbacks):
+    """The ``callbacks`` parameter's callbacks, built and initialized.
+
+    FlowImputer calls epoch-level hooks only: a callback overriding a
+    batch-level one is run, with a warning that those hooks are not called.
+    """
+    built = []
+    for name, callback in callbacks_for_fit(callbacks, owner="FlowImputer"):
+        if isinstance(callback, type):
+            callback = callback()
+        if uses_batch_hooks(callback):
+            warnings.warn(
+                f"FlowImputer calls the epoch-level hooks of its callbacks only; "
+                f"the batch-level hooks of callback {name!r} "
+                f"({type(callback).__name__}) are not called.",
+                UserWarning,
+                stacklevel=4,
+            )
+        built.append(callback.initialize())
+    return built
 
 
 def _take(X, rows, cols):
@@ -112,7 +177,9 @@ def _put(X, rows, cols, values):
         X[np.ix_(rows, cols)] = values
 
 
-class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class FlowImputer(
+    CallbacksParamsMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Generate missing modalities with class-conditional normalizing flows.
 
     The generator of "Select the Key, then Generate the Rest" (SK-LL, Section
@@ -180,6 +247,27 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         RNGs (numpy, torch) are left untouched.
     verbose : int, default=0
         0 silent, 1 a progress bar over epochs, 2 one line per epoch.
+    callbacks : list or None, default=None
+        skorch callbacks run beside the imputer's own early stopping, as
+        with :class:`~sklearn_skll.MultimodalNetClassifier`: instances (or
+        classes) of :class:`skorch.callbacks.Callback`, or ``(name,
+        callback)`` pairs, their parameters reachable as
+        ``callbacks__<name>__<param>``. Only their epoch-level hooks are
+        called (``on_train_begin``, ``on_epoch_begin``, ``on_epoch_end``,
+        ``on_train_end``): a callback that overrides a batch-level hook
+        runs with a warning that those are not. The ``net`` they receive is
+        the imputer, with ``history`` (``history_``), ``module_`` and
+        ``optimizer_`` (a ``torch.optim.Optimizer``). A fit runs shallow
+        copies of the callbacks (the parameter keeps them as given); what
+        they record in ``history`` stays in ``history_``. An ``LRScheduler``
+        stepping per epoch, an ``EarlyStopping`` on any history key, an
+        ``MlflowLogger`` (``create_artifact=False``) or a callback of one's
+        own work. Callbacks that save or load the net through skorch's
+        ``save_params``/``load_params`` (``Checkpoint``, ``LoadInitState``,
+        an ``MlflowLogger``'s artifacts) do not: the imputer has no skorch
+        net; pickle the fitted imputer instead. A callback may stop
+        training by raising ``KeyboardInterrupt`` (skorch's convention, also
+        for an interrupt from the keyboard): the best epoch so far is kept.
 
     Attributes
     ----------
@@ -203,10 +291,13 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     latent_residual_std_ : ndarray of shape (n_modalities, n_modalities, latent_dim)
         Spread of ``F_j(enc_j(x_j)) - F_i(enc_i(x_i))`` on the same rows;
         the noise scale of ``sample_posterior=True``.
-    history_ : list of dict
-        Per epoch: ``train_loss``, ``valid_loss`` (NaN without validation),
-        ``nll_bpd`` (Eq. 5 in bits per dimension), ``recon``, ``transfer``
-        (training averages) and ``valid_transfer``.
+    history_ : skorch.history.History
+        One row (a dict) per epoch: ``epoch``, ``train_loss``,
+        ``valid_loss`` (NaN without validation), ``nll_bpd`` (Eq. 5 in bits
+        per dimension), ``recon``, ``transfer`` (training averages),
+        ``valid_transfer``, and what the callbacks record (e.g. an
+        ``LRScheduler``'s ``event_lr``). Indexed as in skorch:
+        ``history_[:, "valid_transfer"]``.
     n_iter_ : int
         Epochs run.
     best_epoch_ : int
@@ -263,11 +354,14 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     observed modalities run as one batched call, and so do the inverses of
     all missing ones, whatever the rows' patterns of missing modalities.
 
-    Training is a plain torch loop with tensors on ``device`` (no skorch):
-    the loss mixes several modalities, masks and random source subsets per
-    batch, which a skorch ``NeuralNet`` would only hide in a custom
+    Training is a plain torch loop with tensors on ``device`` (no skorch
+    net): the loss mixes several modalities, masks and random source subsets
+    per batch, which a skorch ``NeuralNet`` would only hide in a custom
     ``get_loss``; early stopping restores the best parameters. Rows missing
     a modality still train its neighbours: every term is masked per row.
+    skorch's callbacks get the loop's epochs (see ``callbacks``), not its
+    batches: a batch is no ``(X, y)`` pair a skorch callback could read,
+    and epoch hooks cost nothing measurable (one call per epoch).
 
     References
     ----------
@@ -308,6 +402,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "device": [DEVICES],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [list, None],
     }
 
     def __init__(
@@ -328,6 +423,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         device="cpu",
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.modalities = modalities
         self.latent_dim = latent_dim
@@ -344,6 +440,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------ fit
     @with_torch_threads
@@ -397,7 +494,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             train_idx, val_idx = perm, perm[:0]
         else:
             val_idx, train_idx = perm[:n_val], perm[n_val:]
-        self._train(Xs, Ot, Ct, train_idx, val_idx, gen)
+        self._train(Xs, Ot, Ct, train_idx, val_idx, gen, X, y)
         self._measure_transfer(Xs, Ot, train_idx, val_idx)
         return self
 
@@ -502,7 +599,7 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 sums += b.numel() * self._losses([x[b] for x in Xs], Ot[b], Ct[b])
         return sums.cpu().double().numpy() / max(idx.numel(), 1)
 
-    def _train(self, Xs, Ot, Ct, train_idx, val_idx, gen):
+    def _train(self, Xs, Ot, Ct, train_idx, val_idx, gen, X, y):
         module = self.module_
         # Many small parameter tensors: Adam steps one flat buffer of them
         # all (the same values as a step per tensor, a few kernels in all).
@@ -520,58 +617,70 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         epochs = range(self.max_epochs)
         if self.verbose == 1:
             epochs = tqdm(epochs, desc="[FlowImputer] epochs")
-        self.history_ = []
+        self.history_ = history = History()
+        callbacks = _epoch_callbacks(self.callbacks)
+        view = _TrainingView(self, optimizer)
+
+        def notify(hook, **kwargs):
+            for callback in callbacks:
+                getattr(callback, hook)(view, **kwargs)
+
+        no_data = {"dataset_train": None, "dataset_valid": None}
         best_loss, best_state, best_epoch, waited = np.inf, None, 0, 0
         n_train = train_idx.numel()
         device = Xs[0].device
-        for epoch in epochs:
-            module.train()
-            order = train_idx[torch.randperm(n_train, generator=gen).to(device)]
-            sums = Xs[0].new_zeros(4)
-            for start in range(0, n_train, self.batch_size):
-                b = order[start : start + self.batch_size]
-                parts = self._losses([x[b] for x in Xs], Ot[b], Ct[b], gen)
-                optimizer.zero_grad()
-                parts[0].backward()
-                optimizer.step()
-                sums += b.numel() * parts.detach()
-            # One read per epoch: the batches never wait for the device.
-            train = sums.cpu().double().numpy() / n_train
-            module.eval()
-            valid = self._evaluate(Xs, Ot, Ct, val_idx) if has_val else None
-            score = valid[monitor] if has_val else train[0]
-            self.history_.append(
-                {
-                    "epoch": epoch + 1,
-                    "train_loss": train[0],
-                    "valid_loss": valid[0] if has_val else np.nan,
-                    "nll_bpd": train[1],
-                    "recon": train[2],
-                    "transfer": train[3],
-                    "valid_transfer": valid[3] if has_val else np.nan,
-                }
-            )
-            if self.verbose >= 2:
-                print(
-                    f"[FlowImputer] epoch {epoch + 1}: train {train[0]:.4f} "
-                    f"valid {valid[0] if has_val else float('nan'):.4f} "
-                    f"nll {train[1]:.3f} bits/dim"
-                )
-            if score < best_loss:
-                best_loss, best_epoch, waited = score, epoch + 1, 0
-                best_state = {
-                    k: v.detach().clone() for k, v in module.state_dict().items()
-                }
-            else:
-                waited += 1
+        notify("on_train_begin", X=X, y=y)
+        try:
+            for epoch in epochs:
+                history.new_epoch()
+                history.record("epoch", epoch + 1)
+                notify("on_epoch_begin", **no_data)
+                module.train()
+                order = train_idx[torch.randperm(n_train, generator=gen).to(device)]
+                sums = Xs[0].new_zeros(4)
+                for start in range(0, n_train, self.batch_size):
+                    b = order[start : start + self.batch_size]
+                    parts = self._losses([x[b] for x in Xs], Ot[b], Ct[b], gen)
+                    optimizer.zero_grad()
+                    parts[0].backward()
+                    optimizer.step()
+                    sums += b.numel() * parts.detach()
+                # One read per epoch: the batches never wait for the device.
+                train = sums.cpu().double().numpy() / n_train
+                module.eval()
+                valid = self._evaluate(Xs, Ot, Ct, val_idx) if has_val else None
+                score = valid[monitor] if has_val else train[0]
+                history.record("train_loss", train[0])
+                history.record("valid_loss", valid[0] if has_val else np.nan)
+                history.record("nll_bpd", train[1])
+                history.record("recon", train[2])
+                history.record("transfer", train[3])
+                history.record("valid_transfer", valid[3] if has_val else np.nan)
+                if self.verbose >= 2:
+                    print(
+                        f"[FlowImputer] epoch {epoch + 1}: train {train[0]:.4f} "
+                        f"valid {valid[0] if has_val else float('nan'):.4f} "
+                        f"nll {train[1]:.3f} bits/dim"
+                    )
+                if score < best_loss:
+                    best_loss, best_epoch, waited = score, epoch + 1, 0
+                    best_state = {
+                        k: v.detach().clone() for k, v in module.state_dict().items()
+                    }
+                else:
+                    waited += 1
+                notify("on_epoch_end", **no_data)
                 if has_val and waited >= self.patience:
                     break
+        except KeyboardInterrupt:  # a callback (or the user) stops training
+            pass
         optimizer.release()
-        self.n_iter_ = len(self.history_)
+        self.n_iter_ = len(history)
         self.best_epoch_ = best_epoch
         if best_state is not None:
             module.load_state_dict(best_state)
         module.eval()
+        notify("on_train_end", X=X, y=y)
 
     def _measure_transfer(self, Xs, Ot, train_idx, val_idx):
         """Held-out transfer error and latent residual spread per (source, target)."""
@@ -886,12 +995,15 @@ class FlowImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if module is not None:
             state["module_"] = {"state_dict": module_to_arrays(module)}
             state["device_"] = "cpu"
+            state["history_"] = [dict(row) for row in state["history_"]]
         return to_portable(state)
 
     def __setstate__(self, state):
         state = from_portable(dict(state))
         module = state.pop("module_", None)
         super().__setstate__(state)
+        if "history_" in state:
+            self.history_ = History(state["history_"])
         if module is not None:
             n_classes = 1 if self.classes_ is None else self.classes_.size
             with torch.random.fork_rng(devices=[]):

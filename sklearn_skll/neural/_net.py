@@ -9,15 +9,14 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
-from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping
+from sklearn.utils.validation import check_array, check_is_fitted
+from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.history import History
-from tqdm.auto import tqdm
 
 from .._base import format_rows, seed_streams, validate_modal_data
+from .._callbacks import CallbacksParamsMixin, callbacks_for_fit
 from .._compat import Interval, StrOptions, _fit_context
 from .._device import DEVICES, resolve_device
 from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
@@ -26,164 +25,54 @@ from .._threads import with_torch_threads
 from ..exceptions import ModalityError
 from ._modules import MultimodalNet
 from ._optim import FusedAdamW
+from ._skorch import EpochProgress, LeanEarlyStopping, LeanNeuralNetClassifier
+
+#: Names of the net's own callbacks (skorch's defaults and the package's).
+_OWN_CALLBACKS = (
+    "early_stopping",
+    "epoch_progress",
+    "epoch_timer",
+    "print_log",
+    "train_loss",
+    "valid_acc",
+    "valid_loss",
+)
 
 __all__ = ["MultimodalNetClassifier"]
 
 
-class _NeuralNetClassifier(NeuralNetClassifier):
-    """skorch's classifier with a lean training loop.
-
-    skorch runs every batch through callbacks (``on_batch_begin``,
-    ``on_grad_computed``, ``on_batch_end``), a closure handed to the optimizer
-    and a data loader; for a small net on a CPU that Python work costs as much
-    as the arithmetic. Here an epoch is: one shuffle of the training tensors
-    (already on the device; the batches are then contiguous slices), and per
-    batch one forward, backward and optimizer step. The batch losses are
-    read back together at the end of the epoch (one device sync) and written
-    to the history as skorch would. The epoch-level callbacks (early
-    stopping, the epoch timer, the loss records, the progress bar, the epoch
-    table) run as in skorch; batch-level callbacks are not called.
-    ``valid_acc`` is computed from the logits of the validation pass instead
-    of by a scoring callback (one forward pass less).
-    """
-
-    def get_default_callbacks(self):
-        # skorch's PrintLog formats the epoch table even when it prints
-        # nothing: kept only when the table is shown.
-        dropped = {"valid_acc"} | ({"print_log"} if not self.verbose else set())
-        return [
-            (name, callback)
-            for name, callback in super().get_default_callbacks()
-            if name not in dropped
-        ]
-
-    def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        self.check_data(X, y)
-        self.check_training_readiness()
-        dataset_train, dataset_valid = self.get_split_datasets(X, y)
-        on_epoch = {"dataset_train": dataset_train, "dataset_valid": dataset_valid}
-        train = self._to_device(dataset_train)
-        valid = self._to_device(dataset_valid)
-        for _ in range(self.max_epochs if epochs is None else epochs):
-            self.notify("on_epoch_begin", **on_epoch)
-            self._train_epoch(*train)
-            if valid is not None:
-                self._valid_epoch(*valid)
-            self.notify("on_epoch_end", **on_epoch)
-        return self
-
-    def _to_device(self, dataset):
-        if dataset is None:
-            return None
-        inputs = {key: value.to(self.device) for key, value in dataset.X.items()}
-        return inputs, dataset.y.to(self.device)
-
-    def _train_epoch(self, inputs, targets):
-        module, optimizer, criterion = self.module_, self.optimizer_, self.criterion_
-        module.train()
-        n = targets.shape[0]
-        # Same draw from torch's default generator as a shuffled loader.
-        order = torch.randperm(n).to(targets.device)
-        inputs = {key: value.index_select(0, order) for key, value in inputs.items()}
-        targets = targets.index_select(0, order)
-        losses, sizes = [], []
-        for start in range(0, n, self.batch_size):
-            stop = min(start + self.batch_size, n)
-            logits = module(**{key: value[start:stop] for key, value in inputs.items()})
-            loss = criterion(logits, targets[start:stop])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.detach())
-            sizes.append(stop - start)
-        self._record_batches("train", losses, sizes)
-
-    def _valid_epoch(self, inputs, targets):
-        module, criterion = self.module_, self.criterion_
-        module.eval()
-        n = targets.shape[0]
-        chunk = self.iterator_valid__batch_size
-        losses, sizes, correct = [], [], 0
-        with torch.inference_mode():
-            for start in range(0, n, chunk):
-                stop = min(start + chunk, n)
-                part = {key: value[start:stop] for key, value in inputs.items()}
-                logits = module(**part)
-                losses.append(criterion(logits, targets[start:stop]))
-                correct = correct + (logits.argmax(dim=1) == targets[start:stop]).sum()
-                sizes.append(stop - start)
-        self._record_batches("valid", losses, sizes)
-        self.history.record("valid_acc", int(correct) / n)
-
-    def _record_batches(self, prefix, losses, sizes):
-        history = self.history
-        for loss, size in zip(torch.stack(losses).tolist(), sizes):
-            history.new_batch()
-            history.record_batch(prefix + "_loss", loss)
-            history.record_batch(prefix + "_batch_size", size)
-        history.record(prefix + "_batch_count", len(sizes))
-
-    def probabilities(self, inputs):
-        """Softmax of the logits, in eval mode, chunk by chunk; a float32 array."""
-        module = self.module_
-        module.eval()
-        n = next(iter(inputs.values())).shape[0]
-        chunk = self.iterator_valid__batch_size
-        out = []
-        with torch.inference_mode():
-            for start in range(0, n, chunk):
-                part = {
-                    key: value[start : start + chunk].to(self.device)
-                    for key, value in inputs.items()
-                }
-                out.append(torch.softmax(module(**part), dim=1).cpu())
-        return torch.cat(out).numpy()
+def _check_sample_weight(sample_weight, n):
+    """Validated float64 weights of ``n`` rows, or None."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, Real):
+        sample_weight = np.full(n, sample_weight, dtype=np.float64)
+    weights = check_array(
+        sample_weight,
+        ensure_2d=False,
+        dtype=np.float64,
+        input_name="sample_weight",
+    )
+    if weights.shape != (n,):
+        raise ValueError(
+            f"`sample_weight` must hold one weight per row of `X`, shape ({n},). "
+            f"Got shape {weights.shape} instead."
+        )
+    negative = np.flatnonzero(weights < 0)
+    if negative.size:
+        raise ValueError(
+            "`sample_weight` must be non-negative. Got "
+            f"{float(weights[negative[0]])!r} in row {negative[0]} instead."
+        )
+    if not weights.any():
+        raise ValueError(
+            "`sample_weight` is 0 in every row: there is nothing to learn "
+            "from. Got only zeros instead."
+        )
+    return weights
 
 
-class _EarlyStopping(EarlyStopping):
-    """skorch's ``EarlyStopping``, the best weights kept as clones.
-
-    skorch keeps them as ``deepcopy(module.state_dict())``, whose per-tensor
-    Python overhead costs a few times more than cloning the tensors (the
-    same values). Everything else is skorch's.
-    """
-
-    def on_epoch_end(self, net, **kwargs):
-        load_best, self.load_best = self.load_best, False
-        try:
-            super().on_epoch_end(net, **kwargs)
-        finally:
-            self.load_best = load_best
-        if load_best and self.misses_ == 0:  # this epoch is the best one
-            state = net.module_.state_dict()
-            self.best_model_weights_ = {k: v.detach().clone() for k, v in state.items()}
-
-
-class _EpochProgress(Callback):
-    """A tqdm bar over epochs, for ``verbose=1``."""
-
-    def __init__(self, max_epochs):
-        self.max_epochs = max_epochs
-
-    def on_train_begin(self, net, **kwargs):
-        self.bar_ = tqdm(total=self.max_epochs, desc="[MultimodalNetClassifier] epochs")
-
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        shown = {k: f"{row[k]:.4f}" for k in ("train_loss", "valid_loss") if k in row}
-        self.bar_.set_postfix(shown, refresh=False)
-        self.bar_.update(1)
-
-    def on_train_end(self, net, **kwargs):
-        self.bar_.close()
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("bar_", None)
-        return state
-
-
-class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
+class MultimodalNetClassifier(CallbacksParamsMixin, ClassifierMixin, BaseEstimator):
     """Neural classifier with one encoder per modality, trained through skorch.
 
     Each modality (a group of columns of ``X``) is standardized with
@@ -198,7 +87,10 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
 
     Training is done by a wrapped :class:`skorch.NeuralNetClassifier`
     (``net_``) with a lean epoch loop: AdamW, cross-entropy, early stopping
-    on a stratified validation split with the best weights restored.
+    on a stratified validation split with the best weights restored. skorch
+    callbacks (learning-rate schedules, gradient clipping, extra scores,
+    checkpoints, loggers) run beside the net's own, and a fitted net can go
+    on training (``warm_start=True``, :meth:`partial_fit`).
 
     Read more in the :ref:`User Guide <multimodal_net>`.
 
@@ -277,6 +169,22 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         states are left untouched.
     verbose : int, default=0
         0 silent, 1 a progress bar over epochs, 2 skorch's epoch table.
+    callbacks : list or None, default=None
+        skorch callbacks run beside the net's own (its early stopping, loss
+        records, timer and progress), as in ``skorch.NeuralNet``: instances
+        (or classes, built without arguments) of
+        :class:`skorch.callbacks.Callback`, or ``(name, callback)`` pairs. A
+        bare callback is named after its class (``_1``, ``_2``... when
+        several share one). Their parameters are this estimator's
+        ``callbacks__<name>__<param>`` (``set_params``, grid searches), and
+        ``callbacks__<name>=None`` switches one off. A fit runs shallow
+        copies of them, so the parameter keeps the instances as given
+        (without training state, also when pickled); the fitted callbacks
+        are ``net_.callbacks_``, as in skorch. See Notes for what they see
+        and what they cost.
+    warm_start : bool, default=False
+        When True, ``fit`` on a fitted net goes on training it (up to
+        ``max_epochs`` more epochs) instead of starting anew; see Notes.
 
     Attributes
     ----------
@@ -292,13 +200,22 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         Training class frequencies.
     net_ : skorch.NeuralNetClassifier
         The fitted skorch net (its ``module_`` is the torch network).
-    history_ : skorch.callbacks.History
-        Per-epoch training record (``train_loss``, ``valid_loss``,
-        ``valid_acc``, ``dur``...).
+    history_ : skorch.history.History
+        skorch's record of training, ``net_.history`` itself: one row (a
+        dict) per epoch, over every call of a continued fit, with
+        ``epoch`` (1-based), ``train_loss``, ``valid_loss``, ``valid_acc``
+        (without validation only ``train_loss``), ``valid_loss_best`` and
+        ``train_loss_best`` (whether the epoch is the best so far), ``dur``
+        (seconds), ``train_batch_count``, ``valid_batch_count``, the records
+        of the given callbacks (e.g. an ``EpochScoring``'s score and
+        ``<name>_best``, an ``LRScheduler``'s ``event_lr``), and ``batches``
+        (one dict per batch: ``train_loss``, ``train_batch_size``...).
+        Index it as in skorch: ``history_[:, "valid_loss"]``,
+        ``history_[-1, "batches", -1, "train_loss"]``.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run, over every call of a continued fit.
     best_epoch_ : int
-        Epoch (1-based) whose weights were kept.
+        Epoch (1-based, counted as in ``history_``) whose weights were kept.
     device_ : str
         Device the net was trained on.
     n_features_in_ : int
@@ -326,14 +243,64 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
     early stopping is skorch's ``EarlyStopping(load_best=True)``. The
     training tensors are moved to the device once and shuffled once per
     epoch; a batch is a contiguous slice, and costs one forward, one backward
-    and one optimizer step. skorch's epoch-level callbacks run and its
-    history is kept (per batch and per epoch), but no batch-level callback
-    is called (and skorch's epoch table is built only with ``verbose=2``).
+    and one optimizer step. skorch's history is kept (per batch and per
+    epoch), and skorch's epoch table is built only with ``verbose=2``.
     The encoders of all modalities form one autograd node with a
     hand-written backward; so does the whole attention fusion in training
     (its transformer layers are written for a handful of tokens). Prediction
     runs under ``torch.inference_mode``. Validation uses the full presence
     mask even when ``modality_dropout > 0``.
+
+    Callbacks: the epoch-level hooks of every callback run
+    (``on_train_begin``, ``on_epoch_begin``, ``on_epoch_end``,
+    ``on_train_end``). When a callback overrides a batch-level hook
+    (``on_batch_begin``, ``on_grad_computed``, ``on_batch_end``), every
+    batch runs through skorch's hooks: ``on_grad_computed`` between the
+    backward pass and the optimizer step, ``on_batch_end`` with ``loss`` and
+    ``y_pred`` (the logits), each batch's loss read back at once. The
+    weights are the same as without hooks (same operations, same order);
+    only the time differs (``bench/bench_neural.py --hooks``). An
+    ``LRScheduler`` stepping per epoch and an ``MlflowLogger`` without
+    batch logging need no batch hooks. Callbacks see skorch's view of the
+    data: ``X`` is a dict of tensors (``x``, the standardized modality
+    columns with missing blocks at 0, and ``mask``, the presence mask), and
+    ``y`` holds class codes (indices into ``classes_``), so an
+    ``EpochScoring`` scores the validation rows with codes as labels.
+    ``net_.optimizer_`` is a ``torch.optim.Optimizer``, so skorch's
+    ``LRScheduler``, ``GradientNormClipping``, ``Checkpoint`` and
+    ``LoadInitState`` work as in skorch.
+
+    Continued training (``warm_start=True``, or :meth:`partial_fit`) keeps
+    everything learned: the modalities, the standardization (``mean_``,
+    ``scale_``), the encoders and missing-modality embeddings (the network's
+    weights), AdamW (its moments, and its learning rate as a schedule left
+    it; an ``lr`` or ``weight_decay`` changed since applies from the next
+    call), the history (epochs go on counting) and torch's random stream,
+    so that continuing a fit draws what the uninterrupted fit would have
+    drawn. ``y`` may hold only labels of ``classes_``, and ``class_prior_``
+    counts every row seen. Early stopping: each ``fit`` call with ``warm_start=True``
+    draws its validation split (the same rows for the same data and
+    ``random_state``) and runs its own early stopping, whose patience and
+    best validation loss start afresh; the best epoch of that call is
+    restored at its end. :meth:`partial_fit` holds out no rows and never
+    stops early, as in scikit-learn's ``MLPClassifier``. Hence
+    ``validation_fraction=0`` and ``max_epochs=k`` followed by ``n`` calls
+    to :meth:`partial_fit` (or a warm ``fit`` with ``max_epochs=n``) on the
+    same data gives the same weights as one fit with ``max_epochs=k+n``. A
+    model loaded from a file continues from its weights and history with
+    fresh AdamW moments (they are not saved). skorch's ``Checkpoint`` and
+    ``LoadInitState`` resume from saved weights, AdamW state and history,
+    but not from torch's random stream, which skorch does not save: the
+    resumed epochs draw other batch orders and dropout masks than the
+    uninterrupted fit would.
+
+    Sample weights scale each row's loss: a batch's loss is the weighted
+    mean of its rows' losses (``MLPClassifier``'s rule), in training and in
+    validation. Weights are relative: a constant weight is the same as no
+    weight (and is run as none, so the result is bit-identical). Rows of
+    weight 0 are left out, as if absent from ``X`` (they still count for
+    ``classes_``). ``class_prior_`` is the weighted class frequency; the
+    standardization and the validation split ignore the weights.
 
     A model fitted on CUDA is pickled with its network on the CPU, so it
     unpickles and predicts on a machine without a GPU.
@@ -380,6 +347,8 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         "device": [DEVICES],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -406,6 +375,8 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         device="cpu",
         random_state=None,
         verbose=0,
+        callbacks=None,
+        warm_start=False,
     ):
         self.modalities = modalities
         self.fusion = fusion
@@ -428,12 +399,14 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ fit
     @with_torch_threads
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit the network.
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network (go on training it with ``warm_start=True``).
 
         Parameters
         ----------
@@ -441,33 +414,101 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
             Training data; a missing modality is an all-NaN block.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row's loss (see Notes); None weighs
+            every row alike.
 
         Returns
         -------
         self : MultimodalNetClassifier
             The fitted estimator.
         """
-        X, y, present = validate_modal_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        n_classes = self.classes_.size
-        if n_classes < 2:
-            raise ValueError(
-                "MultimodalNetClassifier needs samples of at least 2 classes in "
-                f"`y`. Got 1 class ({self.classes_[0]!r}) instead."
-            )
-        if self.fusion == "attention" and self.embed_dim % self.n_heads:
-            raise ValueError(
-                f"`embed_dim` must be divisible by `n_heads` for "
-                f"fusion='attention'. Got embed_dim={self.embed_dim} and "
-                f"n_heads={self.n_heads} instead."
-            )
-        device = resolve_device(self.device)
+        continued = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, sample_weight, continued=continued)
 
-        self.class_prior_ = np.bincount(y_encoded, minlength=n_classes) / y.size
+    @with_torch_threads
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train one more epoch on ``(X, y)``, keeping all that was learned.
+
+        The first call on an unfitted net sets it up as :meth:`fit` does
+        (modalities, standardization from these rows, classes), then runs
+        one epoch; every call runs one epoch over all its rows (none held
+        out, no early stopping), continuing the weights, AdamW's moments,
+        the history and torch's random stream. See Notes.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training rows; a missing modality is an all-NaN block.
+        y : array-like of shape (n_samples,)
+            Class labels, each one of ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of every call; required on the first call (as in
+            scikit-learn), ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row's loss; None weighs every row
+            alike.
+
+        Returns
+        -------
+        self : MultimodalNetClassifier
+            The updated estimator.
+        """
+        continued = hasattr(self, "net_")
+        if not continued and classes is None:
+            raise ValueError(
+                "`classes` must be passed on the first call to partial_fit, "
+                "listing every class of every call. Got classes=None instead."
+            )
+        return self._fit(
+            X, y, sample_weight, continued=continued, classes=classes, epochs=1
+        )
+
+    def _fit(self, X, y, sample_weight, *, continued, classes=None, epochs=None):
+        X, y, present = validate_modal_data(
+            self, X, y, reset=not continued, dtype=np.float64
+        )
+        check_classification_targets(y)
+        weights = _check_sample_weight(sample_weight, y.size)
+        y_encoded = self._encode_labels(y, classes, continued)
+        n_classes = self.classes_.size
+        if not continued:
+            if self.fusion == "attention" and self.embed_dim % self.n_heads:
+                raise ValueError(
+                    f"`embed_dim` must be divisible by `n_heads` for "
+                    f"fusion='attention'. Got embed_dim={self.embed_dim} and "
+                    f"n_heads={self.n_heads} instead."
+                )
+        device = resolve_device(self.device)
+        if continued and device != self.device_:
+            raise ValueError(
+                f"`device` resolves to {device!r}, but the net was trained on "
+                f"{self.device_!r}; a continued fit (warm_start=True or "
+                "partial_fit) trains where the net is. Got "
+                f"device={self.device!r} instead."
+            )
+        # The class prior of every row seen, weighted.
+        seen = getattr(self, "_class_weights", None) if continued else None
+        self._class_weights = (0 if seen is None else seen) + np.bincount(
+            y_encoded, weights=weights, minlength=n_classes
+        )
+        self.class_prior_ = self._class_weights / self._class_weights.sum()
+
         keep = self._rows_with_a_modality(present)
+        if weights is not None:
+            keep &= weights > 0  # a row of weight 0 is a row left out
+        if not keep.any():
+            raise ValueError(
+                "No row has both a positive `sample_weight` and an observed "
+                "modality: there is nothing to learn from. Got "
+                f"0 such rows among {y.size} instead."
+            )
         if not keep.all():
             X, y_encoded, present = X[keep], y_encoded[keep], present[keep]
+            weights = None if weights is None else weights[keep]
+        if weights is not None and (weights == weights[0]).all():
+            weights = None  # relative weights: a constant one changes nothing
         never = ~present.any(axis=0)
         if never.any():
             names = [n for n, v in zip(self.modalities_, never) if v]
@@ -476,25 +517,41 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
                 "their encoders stay untrained and only their missing "
                 "embedding is learned.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
 
-        # Modality columns side by side, modality after modality.
-        self._used_columns = np.concatenate(list(self.modalities_.values()))
-        values, missing = self._take_columns(X)
-        # Scaled by each column's largest |value| first: finite for any
-        # finite data (plain squares overflow near 1e154).
-        self.mean_, self.scale_ = mean_and_scale(np.where(missing, np.nan, values))
-        values -= self.mean_
-        values /= self.scale_
-        values[missing] = 0.0
+        if not continued:
+            # Modality columns side by side, modality after modality.
+            self._used_columns = np.concatenate(list(self.modalities_.values()))
+            values, missing = self._take_columns(X)
+            # Scaled by each column's largest |value| first: finite for any
+            # finite data (plain squares overflow near 1e154).
+            self.mean_, self.scale_ = mean_and_scale(np.where(missing, np.nan, values))
+            values -= self.mean_
+            values /= self.scale_
+            values[missing] = 0.0
+            inputs = self._as_tensors(values, present)
+        else:
+            inputs = self._net_inputs(X, present)
 
         seeds = seed_streams(self.random_state, "split", "torch")
-        inputs = self._as_tensors(values, present)
         targets = torch.as_tensor(y_encoded, dtype=torch.long)
-        train_idx, valid_idx = self._split(y_encoded, seeds["split"])
+        if epochs is None:
+            train_idx, valid_idx = self._split(y_encoded, seeds["split"])
+        else:  # partial_fit: no rows held out
+            train_idx, valid_idx = np.arange(y_encoded.size), None
+        if weights is not None:
+            weights = torch.as_tensor(weights, dtype=torch.float32)
         self.net_ = self._train(
-            inputs, targets, train_idx, valid_idx, seeds["torch"], device
+            inputs,
+            targets,
+            weights,
+            train_idx,
+            valid_idx,
+            seeds["torch"],
+            device,
+            previous=self.net_ if continued else None,
+            epochs=epochs,
         )
         self.device_ = device
         self.history_ = self.net_.history
@@ -503,6 +560,26 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         # EarlyStopping's own record of the epoch whose weights it restored.
         self.best_epoch_ = getattr(stopper, "best_epoch_", None) or self.n_iter_
         return self
+
+    def _encode_labels(self, y, classes, continued):
+        """Codes of ``y`` in ``classes_``; sets ``classes_`` on a new fit."""
+        if not continued:
+            source = "y" if classes is None else "classes"
+            self.classes_ = np.unique(y if classes is None else classes)
+            if self.classes_.size < 2:
+                raise ValueError(
+                    "MultimodalNetClassifier needs samples of at least 2 "
+                    f"classes in `{source}`. Got 1 class ({self.classes_[0]!r}) "
+                    "instead."
+                )
+        known = np.isin(y, self.classes_)
+        if not known.all():
+            raise ValueError(
+                f"`y` holds labels outside the net's classes "
+                f"{self.classes_.tolist()}: {np.unique(y[~known])[:5].tolist()}. "
+                "Got them where one of those classes was expected instead."
+            )
+        return np.searchsorted(self.classes_, y)
 
     def _rows_with_a_modality(self, present):
         """Boolean mask of rows to keep; handles rows with no modality at all."""
@@ -580,35 +657,63 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
             top_k=self.top_k,
         )
 
-    def _train(self, inputs, targets, train_idx, valid_idx, seed, device):
+    def _train(
+        self,
+        inputs,
+        targets,
+        weights,
+        train_idx,
+        valid_idx,
+        seed,
+        device,
+        *,
+        previous=None,
+        epochs=None,
+    ):
+        """The trained skorch net: a new one, or ``previous`` trained further."""
+
         def take(idx):
             return {k: v[idx] for k, v in inputs.items()}, targets[idx]
 
-        callbacks = []
+        callbacks, fit_params = [], {}
         if valid_idx is not None:
-            X_valid, y_valid = take(torch.as_tensor(valid_idx))
-            train_split = predefined_split(Dataset(X_valid, y_valid))
-            early_stopping = _EarlyStopping(
+            valid_idx = torch.as_tensor(valid_idx)
+            train_split = predefined_split(Dataset(*take(valid_idx)))
+            early_stopping = LeanEarlyStopping(
                 monitor="valid_loss", patience=self.patience, load_best=True
             )
             callbacks.append(("early_stopping", early_stopping))
+            if weights is not None:
+                fit_params["valid_sample_weight"] = weights[valid_idx]
         else:
             train_split = None
+        max_epochs = self.max_epochs if epochs is None else epochs
         if self.verbose == 1:
-            callbacks.append(("epoch_progress", _EpochProgress(self.max_epochs)))
-        X_train, y_train = take(torch.as_tensor(train_idx))
+            callbacks.append(("epoch_progress", EpochProgress(max_epochs)))
+        callbacks += callbacks_for_fit(
+            self.callbacks, _OWN_CALLBACKS, "MultimodalNetClassifier"
+        )
+        train_idx = torch.as_tensor(train_idx)
+        X_train, y_train = take(train_idx)
+        if weights is not None:
+            fit_params["sample_weight"] = weights[train_idx]
         n_classes = self.classes_.size
 
         cuda_devices = [torch.device(device).index or 0] if device != "cpu" else []
         with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
-            net = _NeuralNetClassifier(
-                self._module(n_classes),
+            if previous is None:
+                torch.manual_seed(seed)
+                module = self._module(n_classes)
+            else:
+                self._set_rng_state(cuda_devices, seed)
+                module = previous.module_
+            net = LeanNeuralNetClassifier(
+                module,
                 criterion=torch.nn.CrossEntropyLoss,
                 optimizer=FusedAdamW,
                 lr=self.lr,
                 optimizer__weight_decay=self.weight_decay,
-                max_epochs=self.max_epochs,
+                max_epochs=max_epochs,
                 batch_size=self.batch_size,
                 iterator_valid__batch_size=max(self.batch_size, 1024),
                 train_split=train_split,
@@ -616,12 +721,47 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
                 classes=np.arange(n_classes),
                 device=device,
                 verbose=int(self.verbose >= 2),
-            )
-            net.fit(X_train, y_train)
+            ).initialize()
+            if previous is not None:
+                net.optimizer_ = self._continued_optimizer(previous)
+                net.history = previous.history
+            net.partial_fit(X_train, y_train, **fit_params)
+            self._rng_state = self._get_rng_state(cuda_devices)
         for _, callback in net.callbacks_:
             if isinstance(callback, EarlyStopping):
                 callback.best_model_weights_ = None  # a copy of the weights
         return net
+
+    def _continued_optimizer(self, previous):
+        """``previous``'s AdamW, going on: its moments and step counts, and
+        its learning rate as a schedule left it; an ``lr`` or
+        ``weight_decay`` changed since applies from now on."""
+        optimizer = previous.optimizer_
+        for group in optimizer.param_groups:
+            if self.lr != previous.lr:
+                group["lr"] = self.lr
+            if self.weight_decay != getattr(previous, "optimizer__weight_decay", None):
+                group["weight_decay"] = self.weight_decay
+            # A schedule set up on a net with a history starts from here.
+            group.setdefault("initial_lr", group["lr"])
+        return optimizer
+
+    @staticmethod
+    def _get_rng_state(cuda_devices):
+        """torch's random state (CPU, then each CUDA device) as uint8 arrays."""
+        states = [torch.get_rng_state()]
+        states += [torch.cuda.get_rng_state(index) for index in cuda_devices]
+        return [state.numpy().copy() for state in states]
+
+    def _set_rng_state(self, cuda_devices, seed):
+        """Resume torch's random stream where the last training call left it."""
+        if not hasattr(self, "_rng_state"):  # saved by an older version
+            torch.manual_seed(seed)
+            return
+        cpu, *cuda = self._rng_state
+        torch.set_rng_state(torch.from_numpy(cpu))
+        for index, state in zip(cuda_devices, cuda):
+            torch.cuda.set_rng_state(torch.from_numpy(state), index)
 
     # -------------------------------------------------------------- predict
     @with_torch_threads
@@ -692,10 +832,12 @@ class MultimodalNetClassifier(ClassifierMixin, BaseEstimator):
         """A skorch net on the CPU with the given weights, ready to predict."""
         n_classes = self.classes_.size
         with torch.random.fork_rng(devices=[]):
-            net = _NeuralNetClassifier(
+            net = LeanNeuralNetClassifier(
                 self._module(n_classes),
                 criterion=torch.nn.CrossEntropyLoss,
                 optimizer=FusedAdamW,
+                lr=self.lr,
+                optimizer__weight_decay=self.weight_decay,
                 iterator_valid__batch_size=max(self.batch_size, 1024),
                 train_split=None,
                 classes=np.arange(n_classes),
