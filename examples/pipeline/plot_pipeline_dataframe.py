@@ -15,7 +15,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from sklearn_skll import FlowImputer, ModalitySelector, MultimodalNetClassifier
+from sklearn_skll import (
+    FlowImputer,
+    ModalityError,
+    ModalitySelector,
+    MultimodalNetClassifier,
+)
 from sklearn_skll.datasets import load
 
 data = load("breast_cancer")
@@ -58,3 +63,20 @@ filled = pipe[:-1].transform(X_train)
 observed = ~np.isnan(X_train.to_numpy())
 assert np.array_equal(filled.to_numpy()[observed], X_train.to_numpy()[observed])
 filled.loc[rows, mods["se"]].head()
+
+# %%
+# With ``drop_unselected=True`` the selector passes on only the key's columns
+# and records, in the DataFrame it returns, which modalities it dropped: the
+# later steps keep the same ``modalities`` and leave out exactly those.
+pipe.set_params(select__drop_unselected=True).fit(X_train, y_train)
+print("key:", pipe.named_steps["select"].key_subset_)
+print("the classifier's modalities:", list(pipe.named_steps["clf"].modalities_))
+
+# %%
+# Any other absent modality is an error that names it: a typo never drops
+# data silently.
+typo = {**mods, "se": [c + "_typo" for c in mods["se"]]}
+try:
+    FlowImputer(modalities=typo).fit(X_train, y_train)
+except ModalityError as exc:
+    print(str(exc)[:160], "...")
