@@ -72,10 +72,10 @@ def _costs(dataset, tag, modalities):
 def _pilot_order(y_train, seed):
     """The stratified order in which the budgeted classifier takes rows."""
     from sklearn_skll._base import seed_streams
-    from sklearn_skll.budget._budgeted import _stratified_order
+    from sklearn_skll.planning._simulation import stratified_order
 
     seeds = seed_streams(seed, "split", "selector", "imputer", "classifier")
-    return _stratified_order(y_train, np.random.RandomState(seeds["split"]))
+    return stratified_order(y_train, np.random.RandomState(seeds["split"]))
 
 
 def run_cell(dataset, tag, available, seed, budgets):

@@ -1,5 +1,6 @@
 """The whole SK-LL method as one classifier: select, plan, impute, classify."""
 
+import inspect
 import warnings
 from numbers import Integral
 
@@ -28,13 +29,18 @@ from .._device import DEVICES, resolve_device
 from .._modalities import hide_modalities, observed_modalities
 from .._persist import from_portable, to_portable
 from ..exceptions import (
-    BudgetError,
     BudgetWarning,
     CooperationWarning,
     ModalityError,
 )
 from ..impute import ClassConditionalGaussianImputer
-from ..planning import KEY_RULES, STRATEGIES, check_costs, make_plan
+from ..planning import KEY_RULES, STRATEGIES, check_costs
+from ..planning._simulation import (
+    buy_rows,
+    hidden_blocks,
+    plan_budget,
+    split_available,
+)
 from ..selection import ModalitySelector
 from ..selection._selector import LINEAR_MAX_ROWS, _default_estimator
 from ._imputer_choice import (
@@ -114,29 +120,6 @@ def _classifier_has(attr):
     return check
 
 
-def _stratified_order(y, rng):
-    """Order rows so that every prefix is (nearly) stratified by class.
-
-    The first ``n_classes`` rows hold one row of each class; after them, the
-    rows of class ``c`` are spread evenly (``(rank + u) / n_c`` with ``u``
-    uniform jitter). A prefix is the available part, the rows after it are
-    the pool the budget buys from, in order: the uniform rows are a prefix of
-    the SK-LL rows, which are a prefix of the upper bound's (common random
-    numbers across strategies of one seed).
-    """
-    _, y_enc = np.unique(y, return_inverse=True)
-    keys = np.empty(y_enc.shape[0])
-    first = []
-    for c in range(y_enc.max() + 1):
-        rows = rng.permutation(np.flatnonzero(y_enc == c))
-        keys[rows] = (np.arange(rows.size) + rng.uniform(size=rows.size)) / rows.size
-        first.append(rows[0])
-    first = rng.permutation(np.asarray(first))
-    rest = np.argsort(keys, kind="stable")
-    rest = rest[~np.isin(rest, first)]
-    return np.concatenate([first, rest])
-
-
 class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Select the key modalities, spend a budget on them, generate the rest.
 
@@ -214,6 +197,13 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         :class:`~sklearn_skll.ModalitySelector` with its defaults, which
         choose by data size: a regularised linear model retrained per
         subset up to 1,000 rows, a small net with masked utilities above.
+        A selector with ``key``, ``budget`` or ``costs`` parameters (also
+        one level down, ``selector__key``) gets this estimator's values: they
+        describe the acquisition simulated here. One given with such a
+        parameter set to a value other than its default and this
+        estimator's raises a ``ValueError`` at ``fit`` (set it here instead):
+        neither setting silently replaces the other. The selector passed is
+        never changed; ``selector_`` is a fitted clone.
     imputer : transformer, "auto" or None, default=None
         Fills the missing modality blocks. Training rows are filled through
         ``fit_transform(X, y)``, so an imputer that uses labels (the package's
@@ -497,7 +487,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 "BudgetedMultimodalClassifier needs at least 2 classes in `y`. "
                 f"Got {self.classes_.size} class instead."
             )
-        self._routed = self._route(params, X_arr.shape[0])
+        routed = self._route(params, X_arr.shape[0])
         self.device_ = resolve_device(self.device)
         if self.n_draws > 1 and not has_fit_parameter(
             self._classifier_template(), "sample_weight"
@@ -530,12 +520,12 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                     UserWarning,
                     stacklevel=3,
                 )
-            X_train, y_train, weight = self._fit_as_is(
-                X_arr, y, observed, names, frame, seeds
+            X_train, y_train, weight, rows = self._fit_as_is(
+                X_arr, y, observed, names, frame, seeds, routed
             )
         else:
-            X_train, y_train, weight = self._fit_simulation(
-                X_arr, y, observed, names, frame, rng, seeds
+            X_train, y_train, weight, rows = self._fit_simulation(
+                X_arr, y, observed, names, frame, rng, seeds, routed
             )
 
         self.classifier_ = self._make_part(
@@ -545,7 +535,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             role="classifier",
         )
         self._log(f"fitting the classifier on {len(y_train)} rows")
-        fit_params = self._part_params("classifier", self._train_rows)
+        fit_params = _rows_of(routed["classifier"], rows)
         if weight is not None:
             # n_draws > 1: incomplete rows come back n_draws times, each draw
             # after the first appended in row order.
@@ -557,7 +547,6 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             )
         self.classifier_.fit(X_train, y_train, **fit_params)
         self.n_train_rows_ = len(y_train)
-        del self._routed, self._train_rows
         return self
 
     def _route(self, params, n_samples):
@@ -608,13 +597,6 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 part[name] = values
         return parts
 
-    def _part_params(self, part, rows):
-        """The metadata of ``part`` for the rows it is fit on."""
-        params = self._routed[part]
-        if rows is None:
-            return dict(params)
-        return {name: values[rows] for name, values in params.items()}
-
     def get_metadata_routing(self):
         """Get the metadata routing of this object.
 
@@ -653,7 +635,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             )
         return router
 
-    def _fit_selector(self, X, y, seed, rows=None):
+    def _fit_selector(self, X, y, seed, params):
         self.selector_ = self._make_part(
             self.selector,
             lambda: _default_selector(
@@ -666,20 +648,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             seed,
             role="selector",
         )
-        # The key rule, budget and costs reach a selector that has them (or
-        # one it wraps).
-        own = self.selector_.get_params(deep=True)
-        update = {}
-        for name, value in (
-            ("key", self.key),
-            ("budget", self._budget()),
-            ("costs", self.costs),
-        ):
-            for param in (name, f"selector__{name}"):
-                if param in own:
-                    update[param] = value
-                    break
-        self.selector_.set_params(**update)
+        self.selector_.set_params(**self._selector_settings(self.selector_))
         classes, counts = np.unique(y, return_counts=True)
         single = classes[counts == 1]
         if single.size and classes.size - single.size >= 2:
@@ -702,35 +671,56 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 # nothing about this key (``selector_.utilities_`` still lists
                 # them). Without this, a grid search prints one per fit.
                 warnings.simplefilter("ignore", CooperationWarning)
-            self.selector_.fit(X, y, **self._part_params("selector", rows))
+            self.selector_.fit(X, y, **params)
         if not hasattr(self.selector_, "selected_modalities_"):
             raise TypeError(
                 "The `selector` must expose `selected_modalities_` once fitted. "
                 f"Got {type(self.selector_).__name__} without it instead."
             )
 
+    def _selector_settings(self, selector):
+        """The key rule, budget and costs this estimator hands its selector.
+
+        They describe the acquisition this estimator simulates, so a selector
+        that has them (or one it wraps, as ``selector__key``) gets this
+        estimator's values. A selector given with one of them set to a value
+        other than its own default and this estimator's is a conflict: a
+        ``ValueError`` names both, rather than one silently replacing the
+        other.
+        """
+        own = selector.get_params(deep=True)
+        update = {}
+        for name, value in (
+            ("key", self.key),
+            ("budget", self._budget()),
+            ("costs", self.costs),
+        ):
+            param = next((p for p in (name, f"selector__{name}") if p in own), None)
+            if param is None:
+                continue
+            given = own[param]
+            holder = own["selector"] if "__" in param else selector
+            default = _default_param(holder, name)
+            if self.selector is not None and not (
+                _same(given, value) or _same(given, default)
+            ):
+                raise ValueError(
+                    f"The selector's `{name}={given!r}` conflicts with "
+                    f"{type(self).__name__}'s `{name}={value!r}`: this "
+                    f"estimator hands its {name} to the selector. Set "
+                    f"`{name}` on {type(self).__name__} and leave the "
+                    f"selector's at its default ({default!r}). Got "
+                    f"{param}={given!r} instead."
+                )
+            update[param] = value
+        return update
+
     def _make_plan(self, names, n_reference):
-        """The one code path from a budget to rows: :func:`make_plan`."""
-        key, utilities = None, None
-        selector = getattr(self, "selector_", None)
-        planner = getattr(selector, "selector_", selector)  # a wrapped selector
-        if selector is not None and hasattr(planner, "key_subset_"):
-            plan = planner.plan(
-                self._budget(), costs=self.costs, n_reference=n_reference
-            )
-            self.plan_ = plan
-            self.key_subset_ = plan.key_subset
-            return plan
-        if selector is not None:
-            key = list(selector.selected_modalities_)
-            if self.costs is not None and hasattr(selector, "utilities_"):
-                # Unequal costs: the key is chosen by utility per cost.
-                key, utilities = None, selector.utilities_
-        plan = make_plan(
+        """The one code path from a budget to rows: ``plan_budget``."""
+        plan = plan_budget(
+            self.selector_,
             names,
             self._budget(),
-            key_subset=key,
-            utilities=utilities,
             costs=self.costs,
             n_reference=n_reference,
         )
@@ -738,7 +728,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
         self.key_subset_ = plan.key_subset
         return plan
 
-    def _fit_as_is(self, X, y, observed, names, frame, seeds):
+    def _fit_as_is(self, X, y, observed, names, frame, seeds, routed):
         if self.strategy in _SIMULATION_ONLY:
             raise ValueError(
                 f"`strategy={self.strategy!r}` buys rows from a pool and is only "
@@ -746,9 +736,9 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 "rows already collected). Got available=None instead."
             )
         X_frame = frame(X)
-        self._train_rows = None
+        rows = None
         if len(names) >= 2:
-            self._fit_selector(X_frame, y, seeds["selector"])
+            self._fit_selector(X_frame, y, seeds["selector"], routed["selector"])
         self._make_plan(names, X.shape[0])
         complete = observed.all(axis=1)
         if self.strategy == "available_only":
@@ -760,18 +750,19 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 )
             X_frame = frame(X[complete], complete)
             y = y[complete]
-            self._train_rows = np.flatnonzero(complete)
+            rows = np.flatnonzero(complete)
         if self.strategy == "skll_no_generation":
-            return X_frame, y, None
+            return X_frame, y, None, rows
         self._log(f"imputing {len(y)} rows ({int((~complete).sum())} incomplete)")
         reference = np.flatnonzero(
             complete
             if self.strategy != "available_only"
             else np.ones(len(y), dtype=bool)
         )
-        return self._impute(X_frame, y, frame, reference, seeds)
+        imputer_params = _rows_of(routed["imputer"], rows)
+        return (*self._impute(X_frame, y, reference, seeds, imputer_params), rows)
 
-    def _fit_simulation(self, X, y, observed, names, frame, rng, seeds):
+    def _fit_simulation(self, X, y, observed, names, frame, rng, seeds, routed):
         n = X.shape[0]
         if not observed.all():
             rows = np.flatnonzero(~observed.all(axis=1))
@@ -781,20 +772,8 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 f"{rows.size} rows with missing modalities (e.g. row "
                 f"{int(rows[0])}) instead."
             )
-        if isinstance(self.available, Integral):
-            n_available = int(self.available)
-        else:
-            n_available = int(np.floor(self.available * n + 1e-9))
-        n_classes = self.classes_.size
-        if not n_classes <= n_available < n:
-            raise BudgetError(
-                f"`available` must leave at least one row of each of the "
-                f"{n_classes} classes available and some rows in the pool "
-                f"({n_classes} to {n - 1} rows of {n}). Got {self.available!r} "
-                f"({n_available} rows) instead."
-            )
-        order = _stratified_order(y, rng)
-        available, pool = order[:n_available], order[n_available:]
+        available, pool = split_available(y, self.available, rng)
+        n_available = available.size
         strategy = self.strategy
         needs_key = strategy in ("skll", "skll_no_generation")
         if needs_key:
@@ -808,7 +787,7 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 frame(X[available], available),
                 y[available],
                 seeds["selector"],
-                rows=available,
+                _rows_of(routed["selector"], available),
             )
         plan = self._make_plan(names, n)
         n_new = plan.n_new_rows(strategy)
@@ -816,15 +795,11 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             f"simulating {strategy!r}: {n_available} available rows + "
             f"{n_new} new rows\n{plan!r}"
         )
-        self.unspent_budget_ = 0.0
-        if n_new > pool.size:
+        new, self.unspent_budget_, spend = buy_rows(plan, strategy, pool)
+        if spend is not None:
             # The budget buys more than the pool holds: buy the whole pool and
             # say what was left, rather than stop (a cheap key at a large
             # budget; one cell of a protocol must not end the others).
-            # What the strategy would spend (``full`` spends |M| budgets).
-            bought = plan[strategy]
-            spend = bought.n_new_rows_exact * bought.cost_per_row
-            self.unspent_budget_ = float(spend - pool.size * bought.cost_per_row)
             warnings.warn(
                 f"`strategy={strategy!r}` with `budget={self._budget()!r}` would buy "
                 f"{n_new} new rows, but only {pool.size} rows remain after the "
@@ -834,24 +809,22 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
                 BudgetWarning,
                 stacklevel=3,
             )
-            n_new = pool.size
-        new = pool[:n_new]
+            n_new = new.size
         self.available_indices_, self.new_indices_ = available, new
         rows = np.concatenate([available, new])
-        self._train_rows = rows
         X_train = X[rows]
         if needs_key and n_new:
-            hidden = np.zeros((rows.size, len(names)), dtype=bool)
-            lacking = [k for k, name in enumerate(names) if name not in plan.key_subset]
-            hidden[np.ix_(np.arange(n_available, rows.size), lacking)] = True
+            hidden = hidden_blocks(names, plan.key_subset, n_available, rows.size)
             X_train = hide_modalities(X_train, self.modalities_, hidden)
         X_frame, y_train = frame(X_train, rows), y[rows]
         if strategy == "skll_no_generation":
-            return X_frame, y_train, None
+            return X_frame, y_train, None, rows
         self._log(f"imputing {rows.size} rows")
-        return self._impute(X_frame, y_train, frame, np.arange(n_available), seeds)
+        imputer_params = _rows_of(routed["imputer"], rows)
+        reference = np.arange(n_available)
+        return (*self._impute(X_frame, y_train, reference, seeds, imputer_params), rows)
 
-    def _impute(self, X, y, frame, reference, seeds):
+    def _impute(self, X, y, reference, seeds, params):
         """Fit the imputer (chosen first with ``imputer="auto"``), fill ``X``.
 
         Training rows are filled with their labels (``fit_transform(X, y)``);
@@ -870,7 +843,6 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
             seed,
             role="imputer",
         )
-        params = self._part_params("imputer", self._train_rows)
         if self.n_draws == 1:
             X_out = self.imputer_.fit_transform(X, y, **params)
             return same_container(X_out, X), y, None
@@ -1084,6 +1056,30 @@ def _check_weights(values):
             "zeros instead."
         )
     return weights
+
+
+def _rows_of(params, rows):
+    """The metadata ``params`` of one part for the rows it is fit on."""
+    if rows is None:
+        return dict(params)
+    return {name: values[rows] for name, values in params.items()}
+
+
+_MISSING = object()
+
+
+def _default_param(estimator, name):
+    """The default of ``estimator``'s constructor parameter ``name``."""
+    parameter = inspect.signature(type(estimator).__init__).parameters.get(name)
+    return _MISSING if parameter is None else parameter.default
+
+
+def _same(a, b):
+    """Parameter values that are equal (dicts and numbers included)."""
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
 
 
 def _expand_draws(params, weight, n_draws):

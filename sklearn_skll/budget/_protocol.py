@@ -9,10 +9,9 @@ import time
 import uuid
 from numbers import Integral
 
-import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.utils import _safe_indexing
@@ -27,6 +26,7 @@ from .._stats import (
 )
 from .._threads import single_threaded_job
 from ..planning import STRATEGIES, check_costs
+from ..planning._simulation import FitOnce
 from ..selection import ModalitySelector
 from ._budgeted import BudgetedMultimodalClassifier
 
@@ -99,46 +99,6 @@ def fast_parts(modalities, *, device="cpu"):
         ),
         "classifier": MultimodalNetClassifier(modalities=modalities, device=device),
     }
-
-
-#: Fitted selectors of the running protocols, by run token then by input hash.
-_SELECTOR_CACHE = {}
-
-
-class _FitOnce(MetaEstimatorMixin, BaseEstimator):
-    """A selector fitted once per (rows, labels, parameters) within a protocol.
-
-    Every strategy and budget of one seed and availability fits the selector
-    on the same available rows with the same seed, so the fits are identical:
-    the first is kept (under ``token``, one protocol run) and reused. The
-    fitted selector's attributes are read through this wrapper.
-    """
-
-    def __init__(self, selector, *, token=None):
-        self.selector = selector
-        self.token = token
-
-    def fit(self, X, y, **params):
-        cache = _SELECTOR_CACHE.setdefault(self.token, {})
-        selector = self.selector
-        own = selector.get_params(deep=False)
-        if "budget" in own and own.get("key") != "simulate":
-            # Only the simulated key reads the budget: the fits of every
-            # budget of a seed are the same fit.
-            selector = clone(selector).set_params(budget=None)
-        key = joblib.hash((X, y, params, selector))
-        if key not in cache:
-            if len(cache) >= 8:
-                cache.pop(next(iter(cache)))
-            cache[key] = clone(self.selector).fit(X, y, **params)
-        self.selector_ = cache[key]
-        return self
-
-    def __getattr__(self, name):
-        fitted = self.__dict__.get("selector_")
-        if fitted is not None and name.endswith("_") and not name.startswith("__"):
-            return getattr(fitted, name)
-        raise AttributeError(name)
 
 
 @single_threaded_job
@@ -305,7 +265,7 @@ def run_protocol(
         selector = clone(params["selector"])
         if selector.get_params().get("modalities", False) is None:
             selector.set_params(modalities=modalities)
-        params["selector"] = _FitOnce(selector, token=token)
+        params["selector"] = FitOnce(selector, token=token)
     params.setdefault("device", device)
     seed_list = list(range(seeds)) if isinstance(seeds, Integral) else list(seeds)
     strategies = list(strategies)
@@ -367,7 +327,7 @@ def run_protocol(
             else:
                 rows.append(row)
     finally:
-        _SELECTOR_CACHE.pop(token, None)
+        FitOnce.forget(token)
     extra = sorted({k for row in rows for k in row} - set(RUN_COLUMNS))
     return pd.DataFrame(rows, columns=RUN_COLUMNS + extra)
 

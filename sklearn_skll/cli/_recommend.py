@@ -92,8 +92,8 @@ def _dataset_pilot(args, X, y, modalities):
     from sklearn.model_selection import train_test_split
 
     from .._base import seed_streams
-    from ..budget._budgeted import _stratified_order
     from ..budget._protocol import TEST_RANDOM_STATE, TEST_SIZE
+    from ..planning._simulation import stratified_order
 
     if not 0 < args.available < 1:
         raise UsageError(
@@ -110,7 +110,7 @@ def _dataset_pilot(args, X, y, modalities):
     n_pilot = int(np.floor(args.available * len(train) + 1e-9))
     # The rows the benchmark's seed takes first (its "split" stream).
     split = seed_streams(args.seed, "split")["split"]
-    order = _stratified_order(y[train], np.random.RandomState(split))
+    order = stratified_order(y[train], np.random.RandomState(split))
     pilot = train[order[:n_pilot]]
     X_pilot = X.iloc[pilot] if hasattr(X, "iloc") else np.asarray(X)[pilot]
     line = (

@@ -746,3 +746,61 @@ def test_accepts_nan_reads_through_pipelines():
     assert accepts_nan(
         make_pipeline(StandardScaler(), HistGradientBoostingClassifier())
     )
+
+
+@pytest.mark.parametrize("strategy", ["skll", "uniform", "available_only"])
+@pytest.mark.parametrize("available", [None, 0.3])
+def test_fit_leaves_no_temporaries_on_self(strategy, available):
+    if available is None and strategy == "uniform":
+        strategy = "skll"
+    X, y = _data()
+    clf = _make(available=available, strategy=strategy)
+    params = set(clf.get_params(deep=False))
+    clf.fit(X, y)
+    extra = {k for k in vars(clf) if k not in params and not k.endswith("_")}
+    assert not extra, extra
+
+
+def _real_selector(**params):
+    from sklearn_skll import ModalitySelector
+
+    return ModalitySelector(LogisticRegression(), cv=2, n_bootstrap=0, **params)
+
+
+@pytest.mark.parametrize(
+    "given, own",
+    [
+        ({"key": "paper"}, {}),
+        ({"budget": 0.5}, {"budget": 0.3}),
+        ({"costs": {"a": 1.0, "b": 2.0, "c": 1.0}}, {}),
+    ],
+)
+def test_a_selector_setting_that_conflicts_raises(given, own):
+    X, y = _data()
+    clf = _make(available=0.3, selector=_real_selector(**given), **own)
+    name = next(iter(given))
+    with pytest.raises(ValueError, match=f"selector's `{name}=.*conflicts"):
+        clf.fit(X, y)
+
+
+def test_the_selector_gets_the_budgeted_settings_when_it_leaves_them_default():
+    X, y = _data()
+    costs = {"a": 1.0, "b": 3.0, "c": 1.0}
+    clf = _make(
+        available=0.3,
+        budget=0.3,
+        costs=costs,
+        key="paper",
+        selector=_real_selector(),
+    ).fit(X, y)
+    got = clf.selector_.get_params()
+    assert (got["key"], got["budget"], got["costs"]) == ("paper", 0.3, costs)
+    assert clf.plan_.key_rule == "paper"
+    # agreeing values are no conflict, and the user's selector is not changed
+    selector = _real_selector(key="paper", budget=0.3, costs=costs)
+    _make(available=0.3, budget=0.3, costs=costs, key="paper", selector=selector).fit(
+        X, y
+    )
+    assert selector.get_params()["key"] == "paper" and not hasattr(
+        selector, "key_subset_"
+    )

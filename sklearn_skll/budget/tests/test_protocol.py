@@ -162,7 +162,7 @@ def test_summarize_paired_pairs_by_seed_and_keeps_old_layouts():
 
 
 def test_run_protocol_fits_the_selector_once_per_seed_and_availability(monkeypatch):
-    from sklearn_skll.budget import _protocol
+    from sklearn_skll.planning import _simulation
 
     X, y = _data(n=150)
     kwargs = dict(
@@ -182,13 +182,13 @@ def test_run_protocol_fits_the_selector_once_per_seed_and_availability(monkeypat
     cached = run_protocol(X, y, MODS, **kwargs)
     # 2 seeds x 2 availabilities, not x 2 budgets.
     assert len(fits) == 4
-    assert not _protocol._SELECTOR_CACHE
+    assert not _simulation._SELECTOR_CACHE
 
     def refit(self, X, y):
         self.selector_ = clone(self.selector).fit(X, y)
         return self
 
-    monkeypatch.setattr(_protocol._FitOnce, "fit", refit)
+    monkeypatch.setattr(_simulation.FitOnce, "fit", refit)
     fresh = run_protocol(X, y, MODS, **kwargs)
     assert len(fits) == 4 + 8
     cols = ["accuracy", "n_train", "key_subset"]
