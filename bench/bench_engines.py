@@ -208,15 +208,12 @@ def _one_dataset(name, cache, scoring):
 
 def _interval(values):
     """95 % t-interval of the mean (None for fewer than two values)."""
-    import numpy as np
-    from scipy import stats
+    import math
 
-    values = np.asarray(values, dtype=float)
-    if values.size < 2:
-        return None
-    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1)
-    half /= np.sqrt(values.size)
-    return (float(values.mean() - half), float(values.mean() + half))
+    from sklearn_skll._stats import mean_interval
+
+    _, low, high = mean_interval(values)
+    return None if math.isnan(low) else (float(low), float(high))
 
 
 def run(quick=False, cache=None, scoring="accuracy"):

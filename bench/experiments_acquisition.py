@@ -39,7 +39,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer
@@ -49,6 +48,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_skll import resolve_modalities
+from sklearn_skll._stats import paired_interval, verdict
 from sklearn_skll.acquisition import CRITERIA, AcquisitionRanker
 from sklearn_skll.datasets import load, make_multimodal_classification
 from sklearn_skll.impute import ClassConditionalGaussianImputer
@@ -206,14 +206,7 @@ def paired(runs, reference):
                 continue
             acc = g.set_index("seed")["accuracy"]
             diff = (acc - ref.loc[acc.index]).to_numpy()
-            n = diff.size
-            half = (
-                stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
-                if n > 1
-                else np.nan
-            )
-            low, high = diff.mean() - half, diff.mean() + half
-            verdict = "better" if low > 0 else "worse" if high < 0 else "no difference"
+            _, low, high = paired_interval(diff)
             out.append(
                 {
                     "dataset": dataset,
@@ -224,7 +217,7 @@ def paired(runs, reference):
                     "diff": diff.mean(),
                     "low": low,
                     "high": high,
-                    "verdict": verdict,
+                    "verdict": verdict(low, high),
                 }
             )
     return pd.DataFrame(out)

@@ -34,7 +34,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sklearn_skll._stats import format_interval, paired_interval
 
 #: The first arm of each part is the paired reference. ``n_repeats="auto"``
 #: (2 repeats on these pilots) was the selector's default before
@@ -64,11 +65,7 @@ def _split(name, seed):
 
 
 def _interval(diff):
-    diff = np.asarray(diff, dtype=float)
-    if diff.size < 2 or np.allclose(diff, diff[0]):
-        return f"{diff.mean():+.3f} [{diff.mean():+.3f}, {diff.mean():+.3f}]"
-    half = stats.t.ppf(0.975, diff.size - 1) * diff.std(ddof=1) / np.sqrt(diff.size)
-    return f"{diff.mean():+.3f} [{diff.mean() - half:+.3f}, {diff.mean() + half:+.3f}]"
+    return format_interval(*paired_interval(diff), digits=3)
 
 
 class _Capture:

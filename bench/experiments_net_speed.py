@@ -37,8 +37,9 @@ import warnings
 
 import numpy as np
 import torch
-from scipy import stats
 from sklearn.model_selection import train_test_split
+
+from sklearn_skll import _stats
 
 DATASETS = ["alzheimers", "multiple_features"]
 
@@ -115,9 +116,8 @@ def compare(old, new):
         a = np.array([old_rows[(dataset, fusion, s)]["accuracy"] for s in seeds])
         b = np.array([new_rows[(dataset, fusion, s)]["accuracy"] for s in seeds])
         d = b - a
-        half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
-        low, high = d.mean() - half, d.mean() + half
-        verdict = "better" if low > 0 else "worse" if high < 0 else "no difference"
+        _, low, high = _stats.paired_interval(d)
+        verdict = _stats.verdict(low, high)
 
         def per_epoch(rows, seeds=seeds, dataset=dataset, fusion=fusion):
             picked = [rows[(dataset, fusion, s)] for s in seeds]

@@ -28,7 +28,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sklearn_skll._stats import format_interval, paired_interval, verdict
 
 
 def _old_selector(mods, seed):
@@ -92,14 +93,11 @@ def _data(name):
 
 def _available_rows(y, available, seed):
     """The rows BudgetedMultimodalClassifier takes as available for ``seed``."""
-    from sklearn.utils import check_random_state
+    from sklearn_skll._base import seed_streams
+    from sklearn_skll.planning._simulation import split_available
 
-    from sklearn_skll.budget._budgeted import _SEED_MAX, _stratified_order
-
-    rng = check_random_state(seed)
-    rng.randint(_SEED_MAX, size=3)
-    order = _stratified_order(y, rng)
-    return order[: int(np.floor(available * y.size + 1e-9))]
+    split = seed_streams(seed, "split")["split"]
+    return split_available(y, available, np.random.RandomState(split))[0]
 
 
 def part_utilities(datasets, seeds):
@@ -299,15 +297,6 @@ def _print_utilities(cache, names):
             )
 
 
-def _paired(diffs):
-    d = np.asarray(diffs, float)
-    m = d.mean()
-    if d.size < 2 or d.std(ddof=1) == 0:
-        return m, m, m
-    half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
-    return m, m - half, m + half
-
-
 def part_tables(datasets, seeds):
     rules = ["old_default", "paper", "gain_per_cost", "simulate"]
     for name in datasets:
@@ -370,15 +359,10 @@ def part_tables(datasets, seeds):
                     f"({np.mean(uni_rows):.1f} rows)",
                 }
                 for rule in rules:
-                    m, lo, hi = _paired(diffs[rule])
-                    word = (
-                        "no difference"
-                        if lo <= 0 <= hi
-                        else ("better" if lo > 0 else "worse")
-                    )
+                    m, lo, hi = paired_interval(diffs[rule])
                     cell[rule] = (
-                        f"{100 * m:+.2f} [{100 * lo:+.2f}, {100 * hi:+.2f}] "
-                        f"{word}; {np.mean(rows[rule]):.1f} rows, "
+                        f"{format_interval(m, lo, hi, scale=100, digits=2)} "
+                        f"{verdict(lo, hi)}; {np.mean(rows[rule]):.1f} rows, "
                         f"conf {np.nanmean(confs[rule]):.2f}"
                     )
                 out.append(cell)

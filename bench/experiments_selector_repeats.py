@@ -25,17 +25,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sklearn_skll._stats import format_interval, paired_interval, verdict
 
 
 def _interval(diff):
-    diff = np.asarray(diff, dtype=float)
-    n = len(diff)
-    half = stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
-    mean = diff.mean()
-    verdict = "no difference" if mean - half <= 0 <= mean + half else "differs"
-    low, high = 100 * (mean - half), 100 * (mean + half)
-    return f"{100 * mean:+.1f} [{low:+.1f}, {high:+.1f}] ({verdict})"
+    mean, low, high = paired_interval(diff)
+    return f"{format_interval(mean, low, high, scale=100)} ({verdict(low, high)})"
 
 
 def _repeats(value):

@@ -5,15 +5,27 @@ Usage::
     python bench/run_all.py            # full sizes
     python bench/run_all.py --quick    # smaller cases, a few minutes on 2 cores
 
+    python bench/run_all.py --check    # every script of bench/ answers --help
+
 Each ``bench/bench_*.py`` module exposes ``run(quick) -> list[dict]`` whose
 rows carry ``benchmark``, ``case``, ``metric``, ``value`` and, where two things
 are compared in the same run, ``ratio``. Every module runs in its own process,
 so its peak resident memory is measured too (``os.wait4``).
+
+``--check`` runs nothing long: in this one interpreter it runs every script
+of ``bench/`` with ``--help`` and checks that every name a script imports
+from ``sklearn_skll`` (inside functions too) still exists. CI runs it, so a
+script that no longer starts fails there.
 """
 
 import argparse
+import ast
+import contextlib
+import importlib
+import io
 import json
 import os
+import runpy
 import subprocess
 import sys
 import tempfile
@@ -29,7 +41,7 @@ MODULES = [
     "bench_end_to_end",
     "bench_threads",
     "bench_contention",
-    "bench_defaults",
+    "bench_first_use",
     "bench_engines",
     "bench_startup",
 ]
@@ -60,6 +72,64 @@ def _run_module(module, quick):
             return json.load(fh), wall, peak_mib, None
 
 
+def _missing_names(path):
+    """Names ``path`` imports from ``sklearn_skll`` that do not exist."""
+    missing = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "sklearn_skll"
+        ):
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                if hasattr(module, alias.name):
+                    continue
+                try:
+                    importlib.import_module(f"{node.module}.{alias.name}")
+                except ImportError:
+                    missing.append(f"{node.module}.{alias.name} (line {node.lineno})")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("sklearn_skll"):
+                    importlib.import_module(alias.name)
+    return missing
+
+
+def check_scripts():
+    """Run every script of bench/ with --help here; check its imports.
+
+    Returns
+    -------
+    failures : list of str
+    """
+    failures = []
+    argv = sys.argv
+    for path in sorted(HERE.glob("*.py")):
+        start = time.perf_counter()
+        out = io.StringIO()
+        try:
+            missing = _missing_names(path)
+            sys.argv = [str(path), "--help"]
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                runpy.run_path(str(path), run_name="__main__")
+            code = 0  # a script that does not exit on --help
+        except SystemExit as exc:
+            code = exc.code or 0
+        except Exception as exc:  # noqa: BLE001 - reported, not hidden
+            code, missing = f"{type(exc).__name__}: {exc}", []
+        finally:
+            sys.argv = argv
+        ok = code == 0 and "usage:" in out.getvalue() and not missing
+        status = "ok" if ok else f"FAILED ({code}; {', '.join(missing) or 'no usage'})"
+        print(
+            f"[run_all --check] {path.name:<36} {status}  "
+            f"{time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
+        if not ok:
+            failures.append(path.name)
+    return failures
+
+
 def _fmt(value):
     if value is None or value == "":
         return ""
@@ -73,7 +143,15 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smaller cases")
     parser.add_argument("--only", nargs="*", default=None, help="module names to run")
     parser.add_argument("--json", type=Path, default=None, help="also write rows here")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="run every script of bench/ with --help and check its imports; "
+        "measure nothing",
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        return 1 if check_scripts() else 0
 
     rows, summary = [], []
     for module in args.only or MODULES:

@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
-from .._bench_defaults import BENCHMARK_DEFAULTS as DEFAULTS
+from .._benchmark_defaults import BENCHMARK_DEFAULTS as DEFAULTS
 from .._stats import fit_log_curve, format_interval, mean_interval
 from ..datasets import load
 from ..exceptions import BudgetWarning, CooperationWarning

@@ -3,7 +3,7 @@ learning curve."""
 
 from pathlib import Path
 
-from .._bench_defaults import BENCHMARK_DEFAULTS as _BENCH
+from .._benchmark_defaults import BENCHMARK_DEFAULTS as _BENCH
 from ._common import (
     ESTIMATORS,
     UsageError,

@@ -12,10 +12,10 @@ non-linear model sees the synthetic XOR pair; a linear one cannot).
 
 Usage::
 
-    python bench/dataset_profile.py            # every dataset
-    python bench/dataset_profile.py --quick    # small datasets only
-    python bench/dataset_profile.py --forest   # add the random-forest column
-    python bench/dataset_profile.py --datasets synthetic --forest
+    python bench/experiments_datasets.py            # every dataset
+    python bench/experiments_datasets.py --quick    # small datasets only
+    python bench/experiments_datasets.py --forest   # add the random-forest column
+    python bench/experiments_datasets.py --datasets synthetic --forest
 
 For the synthetic data the table also scores the ground-truth subsets: each
 synergy group (``synergy_a+synergy_b``) and ``best_subset``.
@@ -95,7 +95,7 @@ def run(quick: bool, forest: bool = False, names=None) -> list[dict]:
         for row in profile(name, forest=forest):
             out.append(
                 {
-                    "benchmark": "dataset_profile",
+                    "benchmark": "experiments_datasets",
                     "case": f"{name}:{row['subset']}",
                     "metric": "accuracy_5fold_logreg",
                     "value": row["lr_mean"],
@@ -132,7 +132,7 @@ def main():
             line += f"   {r['rf_mean']:.3f} +- {r['rf_std']:.3f}"
         line += f" {r['majority']:8.3f}"
         print(line)
-    print(f"\n[dataset_profile] {time.perf_counter() - start:.0f} s")
+    print(f"\n[experiments_datasets] {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ machine they say about how long a run on one core would take alone. The
 budgeted fit runs in this process; its CPU seconds are shown as well.
 ``--quick`` leaves out the two ``benchmark`` runs (minutes each).
 
-Usage: ``python bench/bench_defaults.py [--quick]``.
+Usage: ``python bench/bench_first_use.py [--quick]``.
 """
 
 import argparse
@@ -164,7 +164,7 @@ def run(quick=False):
             value, cpu = value
         rows.append(
             {
-                "benchmark": "defaults",
+                "benchmark": "first_use",
                 "case": case,
                 "metric": "wall s",
                 "value": value,
@@ -198,7 +198,7 @@ def run(quick=False):
         for name, (sec, cpu) in sorted(parts.items()):
             rows.append(
                 {
-                    "benchmark": "defaults",
+                    "benchmark": "first_use",
                     "case": f"  of which {name}.fit",
                     "metric": "wall s",
                     "value": sec,
