@@ -36,17 +36,11 @@ def _hide(X, cols, rows):
     return X
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tests share a small machine: one torch thread, restored afterwards."""
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def fitted(one_thread):
+def fitted(one_torch_thread):
     X, y = _data()
     imp = FlowImputer(modalities=MODS, max_epochs=60, random_state=0)
     return imp.fit(X[:150], y[:150]), X[150:]

@@ -27,13 +27,7 @@ MODALITIES = {"a": [0, 1, 2], "b": [3, 4], "c": [5, 6, 7, 8]}
 FAST = dict(max_epochs=15, lr=1e-2, batch_size=32, random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: the machine is shared and the nets are tiny."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_data(n=240, seed=0, n_classes=3):
