@@ -113,6 +113,7 @@ CORE = {
     "_stats",
     "_persist",
     "_internals",
+    "_callbacks",
     "_benchmark_defaults",
     "game",
 }
