@@ -5,23 +5,32 @@
   mask;
 - :func:`seed_streams` turns ``random_state`` into named seeds;
 - :func:`same_container` and :class:`Framer` keep DataFrames DataFrames;
-- :func:`format_rows` lists offending rows in error messages.
+- :func:`format_rows` lists offending rows in error messages;
+- :data:`MODAL_CONSTRAINTS` and :data:`TRAINING_CONSTRAINTS`: the parameter
+  constraints the estimators share, spread into their
+  ``_parameter_constraints`` (as scikit-learn's imputers share
+  ``_BaseImputer._parameter_constraints``).
 """
 
 import hashlib
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from ._compat import Interval
+from ._device import DEVICES
 from ._modalities import _rows as format_rows
 from ._modalities import carry_dropped, observed_modalities, resolve_modalities
 from .exceptions import ModalityError
 
 __all__ = [
+    "MODAL_CONSTRAINTS",
     "SEED_MAX",
+    "TRAINING_CONSTRAINTS",
     "Framer",
     "format_rows",
     "same_container",
@@ -31,6 +40,24 @@ __all__ = [
 
 #: Seeds handed to parts and to torch lie in ``[0, SEED_MAX)``.
 SEED_MAX = np.iinfo(np.int32).max
+
+#: Parameters of every estimator that takes ``modalities``.
+MODAL_CONSTRAINTS = {
+    "modalities": [dict, None],
+    "random_state": ["random_state"],
+}
+
+#: Training parameters of the torch estimators (the net and the flow).
+TRAINING_CONSTRAINTS = {
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "patience": [Interval(Integral, 1, None, closed="left")],
+    "device": [DEVICES],
+    "verbose": ["verbose"],
+    "callbacks": [list, None],
+}
 
 
 def validate_modal_data(

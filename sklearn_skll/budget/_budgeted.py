@@ -23,7 +23,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from .._base import Framer, same_container, seed_streams, validate_modal_data
+from .._base import (
+    MODAL_CONSTRAINTS,
+    Framer,
+    same_container,
+    seed_streams,
+    validate_modal_data,
+)
 from .._compat import HasMethods, Interval, RealNotInt, StrOptions, _fit_context
 from .._device import DEVICES, resolve_device
 from .._modalities import hide_modalities, observed_modalities
@@ -34,7 +40,7 @@ from ..exceptions import (
     ModalityError,
 )
 from ..impute import ClassConditionalGaussianImputer
-from ..planning import KEY_RULES, STRATEGIES, check_costs
+from ..planning import PLANNING_CONSTRAINTS, STRATEGIES, check_costs
 from ..planning._simulation import (
     buy_rows,
     hidden_blocks,
@@ -333,26 +339,21 @@ class BudgetedMultimodalClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEsti
     """
 
     _parameter_constraints: dict = {
-        "modalities": [dict, None],
-        "budget": [
-            Interval(Integral, 1, None, closed="left"),
-            Interval(RealNotInt, 0, 1, closed="right"),
-            None,
-        ],
+        **MODAL_CONSTRAINTS,
+        **PLANNING_CONSTRAINTS,
+        # None: the default budget (0.1), unset so that a set one can warn
+        "budget": [*PLANNING_CONSTRAINTS["budget"], None],
         "available": [
             None,
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="neither"),
         ],
         "strategy": [StrOptions(set(STRATEGIES))],
-        "costs": [dict, None],
-        "key": [StrOptions(set(KEY_RULES))],
         "selector": [HasMethods(["fit"]), None],
         "imputer": [HasMethods(["fit", "transform"]), StrOptions({"auto"}), None],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
         "classifier": [HasMethods(["fit", "predict"]), None],
         "device": [DEVICES],
-        "random_state": ["random_state"],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }

@@ -18,11 +18,17 @@ from sklearn.utils.validation import (
 from skorch.history import History
 from tqdm.auto import tqdm
 
+from .._base import (
+    MODAL_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
+    same_container,
+    seed_streams,
+    validate_modal_data,
+)
 from .._base import format_rows as _rows
-from .._base import same_container, seed_streams, validate_modal_data
 from .._callbacks import CallbacksParamsMixin, callbacks_for_fit, uses_batch_hooks
 from .._compat import Interval, _fit_context
-from .._device import DEVICES, resolve_device
+from .._device import resolve_device
 from .._modalities import modality_columns
 from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
 from .._scaling import mean_and_scale
@@ -387,22 +393,14 @@ class FlowImputer(
     """
 
     _parameter_constraints: dict = {
-        "modalities": [dict, None],
+        **MODAL_CONSTRAINTS,
+        **TRAINING_CONSTRAINTS,
         "latent_dim": [Interval(Integral, 2, None, closed="left")],
         "n_flows": [Interval(Integral, 2, None, closed="left")],
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "class_conditional": ["boolean"],
         "sample_posterior": ["boolean"],
         "transfer_weight": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [DEVICES],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "callbacks": [list, None],
     }
 
     def __init__(

@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from .._base import same_container, validate_modal_data
+from .._base import MODAL_CONSTRAINTS, same_container, validate_modal_data
 from .._compat import Interval, StrOptions
 from ..exceptions import ModalityError
 from ._base import _check_fit_observed, _label_codes
@@ -141,10 +141,9 @@ class ClassConditionalGaussianImputer(
     """
 
     _parameter_constraints: dict = {
-        "modalities": [dict, None],
+        **MODAL_CONSTRAINTS,
         "shrinkage": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
         "class_conditional": ["boolean"],
-        "random_state": ["random_state"],
     }
 
     def __init__(

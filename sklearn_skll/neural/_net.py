@@ -15,10 +15,16 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.history import History
 
-from .._base import format_rows, seed_streams, validate_modal_data
+from .._base import (
+    MODAL_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
+    format_rows,
+    seed_streams,
+    validate_modal_data,
+)
 from .._callbacks import CallbacksParamsMixin, callbacks_for_fit
 from .._compat import Interval, StrOptions, _fit_context
-from .._device import DEVICES, resolve_device
+from .._device import resolve_device
 from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
 from .._scaling import mean_and_scale
 from .._threads import with_torch_threads
@@ -326,7 +332,8 @@ class MultimodalNetClassifier(CallbacksParamsMixin, ClassifierMixin, BaseEstimat
     """
 
     _parameter_constraints: dict = {
-        "modalities": [dict, None],
+        **MODAL_CONSTRAINTS,
+        **TRAINING_CONSTRAINTS,
         "fusion": [StrOptions({"concat", "attention", "moe"})],
         "encoder_hidden": [Interval(Integral, 1, None, closed="left")],
         "embed_dim": [Interval(Integral, 1, None, closed="left")],
@@ -337,17 +344,8 @@ class MultimodalNetClassifier(CallbacksParamsMixin, ClassifierMixin, BaseEstimat
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "n_experts": [Interval(Integral, 1, None, closed="left")],
         "top_k": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
         "all_missing": [StrOptions({"raise", "prior"})],
-        "device": [DEVICES],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "callbacks": [list, None],
         "warm_start": ["boolean"],
     }
 

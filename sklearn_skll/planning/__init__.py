@@ -10,18 +10,30 @@ its public names.
 """
 
 from ._costs import check_costs
-from ._keys import KEY_MIN_SHARE, KEY_RULES, key_notes, rank_keys, simulate_keys
+from ._keys import (
+    KEY_MIN_SHARE,
+    KEY_RULES,
+    PLANNING_CONSTRAINTS,
+    KeyChoice,
+    choose_key,
+    key_notes,
+    rank_keys,
+    simulate_keys,
+)
 from ._plan import STRATEGIES, AcquisitionPlan, StrategyPlan, make_plan
 from ._recommend import RECOMMEND_STRATEGIES, decide
 
 __all__ = [
     "KEY_MIN_SHARE",
     "KEY_RULES",
+    "PLANNING_CONSTRAINTS",
     "RECOMMEND_STRATEGIES",
     "STRATEGIES",
     "AcquisitionPlan",
+    "KeyChoice",
     "StrategyPlan",
     "check_costs",
+    "choose_key",
     "decide",
     "key_notes",
     "make_plan",

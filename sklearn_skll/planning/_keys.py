@@ -23,7 +23,9 @@ missing modalities left missing (mean-imputed by the model's own imputer),
 so it does not measure generation either; every plan says so in its notes.
 """
 
+from collections import namedtuple
 from itertools import combinations
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -34,16 +36,37 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils import check_random_state, get_tags
 
 from .._base import SEED_MAX
+from .._compat import Interval, RealNotInt, StrOptions
 from .._modalities import hide_modalities
 from ..exceptions import BudgetError
 from ..game import _cooperation
 from ._costs import check_costs
 from ._plan import make_plan
 
-__all__ = ["KEY_MIN_SHARE", "KEY_RULES", "key_notes", "rank_keys", "simulate_keys"]
+__all__ = [
+    "KEY_MIN_SHARE",
+    "KEY_RULES",
+    "PLANNING_CONSTRAINTS",
+    "KeyChoice",
+    "choose_key",
+    "key_notes",
+    "rank_keys",
+    "simulate_keys",
+]
 
 #: The key rules, in the order they are documented.
 KEY_RULES = ("paper", "gain_per_cost", "simulate")
+
+#: The planning parameters of the estimators that choose a key (the selector
+#: and the budgeted classifier), spread into their ``_parameter_constraints``.
+PLANNING_CONSTRAINTS = {
+    "key": [StrOptions(set(KEY_RULES))],
+    "budget": [
+        Interval(Integral, 1, None, closed="left"),
+        Interval(RealNotInt, 0, 1, closed="right"),
+    ],
+    "costs": [dict, None],
+}
 
 #: ``"gain_per_cost"`` only considers subsets that keep at least this share
 #: of the full utility f_u(M): a cheap subset with a tiny utility buys many
@@ -219,6 +242,110 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
         ),
     )
     return out.iloc[order].reset_index(drop=True)
+
+
+#: A key rule's answer: the key, every candidate with its criterion, the
+#: probability that the key is the best candidate, and notes in words.
+KeyChoice = namedtuple("KeyChoice", ["subset", "candidates", "confidence", "notes"])
+
+
+def choose_key(
+    rule,
+    utilities,
+    names,
+    *,
+    costs=None,
+    replicates=None,
+    shapley=None,
+    tol=1e-12,
+    simulation=None,
+):
+    """Choose the key subset of a utility table by a key rule.
+
+    What a selector asks when it has scored every subset: ``"paper"`` and
+    ``"gain_per_cost"`` rank the table (:func:`rank_keys`), ``"simulate"``
+    simulates the best few candidates (:func:`simulate_keys`).
+
+    Parameters
+    ----------
+    rule : {"paper", "gain_per_cost", "simulate"}
+    utilities : DataFrame
+        Every subset's ``subset``, ``modalities``, ``size`` and ``utility``
+        (a selector's ``utilities_``).
+    names : list of str
+        Every modality, in order.
+    costs : dict of str -> float, default=None
+    replicates : ndarray, default=None
+        Paired bootstrap replicates of the utilities (row-aligned).
+    shapley : Series, default=None
+        Shapley values by modality, for the notes.
+    tol : float, default=1e-12
+        Utilities not above ``tol`` count as no gain.
+    simulation : dict, default=None
+        For ``"simulate"``: ``estimator``, ``X``, ``y`` (complete rows),
+        ``modalities`` (resolved), ``budget`` and ``random_state``, as
+        :func:`simulate_keys` takes them.
+
+    Returns
+    -------
+    choice : KeyChoice
+        ``subset`` (tuple of str), ``candidates`` (DataFrame, best first;
+        with ``"simulate"`` the uniform reference is its last row),
+        ``confidence`` (float) and ``notes`` (list of str).
+    """
+    if rule in _RANKED_RULES:
+        ranked = rank_keys(
+            rule, utilities, names, costs=costs, replicates=replicates, tol=tol
+        )
+        table = ranked
+    elif rule == "simulate":
+        candidates = _simulation_candidates(utilities, names, costs, [], limit=3)
+        table, _ = simulate_keys(
+            simulation["estimator"],
+            simulation["X"],
+            simulation["y"],
+            simulation["modalities"],
+            candidates,
+            budget=simulation["budget"],
+            costs=costs,
+            n_repeats=10,
+            random_state=simulation["random_state"],
+        )
+        utility = dict(
+            zip(utilities["modalities"].map(frozenset), utilities["utility"])
+        )
+        full = utility[frozenset(names)]
+        table["utility"] = [
+            utility.get(frozenset(m), np.nan) for m in table["modalities"]
+        ]
+        table["share_of_full"] = table["utility"] / full if full > tol else np.nan
+        table.insert(2, "criterion", _CRITERIA[rule])
+        ranked = table[table["subset"] != "uniform"].reset_index(drop=True)
+    else:
+        raise ValueError(
+            f"`rule` must be one of {list(KEY_RULES)}. Got {rule!r} instead."
+        )
+    notes = key_notes(rule, ranked, shapley)
+    if rule == "simulate":
+        uni = table[table["subset"] == "uniform"].iloc[0]
+        top = ranked.iloc[0]
+        if top["diff_ci_low"] <= 0 <= top["diff_ci_high"]:
+            notes.insert(
+                0,
+                (
+                    f"in the simulation the key's rows score "
+                    f"{top['score']:.3f} and uniform rows {uni['score']:.3f}: "
+                    "no difference (the 95 % interval of the paired difference, "
+                    f"[{top['diff_ci_low']:+.3f}, {top['diff_ci_high']:+.3f}], "
+                    "holds 0)"
+                ),
+            )
+    return KeyChoice(
+        subset=tuple(ranked["modalities"].iloc[0]),
+        candidates=table,
+        confidence=float(ranked["p_best"].iloc[0]),
+        notes=notes,
+    )
 
 
 def _simulation_candidates(utilities, names, costs, extra, limit):

@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
 )
 
 from .. import plotting
-from .._base import seed_streams, validate_modal_data
+from .._base import MODAL_CONSTRAINTS, seed_streams, validate_modal_data
 from .._compat import (
     HasMethods,
     Interval,
@@ -52,15 +52,8 @@ from ..game import (
     scaled_shapley_values,
     shapley_values,
 )
-from ..planning import (
-    KEY_RULES,
-    check_costs,
-    key_notes,
-    make_plan,
-    rank_keys,
-    simulate_keys,
-)
-from ..planning._keys import _p_best, _simulation_candidates
+from ..planning import PLANNING_CONSTRAINTS, check_costs, choose_key, make_plan
+from ..planning._keys import _p_best
 from ._foldwise import FoldwiseRetrainEngine
 from ._utility import (
     FineTuneEngine,
@@ -411,8 +404,9 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
+        **MODAL_CONSTRAINTS,
+        **PLANNING_CONSTRAINTS,
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "modalities": [dict, None],
         "scoring": [str, callable],
         "utility": [StrOptions({"auto", "retrain", "masked", "finetune"})],
         "cv": ["cv_object"],
@@ -433,15 +427,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             Interval(numbers.Integral, 0, None, closed="left"),
             StrOptions({"auto"}),
         ],
-        "key": [StrOptions(set(KEY_RULES))],
-        "budget": [
-            Interval(numbers.Integral, 1, None, closed="left"),
-            Interval(RealNotInt, 0, 1, closed="right"),
-        ],
-        "costs": [dict, None],
         "drop_unselected": ["boolean"],
         "n_jobs": [numbers.Integral, None],
-        "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
@@ -1013,58 +1000,32 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
             self.key_confidence_ = self.selection_confidence_
             self.key_notes_ = []
             return
-        costs = self.costs
+        simulation = None
         if self.key == "simulate":
             complete = observed_modalities(X, self.modalities_).all(axis=1)
-            candidates = _simulation_candidates(df, names, costs, [], limit=3)
-            table, _ = simulate_keys(
-                self.estimator_,
-                X[complete],
-                y[complete],
-                self.modalities_,
-                candidates,
-                budget=self.budget,
-                costs=costs,
-                n_repeats=10,
-                random_state=seed,
-            )
-            utility = dict(zip(df["modalities"].map(frozenset), df["utility"]))
-            full = utility[frozenset(names)]
-            table["utility"] = [
-                utility.get(frozenset(m), np.nan) for m in table["modalities"]
-            ]
-            table["share_of_full"] = table["utility"] / full if full > tol else np.nan
-            table.insert(2, "criterion", "simulated_score")
-            ranked = table[table["subset"] != "uniform"].reset_index(drop=True)
-            self.key_candidates_ = table
-        else:
-            ranked = rank_keys(
-                self.key,
-                df,
-                names,
-                costs=costs,
-                replicates=self.utility_replicates_,
-                tol=tol,
-            )
-            self.key_candidates_ = ranked
-        self.key_subset_ = tuple(ranked["modalities"].iloc[0])
-        self.key_confidence_ = float(ranked["p_best"].iloc[0])
-        shapley = self.shapley_values_
-        self.key_notes_ = key_notes(self.key, ranked, shapley)
-        if self.key == "simulate":
-            uni = table[table["subset"] == "uniform"].iloc[0]
-            top = ranked.iloc[0]
-            if top["diff_ci_low"] <= 0 <= top["diff_ci_high"]:
-                self.key_notes_.insert(
-                    0,
-                    (
-                        f"in the simulation the key's rows score "
-                        f"{top['score']:.3f} and uniform rows {uni['score']:.3f}: "
-                        "no difference (the 95 % interval of the paired difference, "
-                        f"[{top['diff_ci_low']:+.3f}, {top['diff_ci_high']:+.3f}], "
-                        "holds 0)"
-                    ),
-                )
+            simulation = {
+                "estimator": self.estimator_,
+                "X": X[complete],
+                "y": y[complete],
+                "modalities": self.modalities_,
+                "budget": self.budget,
+                "random_state": seed,
+            }
+        (
+            self.key_subset_,
+            self.key_candidates_,
+            self.key_confidence_,
+            self.key_notes_,
+        ) = choose_key(
+            self.key,
+            df,
+            names,
+            costs=self.costs,
+            replicates=self.utility_replicates_,
+            shapley=self.shapley_values_,
+            tol=tol,
+            simulation=simulation,
+        )
 
     def _select(self, names, greedy_selected, subset_size):
         if self.selection == "greedy":
@@ -1203,18 +1164,15 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         confidence = self.key_confidence_
         if costs != fit_costs and len(candidates) > 1:
             if self.key == "gain_per_cost":
-                names = list(self.modalities_)
-                candidates = rank_keys(
+                key, candidates, confidence, notes = choose_key(
                     "gain_per_cost",
                     self.utilities_,
-                    names,
+                    list(self.modalities_),
                     costs=costs,
                     replicates=self.utility_replicates_,
+                    shapley=self.shapley_values_,
                     tol=self.cooperation_tol_,
                 )
-                key = tuple(candidates["modalities"].iloc[0])
-                confidence = float(candidates["p_best"].iloc[0])
-                notes = key_notes(self.key, candidates, self.shapley_values_)
             elif self.key == "simulate":
                 notes.append("the key was simulated with the costs given at fit")
         if budget != self.budget and self.key == "simulate":
