@@ -42,6 +42,23 @@ def mean_and_scale(X):
     True
     """
     X = np.asarray(X, dtype=np.float64)
+    n_rows, n_cols = X.shape
+    # Column blocks of at most _BLOCK values: the temporaries of the NaN-aware
+    # moments (several copies of their input) stay a few blocks in size, not
+    # a few copies of X. Each column's result is the same either way.
+    step = max(1, _BLOCK // max(1, n_rows))
+    mean, scale = np.empty(n_cols), np.empty(n_cols)
+    for start in range(0, n_cols, step):
+        block = slice(start, start + step)
+        mean[block], scale[block] = _moments(X[:, block])
+    return mean, scale
+
+
+#: Values per column block in :func:`mean_and_scale` (8 MiB of float64).
+_BLOCK = 2**20
+
+
+def _moments(X):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
         peak = np.nanmax(np.abs(X), axis=0) if X.shape[0] else np.zeros(X.shape[1])

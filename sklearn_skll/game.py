@@ -41,6 +41,7 @@ __all__ = [
     "cooperation_scores",
     "interaction_index",
     "greedy_selection",
+    "PermutationSample",
 ]
 
 #: Largest number of players for which ``method="auto"`` is exact (2**12
@@ -162,14 +163,19 @@ def shapley_values(
         Player order of the result. Required with a callable utility.
     method : {"auto", "exact", "permutation"}, default="auto"
         ``"exact"`` enumerates all 2**m subsets; ``"permutation"`` averages
-        marginal contributions over random player orders (Castro et al.,
-        2009). ``"auto"`` is exact for up to 12 players.
+        marginal contributions over random player orders drawn in antithetic
+        pairs, an order and its reverse (Castro et al., 2009; see
+        :class:`PermutationSample`), and asks a callable utility for all
+        their coalitions in one batch. ``"auto"`` is exact for up to 12
+        players.
     n_permutations : int, default=None
-        Number of orders for ``"permutation"``; default ``max(100, 20 * m)``.
+        Number of orders for ``"permutation"`` (rounded up to whole pairs);
+        default ``max(100, 20 * m)``.
     random_state : int, RandomState instance or None, default=None
         Seeds the permutations.
     return_std : bool, default=False
-        Also return the standard error of each estimate (zeros when exact).
+        Also return the standard error of each estimate (zeros when exact;
+        for permutations, from the spread of the pairs' means).
 
     Returns
     -------
@@ -199,15 +205,24 @@ def shapley_values(
 
 
 def _exact_shapley(v, n):
+    """Exact values from utilities by bit mask; ``v`` may hold several games.
+
+    ``v`` of shape (2**n,) gives (n,); (2**n, n_games) gives (n, n_games)
+    (each column a game, e.g. a bootstrap replicate of the table).
+    """
     masks = np.arange(2**n)
     sizes = _popcount(masks, n)
     fact = np.array([math.factorial(k) for k in range(n + 1)], dtype=float)
     weight = fact[:n] * fact[n - 1 :: -1] / fact[n]  # weight[s] for |S| = s
-    values = np.empty(n)
+    values = np.empty((n, *v.shape[1:]))
     for j in range(n):
         bit = 1 << j
         without = masks[(masks & bit) == 0]
-        values[j] = np.sum(weight[sizes[without]] * (v[without | bit] - v[without]))
+        delta = v[without | bit] - v[without]
+        if v.ndim == 1:
+            values[j] = np.sum(weight[sizes[without]] * delta)
+        else:
+            values[j] = weight[sizes[without]] @ delta
     return values
 
 
@@ -219,21 +234,97 @@ def _permutation_shapley(u, n_permutations, random_state):
         raise ValueError(
             f"`n_permutations` must be a positive int. Got {n_permutations!r} instead."
         )
-    rng = check_random_state(random_state)
-    contributions = np.empty((n_permutations, n))
-    for t in range(n_permutations):
-        order = rng.permutation(n)
-        chain = [frozenset()]
-        for j in order:
-            chain.append(chain[-1] | {u.players[j]})
-        v = u.get(chain)
-        contributions[t, order] = np.diff(v)
-    values = contributions.mean(axis=0)
-    if n_permutations > 1:
-        std = contributions.std(axis=0, ddof=1) / np.sqrt(n_permutations)
-    else:
-        std = np.full(n, np.nan)
-    return values, std
+    sample = PermutationSample(n, n_permutations, random_state)
+    v = u.get(sample.subsets(u.players))  # every coalition in one batch
+    return sample.estimate(v)
+
+
+class PermutationSample:
+    """Antithetic pairs of random player orders, and what they estimate.
+
+    Each pair is an order and its reverse; the coalitions an order visits are
+    its prefixes. The Shapley value of a player is estimated by the mean of
+    its marginal contributions over the orders (Castro et al., 2009), whose
+    standard error comes from the spread of the pairs' means (the two orders
+    of a pair are not independent; the pairs are). An order and its reverse
+    see each player once with few others and once with many, the two ends
+    where the Shapley weights lie, which lowers the estimate's variance
+    where the game is nearly additive. The contributions of every order add
+    up to ``f_u(all players)``, so the estimates do too.
+
+    Parameters
+    ----------
+    n_players : int
+    n_permutations : int
+        Orders to draw; rounded up to an even number (whole pairs).
+    random_state : int, RandomState instance or None
+        Seeds the orders.
+
+    Attributes
+    ----------
+    masks : ndarray of shape (n_coalitions,)
+        The distinct coalitions visited, as bit masks over the players
+        (bit k for player k), sorted; the first is the empty coalition.
+    """
+
+    def __init__(self, n_players, n_permutations, random_state=None):
+        rng = check_random_state(random_state)
+        n = int(n_players)
+        pairs = max(1, -(-int(n_permutations) // 2))
+        orders = np.empty((2 * pairs, n), dtype=np.intp)
+        for t in range(pairs):
+            orders[2 * t] = rng.permutation(n)
+            orders[2 * t + 1] = orders[2 * t][::-1]
+        # int64 bit masks up to 62 players, Python ints beyond
+        dtype = np.int64 if n < 63 else object
+        bits = np.left_shift(np.ones_like(orders, dtype=dtype), orders.astype(dtype))
+        grown = np.cumsum(bits, axis=1)  # distinct bits: the sum is the union
+        visited = np.concatenate([np.zeros(1, dtype=dtype), grown.ravel()])
+        self.masks, inverse = np.unique(visited, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        with_ = inverse[1:].reshape(grown.shape)
+        without = np.concatenate(
+            [np.full((2 * pairs, 1), inverse[0]), with_[:, :-1]], axis=1
+        )
+        # by player instead of by position in the order
+        where = np.argsort(orders, axis=1)
+        self._with = np.take_along_axis(with_, where, axis=1)
+        self._without = np.take_along_axis(without, where, axis=1)
+        self.n_players = n
+        self.n_pairs = pairs
+
+    def subsets(self, players):
+        """The visited coalitions as frozensets of ``players`` (``masks`` order)."""
+        players = list(players)
+        return [
+            frozenset(p for k, p in enumerate(players) if int(mask) >> k & 1)
+            for mask in self.masks
+        ]
+
+    def estimate(self, values):
+        """Shapley estimates and their standard errors from coalition values.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_coalitions,) or (n_coalitions, n_games)
+            ``f_u`` of each coalition of ``masks``; a second axis holds
+            several games on the same coalitions (bootstrap replicates).
+
+        Returns
+        -------
+        estimate : ndarray of shape (n_players,) or (n_players, n_games)
+        std : ndarray of the same shape
+            Standard error of each estimate (NaN with a single pair).
+        """
+        values = np.asarray(values, dtype=float)
+        contributions = values[self._with] - values[self._without]
+        pairs = 0.5 * (contributions[0::2] + contributions[1::2])
+        estimate = pairs.mean(axis=0)
+        if self.n_pairs > 1:
+            std = pairs.std(axis=0, ddof=1) / np.sqrt(self.n_pairs)
+        else:
+            std = np.full(estimate.shape, np.nan)
+        return estimate, std
 
 
 def _grand_utility(u):

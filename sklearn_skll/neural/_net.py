@@ -520,15 +520,20 @@ class MultimodalNetClassifier(CallbacksParamsMixin, ClassifierMixin, BaseEstimat
 
         if not continued:
             # Modality columns side by side, modality after modality.
-            self._used_columns = np.concatenate(list(self.modalities_.values()))
-            values, missing = self._take_columns(X)
+            self._used_columns = cols = np.concatenate(list(self.modalities_.values()))
             # Scaled by each column's largest |value| first: finite for any
-            # finite data (plain squares overflow near 1e154).
-            self.mean_, self.scale_ = mean_and_scale(np.where(missing, np.nan, values))
+            # finite data (plain squares overflow near 1e154). NaN marks the
+            # missing cells; X itself when it holds just those columns.
+            whole = cols.size == X.shape[1] and np.array_equal(
+                cols, np.arange(cols.size)
+            )
+            self.mean_, self.scale_ = mean_and_scale(X if whole else X[:, cols])
+            values, missing = self._take_columns(X)
             values -= self.mean_
             values /= self.scale_
             values[missing] = 0.0
             inputs = self._as_tensors(values, present)
+            del values, missing  # the float64 copy is not kept while training
         else:
             inputs = self._net_inputs(X, present)
 

@@ -79,6 +79,20 @@ FINETUNE_LR_SCALE = 3.0
 #: Subsets whose heads are trained together in one batched forward pass.
 FINETUNE_CHUNK = 64
 
+#: Subsets scored together from one fold's stored embeddings (the masked
+#: engine's net) or held-out predictions (accuracy bootstrap products).
+SCORE_CHUNK = 64
+
+#: Floats of one block of hidden activations when subsets are scored from
+#: the concatenation head's per-modality parts (1 MiB: a block stays in
+#: cache between the product that writes it and the one that reads it;
+#: 8 MiB blocks took 1.5x the time).
+_BLOCK_FLOATS = 2**18
+
+#: Floats of held-out rows stacked for one ``predict`` call of a model that
+#: is not the net (the masked engine predicts subsets chunk by chunk).
+_STACK_FLOATS = 2**24
+
 
 @dataclass
 class SubsetScore:
@@ -196,6 +210,115 @@ def _baseline(scorer, y_train, y_test, weights):
     return _score_rows(scorer, dummy, np.zeros((y_test.shape[0], 1)), y_test, weights)
 
 
+def _float_counts(weights):
+    """Bootstrap counts as float32 when every sum of them is exact in it.
+
+    Counts are integers and a fold's sum of them is below 2**24, so float32
+    products with 0/1 vectors give the same integers as float64 ones at half
+    the memory and twice the speed.
+    """
+    weights = np.asarray(weights)
+    exact = weights.shape[1] < 2**24 and (
+        weights.dtype.kind in "ui" or np.array_equal(weights, np.round(weights))
+    )
+    return weights.astype(np.float32 if exact else np.float64)
+
+
+class _FoldScores:
+    """Scores of many subsets on one fold's held-out rows, chunk by chunk.
+
+    Every subset is scored on the held-out rows where it is fully observed
+    (``ok``), against the constant predictor on the same rows, under every
+    bootstrap weight vector of the fold. With plain accuracy the per-row
+    hits of a chunk of subsets are reduced in three matrix products (the
+    same numbers as one weighted mean per subset and resample: the counts
+    and hits are integers, so every sum is exact); other scorers are called
+    per subset as :func:`_score_rows` does.
+
+    ``results`` holds one ``(score, baseline, boot, baseline_boot, n_rows)``
+    per subset added, in order.
+    """
+
+    def __init__(self, scorer, y_train, y_test, weights):
+        self.scorer = scorer
+        self.y_train = y_train
+        self.y_test = y_test
+        self.weights = weights
+        self.accuracy = _is_accuracy(scorer)
+        self.results = []
+        self._baselines = {}
+        if self.accuracy:
+            dummy = DummyClassifier(strategy="prior")
+            dummy.fit(np.zeros((y_train.shape[0], 1)), y_train)
+            guess = dummy.predict(np.zeros((1, 1)))[0]
+            self.base_hits = np.asarray(y_test) == guess
+            self.counts = _float_counts(weights) if weights.shape[0] else None
+
+    def add_hits(self, hits, ok=None):
+        """Accuracy of a chunk: ``hits`` and ``ok`` (subsets, rows) booleans.
+
+        ``ok=None`` scores every held-out row.
+        """
+        n = self.y_test.shape[0]
+        if ok is None:
+            n_rows = np.full(hits.shape[0], n)
+            base_hits = np.broadcast_to(self.base_hits, hits.shape)
+        else:
+            hits = hits & ok
+            n_rows = ok.sum(axis=1)
+            base_hits = ok & self.base_hits
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = hits.sum(axis=1) / n_rows
+            base = base_hits.sum(axis=1) / n_rows
+        boot = base_boot = np.empty((hits.shape[0], 0))
+        if self.counts is not None:
+            w = self.counts
+            if ok is None:
+                total = w.sum(axis=1, dtype=np.float64)[:, None]
+                base_num = w @ self.base_hits.astype(w.dtype)
+                base_num = np.broadcast_to(base_num[:, None], (w.shape[0], len(hits)))
+            else:
+                total = (w @ ok.T.astype(w.dtype)).astype(np.float64)
+                base_num = w @ base_hits.T.astype(w.dtype)
+            num = w @ hits.T.astype(w.dtype)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                boot = np.where(total > 0, num / total, np.nan).T
+                base_boot = np.where(total > 0, base_num / total, np.nan).T
+        for i in range(hits.shape[0]):
+            self.results.append(
+                (float(score[i]), float(base[i]), boot[i], base_boot[i], int(n_rows[i]))
+            )
+
+    def add_model(self, model, X, ok):
+        """Score one subset: ``model`` predicts its held-out rows ``ok``.
+
+        ``X`` holds those rows only (what the scorer passes to ``model``).
+        """
+        w = self.weights
+        if w.shape[0]:
+            w = (w[:, ok] if not ok.all() else w).astype(np.float64)
+        y = self.y_test[ok]
+        score, boot = _score_rows(self.scorer, model, X, y, w)
+        key = ok.tobytes()
+        if key not in self._baselines:  # subsets on the same rows share it
+            self._baselines[key] = _baseline(self.scorer, self.y_train, y, w)
+        base, base_boot = self._baselines[key]
+        self.results.append((score, base, boot, base_boot, int(ok.sum())))
+
+
+def _observed_in(observed, masks):
+    """(subsets, rows) booleans: every modality of the subset observed in the row.
+
+    One product of the rows' missing modalities with the subsets' masks, not
+    a (rows, subsets, modalities) array. None when every row observes every
+    modality.
+    """
+    if observed.all():
+        return None
+    missing = (~observed).astype(np.float32) @ masks.T.astype(np.float32)
+    return (missing == 0).T
+
+
 @single_threaded_job
 def _fit_score_subset(estimator, X, y, train, test, scorer, weights):
     """One retrain job: fit on ``X[train]`` (subset columns only), score on test."""
@@ -244,7 +367,8 @@ class _Engine:
         self.folds = folds
         self.scorer = scorer
         # boot_weights[k]: (n_bootstrap, n_test_k) multinomial counts over the
-        # held-out rows of fold k, shared by every subset (paired bootstrap)
+        # held-out rows of fold k, shared by every subset (paired bootstrap);
+        # small integers, so they may be stored as such (uint8)
         self.boot_weights = boot_weights
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -260,8 +384,8 @@ class _Engine:
     def _weights(self, k, test, te):
         w = self.boot_weights[k]
         if w.shape[0] == 0:
-            return w
-        return w[:, np.isin(test, te)]
+            return w.astype(np.float64)
+        return w[:, np.isin(test, te)].astype(np.float64)
 
     def _desc(self, text):
         """Progress label: the jobs, and the resamples each job rescores."""
@@ -395,27 +519,41 @@ class _StackedResponses:
 def _score_masked_fold(
     model, X, y, modalities_, observed, test, subsets, scorer, weights, names, y_train
 ):
-    blocks, rows = [], []
-    for s in subsets:
-        cols = [k for k, n in enumerate(names) if n in s]
-        ok = observed[test][:, cols].all(axis=1)
-        hidden = np.array([n not in s for n in names])
-        blocks.append(hide_modalities(X[test[ok]], modalities_, hidden))
-        rows.append(ok)
-    stacked = _StackedResponses(model, np.vstack(blocks))
-    out, baselines, start = [], {}, 0
-    for ok, block in zip(rows, blocks):
-        te = test[ok]
-        stop = start + te.size
-        w = weights[:, ok] if weights.shape[0] else weights
-        score, boot = _score_rows(scorer, stacked.view(start, stop), block, y[te], w)
-        key = ok.tobytes()
-        if key not in baselines:  # subsets on the same rows share the baseline
-            baselines[key] = _baseline(scorer, y_train, y[te], w)
-        base, base_boot = baselines[key]
-        out.append((score, base, boot, base_boot, te.size))
-        start = stop
-    return out
+    """Score each subset by predicting its held-out rows with the rest hidden.
+
+    The held-out blocks of a chunk of subsets are stacked for one ``predict``
+    call (about :data:`_STACK_FLOATS` values at a time, so memory stays
+    bounded however many subsets there are).
+    """
+    fold = _FoldScores(scorer, y_train, y[test], weights)
+    observed_test = observed[test]
+    per_chunk = max(1, _STACK_FLOATS // max(1, test.size * X.shape[1]))
+    for first in range(0, len(subsets), per_chunk):
+        chunk = subsets[first : first + per_chunk]
+        blocks, rows = [], []
+        for s in chunk:
+            cols = [k for k, n in enumerate(names) if n in s]
+            ok = observed_test[:, cols].all(axis=1)
+            hidden = np.array([n not in s for n in names])
+            blocks.append(hide_modalities(X[test[ok]], modalities_, hidden))
+            rows.append(ok)
+        stacked = _StackedResponses(model, np.vstack(blocks))
+        if fold.accuracy:
+            predicted = np.asarray(stacked.response("predict"))
+            hits = np.zeros((len(chunk), test.size), dtype=bool)
+            start = 0
+            for i, ok in enumerate(rows):
+                stop = start + int(ok.sum())
+                hits[i, ok] = predicted[start:stop] == y[test[ok]]
+                start = stop
+            fold.add_hits(hits, np.array(rows))
+            continue
+        start = 0
+        for ok, block in zip(rows, blocks):
+            stop = start + block.shape[0]
+            fold.add_model(stacked.view(start, stop), block, ok)
+            start = stop
+    return fold.results
 
 
 def _is_net(model):
@@ -462,7 +600,11 @@ class MaskedEngine(_Engine):
             return
         columns, sub_modalities, estimator, augment = self._prepared()
         # the model sees the modality columns in modality order
-        self._X_model = self.X[:, columns]
+        columns = np.asarray(columns, dtype=np.intp)
+        if np.array_equal(columns, np.arange(self.X.shape[1])):
+            self._X_model = self.X  # already in modality order: no copy
+        else:
+            self._X_model = self.X[:, columns]
         self._model_modalities = {
             n: np.asarray(c, dtype=np.intp) for n, c in sub_modalities.items()
         }
@@ -712,6 +854,83 @@ def _finetune_heads(
     return torch.cat(out, dim=1).cpu().numpy()
 
 
+class _TrainedHead:
+    """The fold model's trained fusion head on stored embeddings, per subset.
+
+    ``outputs(masks)`` gives, for each subset (a row of ``masks``) and
+    held-out row, the head's logits with the modalities outside the subset
+    shown as their learned "missing" embeddings, which is what the net
+    predicts with those blocks hidden. The concatenation head's first layer
+    is linear in the embeddings, so its pre-activation is split once per
+    fold into one part per modality (the embedding's contribution minus
+    the missing embedding's): a subset's is the sum of its members' parts,
+    one product of the subset masks with the parts for all subsets at once,
+    in cache-sized blocks, instead of the head run on every subset's
+    embeddings (the same predictions up to float rounding). Other heads run
+    on the subsets' embeddings, block by block.
+    """
+
+    def __init__(self, module, embedded, present):
+        import torch
+
+        from ..neural._modules import ConcatFusion
+
+        self.fusion = module.fusion
+        self.missing = module.encoders.missing.detach()
+        self.embedded, self.present = embedded, present
+        self.parts = None
+        if isinstance(self.fusion, ConcatFusion):
+            first = self.fusion.head[0]
+            m, e = self.missing.shape
+            w1 = first.weight.detach().view(-1, m, e).permute(1, 2, 0)  # (M, E, H)
+            parts = torch.bmm(embedded.transpose(0, 1), w1)  # (M, n, H)
+            fill = torch.bmm(self.missing.unsqueeze(1), w1)  # (M, 1, H)
+            parts -= fill
+            parts.masked_fill_(~present.t().unsqueeze(-1), 0.0)
+            self.parts = parts
+            self.bias = (first.bias.detach() + fill.sum(dim=0)).reshape(-1)
+            last = self.fusion.head[-1]
+            self.w2, self.b2 = last.weight.detach().t(), last.bias.detach()
+
+    def outputs(self, masks, argmax=False):
+        """Logits (n_subsets, n_rows, n_classes) for the bool tensor ``masks``.
+
+        ``argmax=True`` gives each row's predicted class index instead
+        (n_subsets, n_rows), without keeping the logits.
+        """
+        import torch
+
+        n, m = self.present.shape
+        s = masks.shape[0]
+        out = []
+        with torch.inference_mode():
+            if self.parts is not None:
+                hidden = self.parts.shape[2]
+                weights = masks.to(self.parts.dtype)
+                step = max(1, _BLOCK_FLOATS // (s * hidden))
+                bias = self.bias.repeat(step)
+                for start in range(0, n, step):
+                    block = self.parts[:, start : start + step]
+                    rows = block.shape[1]
+                    flat = block.reshape(m, rows * hidden)
+                    h = torch.addmm(bias[: rows * hidden], weights, flat)
+                    h = h.view(s, rows, hidden).relu_()
+                    logits = torch.matmul(h, self.w2).add_(self.b2)
+                    out.append(logits.argmax(dim=-1) if argmax else logits)
+                return torch.cat(out, dim=1)
+            e = self.missing.shape[1]
+            step = max(1, 8 * _BLOCK_FLOATS // (s * m * e))  # heavier calls
+            for start in range(0, n, step):
+                rows = slice(start, start + step)
+                present = self.present[rows].unsqueeze(0) & masks.unsqueeze(1)
+                embedded = self.embedded[rows].unsqueeze(0)
+                shown = torch.where(present.unsqueeze(-1), embedded, self.missing)
+                logits = self.fusion(shown.flatten(0, 1), present.flatten(0, 1))
+                logits = logits.view(s, -1, logits.shape[-1])
+                out.append(logits.argmax(dim=-1) if argmax else logits)
+        return torch.cat(out, dim=1)
+
+
 @single_threaded_job
 def _finetune_fold(
     model, X, y, observed, train, test, subsets, names, scorer, weights, seed, n_steps
@@ -724,20 +943,19 @@ def _finetune_fold(
     ``n_steps`` AdamW steps (:data:`FINETUNE_LR_SCALE` times the net's
     learning rate, its weight decay, head dropout off) on mini-batches of
     :data:`FINETUNE_BATCH` training rows where the subset is fully observed;
-    ``n_steps=0`` scores the trained head as it is. The heads are stacked
-    and trained in one batched pass; their losses are summed, so each head's
-    gradient is its own and its result does not depend on which other
-    subsets it was trained with.
+    ``n_steps=0`` scores the trained head as it is (:class:`_TrainedHead`).
+    The heads are stacked and trained in one batched pass; their losses are
+    summed, so each head's gradient is its own and its result does not
+    depend on which other subsets it was trained with. Subsets are scored
+    chunk by chunk: no array grows with both the rows and the subsets
+    beyond one byte per pair.
     """
     import torch
 
     module = model.net_.module_
     device = next(module.parameters()).device
     masks = _subset_masks(subsets, names)
-    y_train = torch.as_tensor(np.searchsorted(model.classes_, y[train]), device=device)
-    # [subset, row]: every modality of the subset observed in the row
-    ok_train = (observed[train][:, None, :] | ~masks[None]).all(axis=2).T
-    ok_test = (observed[test][:, None, :] | ~masks[None]).all(axis=2).T
+    fold = _FoldScores(scorer, y[train], y[test], weights)
 
     def encoded(rows):
         tensors = model._net_inputs(X[rows], observed[rows])
@@ -745,23 +963,43 @@ def _finetune_fold(
         with torch.no_grad():
             return module.encoders(tensors["x"].to(device), present), present
 
+    def score(chunk, proba):
+        # ``proba``: (subsets, held-out rows, classes), or the predicted
+        # class indices (subsets, held-out rows) when scoring accuracy
+        ok = _observed_in(observed[test], masks[chunk])
+        if fold.accuracy:
+            if proba.ndim == 3:
+                proba = proba.argmax(axis=2)
+            fold.add_hits(model.classes_[proba] == y[test], ok)
+            return
+        for i in range(proba.shape[0]):
+            rows = np.ones(test.size, dtype=bool) if ok is None else ok[i]
+            fitted = _Responses(model.classes_, proba[i][rows].astype(np.float64))
+            fold.add_model(fitted, np.zeros((int(rows.sum()), 1)), rows)
+
     was_training = module.training
     module.eval()
     try:
-        train_data, test_data = encoded(train), encoded(test)
-        generator = torch.Generator().manual_seed(int(seed))
-        batches = [
-            torch.randint(len(train), (FINETUNE_BATCH,), generator=generator)
-            for _ in range(n_steps)
-        ]
-        proba = []
-        for start in range(0, len(subsets), FINETUNE_CHUNK):
-            chunk = slice(start, start + FINETUNE_CHUNK)
-            proba.append(
-                _finetune_heads(
+        test_data = encoded(test)
+        if n_steps:
+            train_data = encoded(train)
+            y_train = torch.as_tensor(
+                np.searchsorted(model.classes_, y[train]), device=device
+            )
+            generator = torch.Generator().manual_seed(int(seed))
+            batches = [
+                torch.randint(len(train), (FINETUNE_BATCH,), generator=generator)
+                for _ in range(n_steps)
+            ]
+            for start in range(0, len(subsets), FINETUNE_CHUNK):
+                chunk = slice(start, start + FINETUNE_CHUNK)
+                ok_train = _observed_in(observed[train], masks[chunk])
+                if ok_train is None:
+                    ok_train = np.ones((len(masks[chunk]), train.size), dtype=bool)
+                proba = _finetune_heads(
                     module,
                     torch.as_tensor(masks[chunk], device=device),
-                    torch.as_tensor(ok_train[chunk], device=device),
+                    torch.as_tensor(ok_train, device=device),
                     train_data,
                     y_train,
                     test_data,
@@ -769,24 +1007,19 @@ def _finetune_fold(
                     lr=model.lr * FINETUNE_LR_SCALE,
                     weight_decay=model.weight_decay,
                 )
-            )
+                score(chunk, proba)
+        else:
+            head = _TrainedHead(module, *test_data)
+            for start in range(0, len(subsets), SCORE_CHUNK):
+                chunk = slice(start, start + SCORE_CHUNK)
+                shown = torch.as_tensor(masks[chunk], device=device)
+                out = head.outputs(shown, argmax=fold.accuracy)
+                if not fold.accuracy:
+                    out = torch.softmax(out, dim=-1)
+                score(chunk, out.cpu().numpy())
     finally:
         module.train(was_training)
-    proba = np.concatenate(proba).astype(np.float64)
-
-    out, baselines = [], {}
-    for i in range(len(subsets)):
-        ok = ok_test[i]
-        te = test[ok]
-        w = weights[:, ok] if weights.shape[0] else weights
-        fitted = _Responses(model.classes_, proba[i][ok])
-        score, boot = _score_rows(scorer, fitted, X[te], y[te], w)
-        key = ok.tobytes()
-        if key not in baselines:
-            baselines[key] = _baseline(scorer, y[train], y[te], w)
-        base_score, base_boot = baselines[key]
-        out.append((score, base_score, boot, base_boot, te.size))
-    return out
+    return fold.results
 
 
 class FineTuneEngine(MaskedEngine):

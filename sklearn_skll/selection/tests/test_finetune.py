@@ -151,8 +151,16 @@ def test_finetune_with_other_scorers(xor_data, scoring):
     assert u["informative"] > u["synergy_a"]  # the XOR member is useless alone
 
 
-def test_masked_engine_scores_the_net_from_its_embeddings(xor_data):
-    """The masked engine's net scoring equals predicting with blocks hidden."""
+@pytest.mark.parametrize(
+    "scoring, fusion",
+    [("neg_log_loss", "concat"), ("accuracy", "concat"), ("accuracy", "attention")],
+)
+def test_masked_engine_scores_the_net_from_its_embeddings(xor_data, scoring, fusion):
+    """The masked engine's net scoring equals predicting with blocks hidden.
+
+    The concatenation head is scored from its per-modality parts, other heads
+    on the subsets' embeddings.
+    """
     from sklearn.metrics import get_scorer
 
     from sklearn_skll.selection._utility import MaskedEngine, _score_masked_fold
@@ -166,9 +174,9 @@ def test_masked_engine_scores_the_net_from_its_embeddings(xor_data):
         [~np.isnan(X[:, c]).all(axis=1) for c in modalities_.values()]
     )
     folds = [(np.arange(0, 200, 2), np.arange(1, 200, 2))]
-    scorer = get_scorer("neg_log_loss")
+    scorer = get_scorer(scoring)
     engine = MaskedEngine(
-        net().set_params(max_epochs=5),
+        net().set_params(max_epochs=5, fusion=fusion),
         X,
         y,
         modalities_,
