@@ -46,6 +46,10 @@ MODULES = [
     "bench_startup",
 ]
 
+#: Only in full mode: the cohort-size bench fits 100,000 rows several times
+#: (tens of minutes on 2 cores).
+FULL_ONLY = ["bench_scale"]
+
 _CHILD = """
 import json, sys
 sys.path.insert(0, {here!r})
@@ -154,7 +158,8 @@ def main(argv=None):
         return 1 if check_scripts() else 0
 
     rows, summary = [], []
-    for module in args.only or MODULES:
+    default = MODULES if args.quick else MODULES + FULL_ONLY
+    for module in args.only or default:
         if not (HERE / f"{module}.py").exists():
             summary.append((module, 0.0, 0.0, "missing"))
             continue
