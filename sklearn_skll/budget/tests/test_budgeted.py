@@ -119,7 +119,8 @@ def test_a_budget_larger_than_the_pool_buys_the_pool_and_says_what_is_left():
     X, y = _data(n=100)
     with pytest.warns(BudgetWarning, match="only 10 rows remain") as record:
         clf = _make(available=0.9, budget=0.2, strategy="full").fit(X, y)
-    assert len(record) == 1
+    # one BudgetWarning (other packages may warn too: scikit-learn 1.6 does)
+    assert sum(issubclass(w.category, BudgetWarning) for w in record) == 1
     # 20 rows wanted (budget 0.2 x 100 rows, every modality its own budget),
     # 10 bought: 10 rows' worth of the budget is left.
     assert clf.new_indices_.size == 10
