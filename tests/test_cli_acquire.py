@@ -69,10 +69,13 @@ def test_acquire_ranks_the_incomplete_rows_and_spends_the_budget(
     ranking = pd.read_csv(out / "ranking.csv")
     chosen = pd.read_csv(out / "chosen.csv")
     assert (out / "acquire.png").stat().st_size > 0
-    # One entry per (incomplete row, missing modality), rows are table positions.
-    expected = {(r, "pet") for r in range(60, 90)} | {(r, "mri") for r in range(80, 90)}
-    assert set(zip(ranking["row"], ranking["modality"])) == expected
-    assert (ranking["index"] == [f"p{r:03d}" for r in ranking["row"]]).all()
+    # One entry per (incomplete row, missing modality), named by patient.
+    expected = {(f"p{r:03d}", "pet") for r in range(60, 90)}
+    expected |= {(f"p{r:03d}", "mri") for r in range(80, 90)}
+    assert set(zip(ranking["patient"], ranking["modality"])) == expected
+    assert ranking["p_change_low"].le(ranking["p_change"]).all()
+    assert ranking["p_change"].le(ranking["p_change_high"]).all()
+    assert set(ranking["prediction"]) <= {"AD", "CN"}
     assert chosen["cost"].sum() <= 7 and chosen["spent"].iloc[-1] <= 7
     assert set(chosen["cost"]) <= {1.0, 2.0}
     assert np.all(np.diff(ranking["gain_per_cost"]) <= 0)
@@ -145,3 +148,101 @@ def test_other_imputers(cohort_csv, tmp_path, capsys):
 
 def test_cli_criteria_match_the_estimator():
     assert _acquire.CRITERIA == CRITERIA
+
+
+@pytest.fixture
+def clinic_csv(tmp_path):
+    """A clinic's table: ids, three diagnoses, a categorical column, stray
+    empty cells inside observed modalities, missing modalities, rows missing
+    everything and candidates without a diagnosis."""
+    rng = np.random.RandomState(1)
+    n = 150
+    y = rng.randint(0, 3, n)
+    frame = pd.DataFrame(
+        {
+            "patient": [f"P{i + 1:04d}" for i in range(n)],
+            "age": rng.randint(50, 90, n).astype(float),
+            "sex": rng.choice(["F", "M"], n).astype(object),
+            "lab_a": y + rng.randn(n),
+            "lab_b": -y + rng.randn(n),
+            "mri_1": 1.5 * y + rng.randn(n),
+            "mri_2": rng.randn(n),
+            "pet": 2.0 * (y == 2) + rng.randn(n),
+            "dx": np.array(["CN", "MCI", "AD"], dtype=object)[y],
+        }
+    )
+    frame.loc[100:, ["pet"]] = np.nan
+    frame.loc[120:, ["mri_1", "mri_2"]] = np.nan
+    frame.loc[4, "lab_b"] = np.nan  # patient P0005: a stray empty lab cell
+    frame.loc[110, "sex"] = None  # and an empty categorical cell
+    frame.loc[145:, ["age", "sex", "lab_a", "lab_b"]] = np.nan  # missing all
+    frame.loc[140:, "dx"] = None  # unlabelled candidates
+    path = tmp_path / "clinic.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _clinic(path, out, *extra):
+    return [
+        "acquire",
+        "--table",
+        str(path),
+        "--modality",
+        "clinical=age,sex,lab_a,lab_b",
+        "--modality",
+        "mri=re:^mri_",
+        "--modality",
+        "pet=pet",
+        "--target",
+        "dx",
+        "--budget",
+        "12",
+        "--cost",
+        "pet=3",
+        "--draws",
+        "5",
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+def test_acquire_names_rows_by_id_or_by_their_row_in_the_table(
+    clinic_csv, tmp_path, capsys
+):
+    assert main(_clinic(clinic_csv, tmp_path / "a", "--index-col", "patient")) == 2
+    err = capsys.readouterr().err
+    assert "row 'P0005'" in err and "--partial-cells impute" in err
+    assert main(_clinic(clinic_csv, tmp_path / "b")) == 2
+    assert "row 5" in capsys.readouterr().err  # the fifth data row
+
+
+def test_acquire_on_a_clinical_csv_with_partial_cells_and_ids(
+    clinic_csv, tmp_path, capsys
+):
+    out = tmp_path / "c"
+    args = _clinic(clinic_csv, out, "--index-col", "patient", "--partial-cells")
+    assert main([*args, "impute"]) == 0
+    printed = capsys.readouterr()
+    assert "100 complete labelled rows train; 45 rows" in printed.err
+    assert "left out: 5 rows missing every modality (patient P0146" in printed.err
+    assert "rows are named by patient" in printed.err
+    assert "expected to change" in printed.out and "P01" in printed.out
+    ranking = pd.read_csv(out / "ranking.csv")
+    chosen = pd.read_csv(out / "chosen.csv")
+    assert ranking["patient"].str.match(r"P\d{4}$").all()
+    # PET for patients 101-145, MRI for 121-145; never a row missing all.
+    assert set(ranking["patient"]) == {f"P{i:04d}" for i in range(101, 146)}
+    assert set(ranking["prediction"]) <= {"AD", "CN", "MCI"}
+    assert chosen["cost"].sum() <= 12
+    assert np.all(np.diff(ranking["gain_per_cost"]) <= 1e-12)
+
+
+def test_acquire_max_per_row_and_small_tables(clinic_csv, tmp_path, capsys):
+    out = tmp_path / "d"
+    base = _clinic(clinic_csv, out, "--partial-cells", "impute")
+    assert main([*base, "--budget", "100", "--max-per-row", "1"]) == 0
+    chosen = pd.read_csv(out / "chosen.csv")
+    assert not chosen["row"].duplicated().any()
+    assert main([*base, "--max-per-row", "0"]) == 2
+    assert "--max-per-row" in capsys.readouterr().err

@@ -252,6 +252,7 @@ def _factories():
                 FlowImputer(random_state=0),
                 modalities=m,
                 n_draws=5,
+                cv=2,  # the default criterion fits cv + 1 nets and flows
                 random_state=0,
             ),
             "fast": lambda m: AcquisitionRanker(
@@ -284,7 +285,7 @@ def _outputs(estimator, X):
     if hasattr(estimator, "predict_proba"):
         return [np.asarray(estimator.predict_proba(X_missing))]
     if hasattr(estimator, "rank"):
-        return [estimator.rank(X_missing).to_numpy()]
+        return [estimator.rank(X_missing)]
     if hasattr(estimator, "utilities_"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)

@@ -1,15 +1,12 @@
 """AcquisitionRanker: which rows should get which missing modality."""
 
-import copy
 import itertools
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     check_consistent_length,
     check_is_fitted,
@@ -20,42 +17,32 @@ from .._base import SEED_MAX
 from .._compat import HasMethods, Interval, StrOptions, _fit_context
 from .._modalities import observed_modalities, resolve_modalities
 from .._persist import from_portable, to_portable
-from .._threads import single_threaded_job
 from ..exceptions import BudgetError
 from ..planning import check_costs
+from . import _learned
+from ._parts import _entropy, _p_change, _Parts, fill, mean_imputer
 
 __all__ = ["CRITERIA", "AcquisitionRanker"]
 
 #: The acquisition criteria, in the order the docs present them.
-CRITERIA = ("random", "uncertainty", "expected_change", "expected_loss_reduction")
+CRITERIA = (
+    "random",
+    "uncertainty",
+    "expected_change",
+    "expected_loss_reduction",
+    "learned",
+)
 
 #: Columns of the frames returned by ``rank`` and ``select``.
-RANK_COLUMNS = ["row", "modality", "gain", "gain_std", "cost", "gain_per_cost"]
-
-#: Most stacked rows (candidate x draw) built and predicted at once (bounds memory).
-_CHUNK = 65536
-
-
-def _entropy(p):
-    """Shannon entropy (nats) along the last axis; 0 log 0 = 0."""
-    p = np.clip(p, 0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * np.log(p), 0.0)
-    return -terms.sum(axis=-1)
-
-
-@single_threaded_job
-def _one_draw(imputer, X, seed):
-    """One posterior draw: ``imputer`` reseeded, its fitted state shared."""
-    imp = copy.copy(imputer)
-    params = imp.get_params(deep=False)
-    if "sample_posterior" in params:
-        imp.set_params(sample_posterior=True)
-    if "random_state" in params:
-        imp.set_params(random_state=int(seed))
-    if hasattr(imp, "random_state_"):  # IterativeImputer draws from this
-        imp.random_state_ = np.random.RandomState(int(seed))
-    return np.asarray(imp.transform(X), dtype=np.float64)
+RANK_COLUMNS = [
+    "row",
+    "modality",
+    "gain",
+    "gain_std",
+    "p_change",
+    "cost",
+    "gain_per_cost",
+]
 
 
 class AcquisitionRanker(BaseEstimator):
@@ -92,8 +79,7 @@ class AcquisitionRanker(BaseEstimator):
         and ``sample_posterior=True`` (scikit-learn's iterative imputer); an
         imputer with neither gives ``n_draws`` identical draws (with a
         warning). When it has a ``sample_posterior`` parameter, the clone is
-        fitted with ``sample_posterior=True``. A clone of either part whose
-        ``modalities`` parameter is None gets this ranker's ``modalities``.
+        fitted with ``sample_posterior=True``.
     modalities : dict
         Mapping ``name -> column selector`` (as in
         :class:`~sklearn.compose.ColumnTransformer`), at least two modalities.
@@ -103,17 +89,24 @@ class AcquisitionRanker(BaseEstimator):
         :class:`~sklearn_skll.BudgetError`). ``None``: every modality costs
         1.
     criterion : {"random", "uncertainty", "expected_change", \
-            "expected_loss_reduction"}, default="expected_change"
-        The expected gain of acquiring a modality block ``S`` for a row
-        (see Notes).
+            "expected_loss_reduction", "learned"}, default="learned"
+        The value of acquiring a modality block ``S`` for a row (see Notes).
+        ``"learned"`` learns it from the complete rows given to :meth:`fit`
+        (``cv`` extra fits of the classifier and the imputer).
     n_draws : int, default=20
         Imputer draws per row for the draw-based criteria.
     max_subset_size : int or None, default=1
         Rank single missing modalities (1) or also sets of up to this many
         missing modalities of a row, acquired together (``None``: any size).
+    cv : int, default=5
+        Cross-fitting folds of the complete training rows for
+        ``criterion="learned"`` (fewer when they are fewer; stratified when
+        every class has ``cv`` complete rows).
     prefit : bool, default=False
         If True, ``estimator`` is already fitted and used as is (not cloned,
-        not refitted); if False a clone is fitted in :meth:`fit`.
+        not refitted); if False a clone is fitted in :meth:`fit`. With
+        ``criterion="learned"``, unfitted clones of it are still fitted on
+        the cross-fitting folds.
     random_state : int, RandomState instance or None, default=None
         Seeds the imputer's fit and the draws and the ``"random"`` criterion.
         With an int, :meth:`rank` gives the same result at every call.
@@ -133,6 +126,10 @@ class AcquisitionRanker(BaseEstimator):
         Cost of every modality.
     classes_ : ndarray
         The classifier's classes.
+    crossfit_ : list of (ndarray, classifier, imputer) or None
+        With ``criterion="learned"`` at fit: per fold, the positions of its
+        held-out complete rows (among the complete rows) and the classifier
+        and imputer fitted without them; None otherwise.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` has string column names.
@@ -160,11 +157,37 @@ class AcquisitionRanker(BaseEstimator):
       predictive averaged over the draws, i.e. the mutual information
       between the label and the block (BALD).
 
+    - ``"learned"``: the predicted rise of the probability the classifier
+      gives the row's true class when ``S`` is observed instead of imputed.
+      At :meth:`fit`, the complete rows are split into ``cv`` folds and a
+      classifier and an imputer are fitted without each fold. At
+      :meth:`rank`, for every missingness pattern and block of the query
+      rows, each held-out complete row gets that pattern, and the rise of
+      the probability of its true class when its true ``S`` is revealed is
+      recorded (the realized gain). A gradient-boosted regressor learns it
+      from what is known before acquiring: the observed values, ``p0``, its
+      entropy and margin, what the draws do to the prediction (expected
+      change, its spread, ``p_change``, the mutual information), which
+      blocks are observed and which is acquired. Out of fold (folds grouped
+      by row) the regressor's order is compared with the order of
+      uncertainty and of expected change, by the realized gain each
+      captures when spending 5 to 40 % of the cost; where one of those
+      captured more, the rows are ranked by it, its score mapped to a gain
+      by isotonic regression on the realized gains. Equal gains are ordered
+      by uncertainty. Fewer than 100 examples (complete rows times blocks)
+      give one gain for all: the order of uncertainty.
+
     ``gain_std`` is the spread of the per-draw terms over the draws (0 for
-    uncertainty, NaN for random). Both draw-based criteria trust the imputer
-    and the classifier: a block the imputer cannot predict (draws near its
-    marginal) or a classifier that ignores it gives a small gain, which is
-    right only if the classifier would use the real block the same way.
+    uncertainty, NaN for random and learned). ``p_change`` (every
+    criterion) is the share of the draws that change the predicted class:
+    the probability that acquiring ``S`` changes the row's prediction. The
+    draw-based criteria trust the imputer and the classifier: a block the
+    imputer cannot predict (draws near its marginal) or a classifier that
+    ignores it gives a small gain, which is right only if the classifier
+    would use the real block the same way. ``"learned"`` checks that trust on
+    the complete rows, and its gain is in the units of the question asked
+    (how much more likely the right answer becomes); it costs ``cv`` more
+    fits and a regressor per call of :meth:`rank`.
 
     References
     ----------
@@ -173,26 +196,31 @@ class AcquisitionRanker(BaseEstimator):
        acquisition functions.
     .. [3] N. Houlsby et al. "Bayesian Active Learning for Classification and
        Preference Learning" (BALD), 2011.
+    .. [4] S. Gadgil, I. Covert and S.-I. Lee. "Estimating Conditional Mutual
+       Information for Dynamic Feature Selection" (DIME), ICLR 2024; I.
+       Covert et al. "Learning to Maximize Mutual Information for Dynamic
+       Feature Selection" (GDFS), ICML 2023: supervised estimates of the
+       value of acquiring a feature.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn.experimental import enable_iterative_imputer  # noqa: F401
-    >>> from sklearn.impute import IterativeImputer
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn_skll.acquisition import AcquisitionRanker
+    >>> from sklearn_skll.impute import ClassConditionalGaussianImputer
     >>> rng = np.random.RandomState(0)
-    >>> y = np.repeat([0, 1], 50)
-    >>> X = y[:, None] + rng.normal(size=(100, 4))
+    >>> y = np.repeat([0, 1], 100)
+    >>> X = y[:, None] + rng.normal(size=(200, 4))
     >>> ranker = AcquisitionRanker(
-    ...     LogisticRegression(), IterativeImputer(sample_posterior=True),
-    ...     modalities={"cheap": [0, 1], "scan": [2, 3]}, costs={"cheap": 1, "scan": 5},
-    ...     n_draws=10, random_state=0).fit(X[:80], y[:80])
-    >>> X_new = X[80:].copy()
+    ...     LogisticRegression(), ClassConditionalGaussianImputer(),
+    ...     modalities={"cheap": [0, 1], "scan": [2, 3]},
+    ...     costs={"cheap": 1, "scan": 5},
+    ...     n_draws=10, random_state=0).fit(X[::2], y[::2])
+    >>> X_new = X[1::2][:20].copy()
     >>> X_new[:, 2:] = np.nan
     >>> ranking = ranker.rank(X_new)
     >>> list(ranking.columns)
-    ['row', 'modality', 'gain', 'gain_std', 'cost', 'gain_per_cost']
+    ['row', 'modality', 'gain', 'gain_std', 'p_change', 'cost', 'gain_per_cost']
     >>> chosen = ranker.select(X_new, budget=20)
     >>> len(chosen), float(chosen["cost"].sum())
     (4, 20.0)
@@ -206,6 +234,7 @@ class AcquisitionRanker(BaseEstimator):
         "criterion": [StrOptions(set(CRITERIA))],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
         "max_subset_size": [Interval(Integral, 1, None, closed="left"), None],
+        "cv": [Interval(Integral, 2, None, closed="left")],
         "prefit": ["boolean"],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
@@ -218,9 +247,10 @@ class AcquisitionRanker(BaseEstimator):
         *,
         modalities,
         costs=None,
-        criterion="expected_change",
+        criterion="learned",
         n_draws=20,
         max_subset_size=1,
+        cv=5,
         prefit=False,
         random_state=None,
         n_jobs=None,
@@ -232,6 +262,7 @@ class AcquisitionRanker(BaseEstimator):
         self.criterion = criterion
         self.n_draws = n_draws
         self.max_subset_size = max_subset_size
+        self.cv = cv
         self.prefit = prefit
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -240,6 +271,9 @@ class AcquisitionRanker(BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit the imputer (and the classifier unless ``prefit``).
+
+        With ``criterion="learned"``, also fit one classifier and one imputer
+        per fold of the complete rows (``cv`` folds, see Notes).
 
         Parameters
         ----------
@@ -256,63 +290,97 @@ class AcquisitionRanker(BaseEstimator):
         if not hasattr(X, "shape"):
             X = np.asarray(X)
         modalities = resolve_modalities(self.modalities, X, min_modalities=2)
-        costs = self._resolve_costs(list(modalities))  # before any use
+        costs = check_costs(self.costs, list(modalities))  # before any use
         # n_features_in_ and feature_names_in_; the parts check X and y.
         validate_data(self, X, y, skip_check_array=True)
         check_consistent_length(X, y)
+        y = np.asarray(y)
         Xa = self._as_float(X)
-        observed_modalities(Xa, modalities, partial="raise", allow_none=False)
+        observed = observed_modalities(
+            Xa, modalities, partial="raise", allow_none=False
+        )
         self.modalities_ = modalities
         self.costs_ = costs
-        self._as_frame_ = isinstance(X, pd.DataFrame)
-        self._columns_ = X.columns if self._as_frame_ else None
-
-        classes = np.unique(np.asarray(y))
+        self._columns_ = X.columns if isinstance(X, pd.DataFrame) else None
+        classes = np.unique(y)
         if classes.size < 2:
             raise ValueError(
                 "AcquisitionRanker ranks the rows whose class is uncertain and "
                 f"needs at least 2 classes in `y`. Got {classes.size} class "
                 f"({classes.tolist()}) instead."
             )
-        rng = check_random_state(self.random_state)
-        imputer = clone(self.imputer)
-        params = imputer.get_params(deep=False)
-        if "sample_posterior" in params:
-            imputer.set_params(sample_posterior=True)
-        if "random_state" in params:
-            imputer.set_params(random_state=int(rng.randint(SEED_MAX)))
-        if params.get("modalities", False) is None:
-            # A package imputer without its own modalities gets the ranker's
-            # (by default it would treat all columns as one modality).
-            imputer.set_params(modalities=self.modalities)
-        self.imputer_ = imputer.fit(X, y)
 
-        if self.prefit:
-            check_is_fitted(self.estimator)
-            self.estimator_ = self.estimator
-        else:
-            estimator = clone(self.estimator)
-            if estimator.get_params(deep=False).get("modalities", False) is None:
-                estimator.set_params(modalities=self.modalities)
-            Xfit = X if self._takes_nan(estimator) else self._fill(Xa)
-            self.estimator_ = estimator.fit(self._wrap(Xfit), y)
+        rng = check_random_state(self.random_state)
+        self.estimator_, self.imputer_ = self._fit_parts(X, Xa, y, rng, self.prefit)
         self.classes_ = self.estimator_.classes_
+        self.crossfit_ = None
+        if self.criterion == "learned":
+            self._crossfit(X, Xa, y, observed.all(axis=1), rng)
         return self
 
-    def __getstate__(self):
-        # Plain values and arrays only (see sklearn_skll._persist): the
-        # column Index of a DataFrame fit cannot be saved by skops as it is.
-        return to_portable(dict(super().__getstate__()))
+    def _crossfit(self, X, Xa, y, complete, rng):
+        """Parts without each fold of the complete rows (``criterion="learned"``)."""
+        n_complete = int(complete.sum())
+        codes = np.searchsorted(self.classes_, y[complete])
+        counts = np.bincount(codes, minlength=len(self.classes_))
+        if n_complete < 2 * self.cv or (counts > 0).sum() < 2:
+            raise ValueError(
+                'criterion="learned" learns from the complete training rows, '
+                f"by {self.cv}-fold cross-fitting: it needs at least "
+                f"{2 * self.cv} of them, of at least two classes. Got "
+                f"{n_complete} complete rows of {(counts > 0).sum()} "
+                "class(es) instead."
+            )
 
-    def __setstate__(self, state):
-        super().__setstate__(from_portable(dict(state)))
+        def make_parts(X_fit, y_fit, seed):
+            Xf = self._as_float(X_fit)
+            return self._fit_parts(X_fit, Xf, y_fit, np.random.RandomState(seed))
+
+        folds = _learned.crossfit(make_parts, X, y, complete, self.cv, rng)
+        rows = np.flatnonzero(complete)
+        # Plain (rows, classifier, imputer) tuples: a saved ranker holds
+        # estimators only.
+        self.crossfit_ = [
+            (np.searchsorted(rows, held), est, imp) for held, (est, imp) in folds
+        ]
+        self._X_complete_ = Xa[complete]
+        self._y_complete_ = codes
+
+    def _fit_parts(self, X, Xa, y, rng, prefit=False):
+        """A fitted (classifier, imputer): clones given ``modalities`` and seeds."""
+        imputer = self._configured(self.imputer, int(rng.randint(SEED_MAX)), True)
+        if "sample_posterior" in imputer.get_params(deep=False):
+            imputer.set_params(sample_posterior=True)
+        imputer.fit(X, y)
+        if prefit:
+            check_is_fitted(self.estimator)
+            return self.estimator, imputer
+        estimator = self._configured(self.estimator, int(rng.randint(SEED_MAX)))
+        Xfit = X if self._takes_nan(estimator) else fill(imputer, Xa, self._wrap)
+        return estimator.fit(self._wrap(Xfit), y), imputer
+
+    def _configured(self, part, seed, reseed=False):
+        """A clone of ``part`` with this ranker's ``modalities`` and seed.
+
+        Its own ``modalities`` is set where it is None; every
+        ``random_state`` where it is None (``reseed``: the top-level one
+        always, so that this ranker's ``random_state`` drives the draws).
+        """
+        part = clone(part)
+        update = {}
+        for name, value in part.get_params(deep=True).items():
+            leaf = name.rsplit("__", 1)[-1]
+            if name == "modalities" and value is None:
+                update[name] = self.modalities
+            elif leaf == "random_state" and (
+                value is None or (reseed and name == leaf)
+            ):
+                update[name] = seed
+        return part.set_params(**update) if update else part
 
     def _as_float(self, X):
         """A float64 copy of ``X`` (the caller's data is never written to)."""
         return np.array(X, dtype=np.float64, copy=True)
-
-    def _resolve_costs(self, names):
-        return check_costs(self.costs, names)
 
     @staticmethod
     def _takes_nan(estimator):
@@ -320,32 +388,19 @@ class AcquisitionRanker(BaseEstimator):
 
     def _wrap(self, Xa):
         """``Xa`` in the container ``fit`` saw (names matter to selectors)."""
-        if self._as_frame_ and not isinstance(Xa, pd.DataFrame):
+        if self._columns_ is not None and not isinstance(Xa, pd.DataFrame):
             return pd.DataFrame(Xa, columns=self._columns_)
         return Xa
 
-    def _mean_imputer(self):
-        imp = copy.copy(self.imputer_)
-        if "sample_posterior" in imp.get_params(deep=False):
-            imp.set_params(sample_posterior=False)
-        return imp
+    def _parts(self):
+        return _Parts(self.estimator_, self.imputer_, self.classes_, self._columns_)
 
-    def _fill(self, Xa):
-        """Fill every missing block with the imputer's deterministic output."""
-        Xa = np.asarray(Xa, dtype=np.float64)
-        if not np.isnan(Xa).any():
-            return Xa
-        return np.asarray(self._mean_imputer().transform(self._wrap(Xa)), dtype=float)
+    def _mean_imputer(self):
+        return mean_imputer(self.imputer_)
 
     def _proba(self, Xa):
         """Predicted probabilities; blocks still missing are NaN or filled."""
-        out = []
-        for start in range(0, Xa.shape[0], _CHUNK):
-            part = Xa[start : start + _CHUNK]
-            if not self._takes_nan(self.estimator_):
-                part = self._fill(part)
-            out.append(self.estimator_.predict_proba(self._wrap(part)))
-        return np.vstack(out) if out else np.empty((0, len(self.classes_)))
+        return self._parts().proba(np.asarray(Xa, dtype=np.float64))
 
     # ----------------------------------------------------------------- rank
     def rank(self, X):
@@ -360,10 +415,12 @@ class AcquisitionRanker(BaseEstimator):
         Returns
         -------
         ranking : DataFrame
-            One row per candidate, best first (by ``gain_per_cost``, then by
-            row and modality order): ``row`` (position in ``X``),
+            One row per candidate, best first (by ``gain_per_cost``; equal
+            ones by uncertainty for ``"learned"``, then by row and modality
+            order): ``row`` (position in ``X``),
             ``modality`` (a name, or names joined by ``"+"`` for a set),
-            ``gain``, ``gain_std``, ``cost``, ``gain_per_cost``.
+            ``gain``, ``gain_std``, ``p_change`` (the probability that acquiring
+            changes the row's predicted class), ``cost``, ``gain_per_cost``.
         """
         return self._rank(X)[0]
 
@@ -386,12 +443,15 @@ class AcquisitionRanker(BaseEstimator):
                 "cost": [sum(self.costs_[names[j]] for j in s) for _, s in cands],
             }
         )
-        gain, spread = self._gains(Xa, observed, cands)
+        gain, spread, change, tie = self._gains(Xa, observed, cands)
         frame.insert(2, "gain", gain)
         frame.insert(3, "gain_std", spread)
+        frame.insert(4, "p_change", change)
         frame["gain_per_cost"] = frame["gain"] / frame["cost"]
         frame = frame[RANK_COLUMNS]
-        order = np.lexsort((np.arange(len(frame)), -frame["gain_per_cost"].to_numpy()))
+        order = np.lexsort(
+            (np.arange(len(frame)), -tie, -frame["gain_per_cost"].to_numpy())
+        )
         subsets = [set(cands[k][1]) for k in order]
         return frame.iloc[order].reset_index(drop=True), subsets
 
@@ -408,71 +468,68 @@ class AcquisitionRanker(BaseEstimator):
         return cands
 
     def _gains(self, Xa, observed, cands):
+        """Per candidate: gain, its spread over the draws, ``p_change`` and
+        the order of equal gains (higher first)."""
         n = len(cands)
         rng = check_random_state(self.random_state)
-        if self.criterion == "random":
-            return rng.uniform(size=n), np.full(n, np.nan)
-        rows = np.array([r for r, _ in cands], dtype=np.intp)
         if not n:
-            return np.empty(0), np.empty(0)
-        need = np.unique(rows)
-        p0 = self._proba(Xa[need])
-        p0 = p0[np.searchsorted(need, rows)]
-        if self.criterion == "uncertainty":
-            return _entropy(p0), np.zeros(n)
-        draws = self._draws(Xa[need], rng)  # (K, len(need), n_features)
-        at = np.searchsorted(need, rows)
-        K = draws.shape[0]
+            return np.empty(0), np.empty(0), np.empty(0), np.empty(0)
+        rows = np.array([r for r, _ in cands], dtype=np.intp)
         names = list(self.modalities_)
-        proba = np.empty((n, K, len(self.classes_)))
-        step = max(1, _CHUNK // K)  # candidates per batch (bounds memory)
-        for start in range(0, n, step):
-            batch = range(start, min(n, start + step))
-            stacked = np.repeat(Xa[rows[start : batch.stop]][:, None, :], K, axis=1)
-            for c in batch:
-                cols = np.concatenate([self.modalities_[names[j]] for j in cands[c][1]])
-                stacked[c - start][:, cols] = draws[:, at[c]][:, cols]
-            proba[start : batch.stop] = self._proba(
-                stacked.reshape(len(batch) * K, -1)
-            ).reshape(len(batch), K, -1)
-        if self.criterion == "expected_change":
-            terms = 0.5 * np.abs(proba - p0[:, None, :]).sum(axis=2)
-        else:  # expected_loss_reduction
-            terms = _entropy(proba.mean(axis=1))[:, None] - _entropy(proba)
-        return terms.mean(axis=1), terms.std(axis=1)
-
-    def _draws(self, Xa, rng):
-        """``n_draws`` completed copies of ``Xa``: (n_draws, n_rows, n_features)."""
-        seeds = rng.randint(SEED_MAX, size=self.n_draws)
-        X = self._wrap(Xa)
-        if hasattr(self.imputer_, "sample"):  # the package's multi-draw API
-            imp = copy.copy(self.imputer_)
-            if "random_state" in imp.get_params(deep=False):
-                imp.set_params(random_state=int(seeds[0]))
-            return np.asarray(imp.sample(X, n_draws=self.n_draws), dtype=np.float64)
-        posterior = "sample_posterior" in self.imputer_.get_params(deep=False)
-        if not posterior and self.n_draws > 1:
-            warnings.warn(
-                f"The imputer {type(self.imputer_).__name__} has neither a "
-                "`sample` method nor a `sample_posterior` parameter, so its "
-                f"draws are identical and `gain_std` is 0. Got n_draws="
-                f"{self.n_draws} identical draws instead.",
-                UserWarning,
-                stacklevel=3,
+        blocks = [
+            np.concatenate([self.modalities_[names[j]] for j in s]) for _, s in cands
+        ]
+        parts = self._parts()
+        if self.criterion == "random":
+            gain, spread = rng.uniform(size=n), np.full(n, np.nan)
+        elif self.criterion == "learned":
+            if getattr(self, "crossfit_", None) is None:
+                raise ValueError(
+                    'criterion="learned" learns in `fit`: fit this ranker with '
+                    "criterion='learned'. Got a ranker fitted with another "
+                    "criterion instead."
+                )
+            costs = {s: sum(self.costs_[names[j]] for j in s) for _, s in cands}
+            gain, tie, p0, proba = _learned.learned_gains(
+                parts,
+                [
+                    (rows, _Parts(est, imp, self.classes_, self._columns_))
+                    for rows, est, imp in self.crossfit_
+                ],
+                self._X_complete_,
+                self._y_complete_,
+                Xa,
+                observed,
+                cands,
+                self.modalities_,
+                costs,
+                n_draws=self.n_draws,
+                rng=rng,
+                n_jobs=self.n_jobs,
             )
-        draws = Parallel(n_jobs=self.n_jobs)(
-            delayed(_one_draw)(self.imputer_, X, seed) for seed in seeds
-        )
-        return np.stack(draws)
+            return gain, np.full(n, np.nan), _p_change(p0, proba), tie
+        p0, proba = parts.draw_proba(Xa, rows, blocks, rng, self.n_draws, self.n_jobs)
+        if self.criterion == "uncertainty":
+            gain, spread = _entropy(p0), np.zeros(n)
+        elif self.criterion == "expected_change":
+            terms = 0.5 * np.abs(proba - p0[:, None, :]).sum(axis=2)
+            gain, spread = terms.mean(axis=1), terms.std(axis=1)
+        elif self.criterion == "expected_loss_reduction":
+            terms = _entropy(proba.mean(axis=1))[:, None] - _entropy(proba)
+            gain, spread = terms.mean(axis=1), terms.std(axis=1)
+        return gain, spread, _p_change(p0, proba), np.zeros(n)
 
     # --------------------------------------------------------------- select
-    def select(self, X, budget):
+    def select(self, X, budget, *, max_per_row=None):
         """Choose (row, modality) pairs within a budget, greedy by gain per cost.
 
         Pairs are taken in the order of :meth:`rank`; a pair that no longer
         fits the remaining budget is skipped and later, cheaper ones may still
         be taken. With ``max_subset_size > 1`` a set that shares a modality
-        with a set already chosen for the same row is skipped.
+        with a set already chosen for the same row is skipped. With
+        ``criterion="learned"``, a pair whose gain is not positive (the
+        acquisition is expected to make the prediction worse, or to change
+        nothing) is never chosen, so part of the budget may stay unspent.
 
         Parameters
         ----------
@@ -480,6 +537,13 @@ class AcquisitionRanker(BaseEstimator):
             As in :meth:`rank`. Not modified.
         budget : float
             Cost units to spend, >= 0.
+        max_per_row : int or None, default=None
+            At most this many entries per row. ``1`` spends the budget in
+            rounds: one acquisition per row, then (after the blocks are
+            acquired) :meth:`select` again on the updated rows, so that a
+            second block of a row is chosen knowing the first. The gains of
+            two blocks of one row overlap (both may settle the same
+            prediction), which a single greedy pass cannot see.
 
         Returns
         -------
@@ -494,13 +558,33 @@ class AcquisitionRanker(BaseEstimator):
                 "`budget` must be a finite number of cost units >= 0. "
                 f"Got {budget!r} instead."
             )
+        if max_per_row is not None and (
+            isinstance(max_per_row, bool)
+            or not isinstance(max_per_row, Integral)
+            or max_per_row < 1
+        ):
+            raise ValueError(
+                "`max_per_row` must be None or an integer >= 1. Got "
+                f"{max_per_row!r} instead."
+            )
         ranking, subsets = self._rank(X)
         taken, spent, total = [], [], 0.0
-        used = {}
+        used, count = {}, {}
+        limit = np.inf if max_per_row is None else max_per_row
+        # A learned gain can be negative: such an acquisition is expected to
+        # make the prediction worse, and is never bought.
+        worth = ranking["gain"].to_numpy() > 0
+        if self.criterion != "learned":
+            worth[:] = True
         for k, (row, cost) in enumerate(zip(ranking["row"], ranking["cost"])):
             parts = subsets[k]
             if total + cost > budget * (1 + 1e-12) or parts & used.get(row, set()):
                 continue
+            if not worth[k]:
+                continue
+            if count.get(row, 0) >= limit:
+                continue
+            count[row] = count.get(row, 0) + 1
             used.setdefault(row, set()).update(parts)
             total += cost
             taken.append(k)
@@ -508,6 +592,14 @@ class AcquisitionRanker(BaseEstimator):
         chosen = ranking.iloc[taken].reset_index(drop=True)
         chosen["spent"] = spent
         return chosen
+
+    def __getstate__(self):
+        # Plain values and arrays only (see sklearn_skll._persist): the
+        # column Index of a DataFrame fit cannot be saved by skops as it is.
+        return to_portable(dict(super().__getstate__()))
+
+    def __setstate__(self, state):
+        super().__setstate__(from_portable(dict(state)))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -284,10 +284,16 @@ def read_table(args):
                 partial_cells=args.partial_cells,
             )
     except ValueError as exc:  # ModalityError too
-        message = str(exc)
-        for argument, flag in _TABLE_FLAGS.items():
-            message = message.replace(argument, flag)
-        raise UsageError(message) from exc
+        raise table_error(exc) from exc
+
+
+def table_error(exc):
+    """The reader's error as a :class:`UsageError` naming the command-line
+    flags (``--partial-cells impute``), not the reader's arguments."""
+    message = str(exc)
+    for argument, flag in _TABLE_FLAGS.items():
+        message = message.replace(argument, flag)
+    return UsageError(message)
 
 
 def read_data(args):

@@ -37,11 +37,12 @@ def _ranker(**params):
     params.setdefault("n_draws", 8)
     params.setdefault("random_state", 0)
     params.setdefault("modalities", MODS)
-    return AcquisitionRanker(
-        LogisticRegression(),
-        IterativeImputer(sample_posterior=True, max_iter=3),
-        **params,
-    )
+    params.setdefault("criterion", "expected_change")
+    if params["criterion"] == "learned":  # fits cv + 1 imputers: a fast one
+        imputer = ClassConditionalGaussianImputer(modalities=params["modalities"])
+    else:
+        imputer = IterativeImputer(sample_posterior=True, max_iter=3)
+    return AcquisitionRanker(LogisticRegression(), imputer, **params)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,7 @@ def test_rank_one_entry_per_missing_pair_best_first(split, criterion):
         "modality",
         "gain",
         "gain_std",
+        "p_change",
         "cost",
         "gain_per_cost",
     ]
@@ -73,6 +75,7 @@ def test_rank_one_entry_per_missing_pair_best_first(split, criterion):
     assert pairs == expected and len(ranking) == len(expected)
     assert np.all(np.diff(ranking["gain_per_cost"].to_numpy()) <= 0)
     assert np.isfinite(ranking["gain"]).all()
+    assert ranking["p_change"].between(0, 1).all()
 
 
 def test_never_alters_callers_data(split):
@@ -242,7 +245,11 @@ def test_prefit_uses_the_estimator_as_is(split):
 def test_imputer_without_posterior_warns(split):
     X, y, X_new = split
     ranker = AcquisitionRanker(
-        LogisticRegression(), SimpleImputer(), modalities=MODS, n_draws=3
+        LogisticRegression(),
+        SimpleImputer(),
+        modalities=MODS,
+        criterion="expected_change",
+        n_draws=3,
     ).fit(X, y)
     with pytest.warns(UserWarning, match="sample_posterior"):
         ranking = ranker.rank(X_new)
@@ -266,6 +273,7 @@ def test_package_net_and_flow_on_a_dataframe(split):
             modalities=mods, latent_dim=4, n_flows=2, hidden_dim=8, max_epochs=3
         ),
         modalities=mods,
+        criterion="expected_change",
         n_draws=4,
         random_state=0,
     ).fit(pd.DataFrame(X, columns=cols), y)
@@ -289,6 +297,7 @@ def test_imputer_with_a_sample_method_draws_in_one_call(split):
         LogisticRegression(),
         ClassConditionalGaussianImputer(modalities=MODS),
         modalities=MODS,
+        criterion="expected_change",
         n_draws=6,
         random_state=0,
     ).fit(X, y)
@@ -300,10 +309,118 @@ def test_imputer_with_a_sample_method_draws_in_one_call(split):
 
 
 def test_batches_of_candidates_give_the_same_ranking(split, monkeypatch):
-    from sklearn_skll.acquisition import _ranker as module
+    from sklearn_skll.acquisition import _parts as module
 
     X, y, X_new = split
     ranker = _ranker(max_subset_size=None).fit(X, y)
     whole = ranker.rank(X_new)
     monkeypatch.setattr(module, "_CHUNK", 20)  # 2 candidates x 8 draws a batch
     pd.testing.assert_frame_equal(whole, ranker.rank(X_new))
+
+
+def _subgroup(n=400, seed=0):
+    """The ``scan`` block carries the class only in rows whose flag is 1."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(2, size=n)
+    t = 2.0 * y - 1.0
+    flag = (rng.uniform(size=n) < 0.4).astype(float)
+    X = np.column_stack(
+        [
+            flag,
+            0.5 * t + rng.normal(size=n),
+            2.0 * flag * t + rng.normal(size=n),
+            2.0 * flag * t + rng.normal(size=n),
+        ]
+    )
+    return X, y, {"cheap": [0, 1], "scan": [2, 3]}
+
+
+def test_learned_finds_the_subgroup_where_the_block_pays():
+    X, y, mods = _subgroup()
+    X_new = X[300:].copy()
+    X_new[:, 2:] = np.nan
+    ranking = (
+        _ranker(criterion="learned", modalities=mods, n_draws=5)
+        .fit(X[:300], y[:300])
+        .rank(X_new)
+    )
+    flagged = X_new[ranking["row"], 0] == 1
+    gain = ranking["gain"].to_numpy()
+    # Acquiring the scan helps flagged rows; uncertainty cannot see that.
+    assert gain[flagged].mean() > gain[~flagged].mean() + 0.05
+    assert flagged[: flagged.sum()].mean() > 0.8
+    assert ranking["gain_std"].isna().all()
+
+
+def test_learned_learns_in_fit_and_needs_complete_rows(split):
+    X, y, X_new = split
+    fitted = _ranker(criterion="uncertainty").fit(X, y)
+    with pytest.raises(ValueError, match="learned.*fit"):
+        fitted.set_params(criterion="learned").rank(X_new)
+    few = X[:12].copy()
+    few[4:, 4:] = np.nan
+    with pytest.raises(ValueError, match="at least 10 of them.*Got 4 complete"):
+        _ranker(criterion="learned").fit(few, y[:12])
+
+
+def test_learned_cross_fits_one_pair_of_parts_per_fold(split):
+    X, y, X_new = split
+    ranker = _ranker(criterion="learned", cv=3).fit(X, y)
+    assert len(ranker.crossfit_) == 3
+    held = np.sort(np.concatenate([rows for rows, _, _ in ranker.crossfit_]))
+    assert np.array_equal(held, np.arange(len(X)))
+    for _, estimator, imputer in ranker.crossfit_:
+        assert estimator is not ranker.estimator_
+        assert imputer is not ranker.imputer_
+    # A rare class (fewer rows than folds) still cross-fits.
+    y_rare = y.copy()
+    y_rare[:2] = 2
+    ranking = _ranker(criterion="learned").fit(X, y_rare).rank(X_new)
+    assert np.isfinite(ranking["gain"]).all()
+
+
+def test_parts_without_modalities_or_seed_get_the_rankers():
+    X, y = _data()
+    X_new = X[120:].copy()
+    X_new[:, 2:4] = np.nan
+    ranker = AcquisitionRanker(
+        LogisticRegression(),
+        ClassConditionalGaussianImputer(),
+        modalities=MODS,
+        n_draws=4,
+        random_state=0,
+    ).fit(X[:120], y[:120])
+    assert ranker.imputer_.modalities == MODS
+    assert isinstance(ranker.estimator_.random_state, int)
+    assert len(ranker.rank(X_new)) == 40
+    mine = AcquisitionRanker(
+        LogisticRegression(random_state=7),
+        ClassConditionalGaussianImputer(modalities={"a": [0, 1, 2], "b": [3, 4, 5]}),
+        modalities=MODS,
+    ).fit(X[:120], y[:120])
+    assert mine.estimator_.random_state == 7
+    assert list(mine.imputer_.modalities) == ["a", "b"]
+
+
+def test_select_at_most_one_entry_per_row(split):
+    X, y, X_new = split
+    ranker = _ranker(max_subset_size=None).fit(X, y)
+    everything = ranker.select(X_new, budget=1e9)
+    assert everything["row"].duplicated().any()
+    once = ranker.select(X_new, budget=1e9, max_per_row=1)
+    assert not once["row"].duplicated().any()
+    assert set(once["row"]) == set(everything["row"])
+    with pytest.raises(ValueError, match="max_per_row"):
+        ranker.select(X_new, budget=3, max_per_row=0)
+
+
+def test_learned_never_buys_an_acquisition_expected_to_hurt():
+    X, y, mods = _subgroup(seed=1)
+    X_new = X[300:].copy()
+    X_new[:, 2:] = np.nan
+    ranker = _ranker(criterion="learned", modalities=mods, n_draws=5)
+    ranker.fit(X[:300], y[:300])
+    ranking = ranker.rank(X_new)
+    chosen = ranker.select(X_new, budget=1e9)
+    assert (chosen["gain"] > 0).all()
+    assert len(chosen) == (ranking["gain"] > 0).sum()
