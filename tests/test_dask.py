@@ -22,13 +22,13 @@ pytestmark = pytest.mark.dask
 
 
 @contextlib.contextmanager
-def dask_cluster(n_workers):
+def dask_cluster(n_workers, threads_per_worker=1):
     # threads of this process (processes=False): no worker start-up, and the
     # jobs still travel through the scheduler as they would to remote workers
     with (
         distributed.LocalCluster(
             n_workers=n_workers,
-            threads_per_worker=1,
+            threads_per_worker=threads_per_worker,
             processes=False,
             dashboard_address=None,
         ) as cluster,
@@ -72,13 +72,16 @@ def test_run_protocol_on_dask_equals_joblib():
 
 def test_masked_engine_folds_on_dask_equal_joblib():
     # One net per fold: the fold jobs spread out, the subsets of a fold do
-    # not. One worker thread: torch's random generator is per process, so
-    # two nets trained at once in one process would draw from the same one.
+    # not. One worker with two threads: the two fold nets train at once in
+    # one process, each drawing from generators of its own, run after run.
     X, y, mods = data(600)
     net = MultimodalNetClassifier(**dict(SMALL_NET, max_epochs=3), random_state=0)
     params = dict(modalities=mods, utility="masked", cv=2, random_state=0)
     local = ModalitySelector(net, **params).fit(X, y)
-    with dask_cluster(n_workers=1):
-        remote = ModalitySelector(net, n_jobs=2, **params).fit(X, y)
-    pd.testing.assert_frame_equal(remote.utilities_, local.utilities_)
-    np.testing.assert_array_equal(remote.utility_replicates_, local.utility_replicates_)
+    with dask_cluster(n_workers=1, threads_per_worker=2):
+        for _ in range(2):
+            remote = ModalitySelector(net, n_jobs=2, **params).fit(X, y)
+            pd.testing.assert_frame_equal(remote.utilities_, local.utilities_)
+            np.testing.assert_array_equal(
+                remote.utility_replicates_, local.utility_replicates_
+            )

@@ -29,6 +29,7 @@ from .._base import format_rows as _rows
 from .._callbacks import CallbacksParamsMixin, callbacks_for_fit, uses_batch_hooks
 from .._compat import Interval, _fit_context
 from .._device import resolve_device
+from .._generators import build_module, empty_module
 from .._modalities import modality_columns
 from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
 from .._scaling import mean_and_scale
@@ -249,8 +250,12 @@ class FlowImputer(
         Where torch trains and generates. "auto" picks CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, the validation split, batch order and
-        posterior draws. The same seed gives the same output on CPU. Global
-        RNGs (numpy, torch) are left untouched.
+        posterior draws. The same seed gives the same output on CPU, also
+        when other fits run beside it in threads of the same process: every
+        draw comes from a ``torch.Generator`` of the imputer's own, never
+        from torch's default generator (which the threads of a process
+        share). Global RNGs (numpy, torch) are left untouched, during the
+        fit as after it.
     verbose : int, default=0
         0 silent, 1 a progress bar over epochs, 2 one line per epoch.
     callbacks : list or None, default=None
@@ -369,6 +374,14 @@ class FlowImputer(
     batches: a batch is no ``(X, y)`` pair a skorch callback could read,
     and epoch hooks cost nothing measurable (one call per epoch).
 
+    Randomness: the initial weights, the validation split, the batch order
+    and the source subsets of the transfer term are drawn from CPU
+    ``torch.Generator`` objects seeded from ``random_state`` (the weights
+    from one of their own, with the values ``torch.manual_seed`` would
+    give), the posterior draws from another; torch's default generator is
+    never seeded nor drawn from. Imputers fitted at once in threads of one
+    process each give what they give alone, bit for bit on the CPU.
+
     References
     ----------
     .. [1] "Select the Key, then Generate the Rest" (SK-LL), Section 3.3.
@@ -477,9 +490,11 @@ class FlowImputer(
         # Finite for any finite data (plain squares overflow near 1e154).
         self.mean_[all_cols], self.scale_[all_cols] = mean_and_scale(X[:, all_cols])
 
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = self._new_module(n_classes)
+        # Never torch's default generator (threads of the process share it):
+        # the weights are drawn from a generator of their own, from the same
+        # seed as the training draws' one.
+        init = torch.Generator().manual_seed(seed)
+        module = build_module(lambda: self._new_module(n_classes), init)
         self.module_ = module.to(device)
 
         Xs = self._standardized_blocks(X, device)
@@ -1004,10 +1019,10 @@ class FlowImputer(
             self.history_ = History(state["history_"])
         if module is not None:
             n_classes = 1 if self.classes_ is None else self.classes_.size
-            with torch.random.fork_rng(devices=[]):
-                self.module_ = arrays_to_module(
-                    self._new_module(n_classes), module["state_dict"]
-                ).eval()
+            self.module_ = arrays_to_module(
+                empty_module(lambda: self._new_module(n_classes)),
+                module["state_dict"],
+            ).eval()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -15,6 +15,8 @@ import math
 import torch
 from torch import nn
 
+from .._generators import linear_init_
+
 __all__ = [
     "AffineCoupling",
     "ClassGaussianPrior",
@@ -37,11 +39,14 @@ class GroupedLinear(nn.Module):
 
     def __init__(self, n_in, n_out, n_groups):
         super().__init__()
-        bound = 1 / math.sqrt(n_in)
         self.weight = nn.Parameter(torch.empty(n_groups, n_in, n_out))
         self.bias = nn.Parameter(torch.empty(n_groups, 1, n_out))
-        nn.init.uniform_(self.weight, -bound, bound)
-        nn.init.uniform_(self.bias, -bound, bound)
+        self.reset_parameters()
+
+    def reset_parameters(self, generator=None):
+        bound = 1 / math.sqrt(self.in_features)
+        nn.init.uniform_(self.weight, -bound, bound, generator=generator)
+        nn.init.uniform_(self.bias, -bound, bound, generator=generator)
 
     @property
     def in_features(self):
@@ -110,8 +115,18 @@ class AffineCoupling(nn.Module):
             nn.ReLU(),
             GroupedLinear(hidden_dim, 2 * n_t, n_groups),
         )
+        self._zero_last()
+
+    def _zero_last(self):
         nn.init.zeros_(self.net[-1].weight)
         nn.init.zeros_(self.net[-1].bias)
+
+    def reset_parameters(self, generator=None):
+        """Draw the initial weights, as ``__init__`` does, from ``generator``."""
+        for layer in self.net:
+            if isinstance(layer, GroupedLinear):
+                layer.reset_parameters(generator)
+        self._zero_last()
 
     def _split(self, x):
         first, second = x[..., : self.half], x[..., self.half :]
@@ -215,6 +230,11 @@ class CouplingFlow(nn.Module):
             for k in range(n_flows)
         )
 
+    def reset_parameters(self, generator=None):
+        """Draw the initial weights, as ``__init__`` does, from ``generator``."""
+        for layer in self.layers:
+            layer.reset_parameters(generator)
+
     def forward(self, x, group=None):
         """``(z, log|det|)`` of a stack, or of one ``group``'s rows."""
         half = self.layers[0].half
@@ -299,6 +319,11 @@ class ClassGaussianPrior(nn.Module):
         self.mean = nn.Parameter(torch.zeros(n_classes, dim))
         self.log_std = nn.Parameter(torch.zeros(n_classes, dim))
 
+    def reset_parameters(self, generator=None):
+        """Back to the standard Gaussian of ``__init__`` (no draw)."""
+        nn.init.zeros_(self.mean)
+        nn.init.zeros_(self.log_std)
+
     def log_prob(self, z, c):
         """Log-density of each row of ``z`` (``(..., n, d)``) under its class ``c``."""
         mean, log_std = self.mean[c], self.log_std[c]
@@ -324,6 +349,12 @@ class ModalityCoder(nn.Module):
         self.encoder = _mlp(n_features, hidden_dim, latent_dim)
         self.decoder = _mlp(latent_dim, hidden_dim, n_features)
 
+    def reset_parameters(self, generator=None):
+        """Draw the initial weights, as ``__init__`` does, from ``generator``."""
+        for mlp in (self.encoder, self.decoder):
+            linear_init_(mlp[0], generator)
+            linear_init_(mlp[-1], generator)
+
     def encode(self, x):
         return self.encoder(x)
 
@@ -338,6 +369,10 @@ class FlowModule(nn.Module):
     ``flow`` is its invertible map ``F_k`` (see :class:`CouplingFlow`).
     ``fusion_logits[i, j]`` is the log-weight of source ``i``'s latent when
     several observed modalities are fused to generate modality ``j``.
+    Built on the ``meta`` device and reset from
+    ``torch.Generator().manual_seed(s)``, it has the weights of the module
+    built after ``torch.manual_seed(s)``
+    (:func:`sklearn_skll._generators.build_module`).
     """
 
     def __init__(self, widths, latent_dim, n_flows, hidden_dim, n_classes):
@@ -348,6 +383,14 @@ class FlowModule(nn.Module):
         self.flow = CouplingFlow(latent_dim, n_flows, hidden_dim, n_groups=len(widths))
         self.prior = ClassGaussianPrior(n_classes, latent_dim)
         self.fusion_logits = nn.Parameter(torch.zeros(len(widths), len(widths)))
+
+    def reset_parameters(self, generator=None):
+        """Draw the initial weights, as ``__init__`` does, from ``generator``."""
+        for coder in self.coders:
+            coder.reset_parameters(generator)
+        self.flow.reset_parameters(generator)
+        self.prior.reset_parameters()
+        nn.init.zeros_(self.fusion_logits)
 
     def latents(self, hs):
         """Stack the encodings ``hs`` (one ``(n, d)`` per modality) and flow them."""

@@ -9,12 +9,14 @@ layers of equal shape across modalities or experts run as one batched matmul
 
 import copy
 import math
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
+from .._generators import linear_init_
 from .._internals import (
     layer_norm_backward,
     softmax_backward,
@@ -27,6 +29,7 @@ __all__ = [
     "ModalityEncoders",
     "MultimodalNet",
     "TransformerLayer",
+    "drawing_from",
     "drop_modalities",
 ]
 
@@ -51,21 +54,21 @@ class GroupedLinear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(n_groups, 1, out_features))
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self, generator=None):
         # Same scale as nn.Linear's default, with each group's own fan-in.
         with torch.no_grad():
             self.weight.zero_()
             for k, size in enumerate(self.in_sizes):
                 bound = 1.0 / math.sqrt(size)
-                self.weight[k, :size].uniform_(-bound, bound)
-                self.bias[k].uniform_(-bound, bound)
+                self.weight[k, :size].uniform_(-bound, bound, generator=generator)
+                self.bias[k].uniform_(-bound, bound, generator=generator)
 
     def forward(self, x):
         """``x``: (n_groups, batch, width) -> (n_groups, batch, out_features)."""
         return torch.baddbmm(self.bias, x, self.weight)
 
 
-def dropout(x, p, training=True):
+def dropout(x, p, training=True, generator=None):
     """Inverted dropout whose mask costs a quarter of the random draws.
 
     ``F.dropout`` draws one random number per element; on a CPU those draws
@@ -73,23 +76,24 @@ def dropout(x, p, training=True):
     four 16-bit uniforms, each compared with the keep threshold. The keep
     probability is ``1 - p`` rounded to a multiple of ``2**-16`` (the kept
     values are scaled by its inverse, so the expectation is unchanged). Draws
-    use torch's default generator.
+    use ``generator``, a generator on ``x``'s device (None: torch's default
+    generator).
     """
-    mask = _dropout_mask(x, p, training)
+    mask = _dropout_mask(x, p, training, generator)
     return x if mask is None else x * mask
 
 
-def _dropout_mask(x, p, training=True):
+def _dropout_mask(x, p, training=True, generator=None):
     """The mask :func:`dropout` multiplies ``x`` by; None where it keeps all."""
-    return _dropout_masks([x.shape], p, x)[0] if training else None
+    return _dropout_masks([x.shape], p, x, generator)[0] if training else None
 
 
-def _dropout_masks(shapes, p, like):
+def _dropout_masks(shapes, p, like, generator=None):
     """:func:`dropout`'s masks for tensors of these shapes, in one draw.
 
     The same masks as successive :func:`dropout` calls on such tensors
-    (each mask uses the next ``ceil(numel / 4)`` 64-bit draws of torch's
-    default generator), drawn, compared and scaled as one buffer. Returns
+    (each mask uses the next ``ceil(numel / 4)`` 64-bit draws of
+    ``generator``), drawn, compared and scaled as one buffer. Returns
     one mask per shape (views of the buffer, of ``like``'s dtype), or Nones
     where dropout keeps every value.
     """
@@ -102,7 +106,7 @@ def _dropout_masks(shapes, p, like):
     counts = [(size + 3) // 4 for size in sizes]
     # Every 64-bit pattern (plain ``random_()`` leaves the sign bit at 0).
     bits = torch.empty(sum(counts), dtype=torch.int64, device=like.device)
-    bits.random_(-(2**63), 2**63 - 1)
+    bits.random_(-(2**63), 2**63 - 1, generator=generator)
     masks = _keep_mask(bits.view(torch.int16), keep).to(like.dtype)
     out, start = [], 0
     for shape, size, count in zip(shapes, sizes, counts):
@@ -127,12 +131,15 @@ def _keep_mask(draws, keep):
 class Dropout(nn.Module):
     """:func:`dropout` as a module (drop-in for ``nn.Dropout``)."""
 
+    #: Generator of the masks (see :func:`drawing_from`); None: torch's default.
+    generator = None
+
     def __init__(self, p):
         super().__init__()
         self.p = p
 
     def forward(self, x):
-        return dropout(x, self.p, self.training)
+        return dropout(x, self.p, self.training, self.generator)
 
 
 class _EncodeModalities(torch.autograd.Function):
@@ -233,16 +240,17 @@ class ModalityEncoders(nn.Module):
         self.missing = nn.Parameter(torch.zeros(m, embed_dim))
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self, generator=None):
         with torch.no_grad():
             blocks = self.weight1.split(self.sizes, dim=1)
             for weight, bias in zip(blocks, self.bias1):
                 bound = 1.0 / math.sqrt(weight.shape[1])
-                weight.t().copy_(torch.empty(weight.t().shape).uniform_(-bound, bound))
-                bias.uniform_(-bound, bound)
+                drawn = torch.empty(weight.t().shape, device=weight.device)
+                weight.t().copy_(drawn.uniform_(-bound, bound, generator=generator))
+                bias.uniform_(-bound, bound, generator=generator)
             bound = 1.0 / math.sqrt(self.weight2.shape[1])
-            self.weight2.uniform_(-bound, bound)
-            self.bias2.uniform_(-bound, bound)
+            self.weight2.uniform_(-bound, bound, generator=generator)
+            self.bias2.uniform_(-bound, bound, generator=generator)
             self.missing.zero_()
 
     def forward(self, x, present, batch_first=True):
@@ -263,17 +271,19 @@ class ModalityEncoders(nn.Module):
         )
 
 
-def drop_modalities(present, rate):
+def drop_modalities(present, rate, generator=None):
     """Hide each observed modality with probability ``rate``.
 
     A row never loses all its observed modalities: where every observed one
     was drawn to be hidden, one of them, picked at random, is kept. Draws use
-    torch's default generator, which the caller seeds.
+    ``generator``, a generator on ``present``'s device (None: torch's
+    default generator).
     """
-    drop = torch.rand(present.shape, device=present.device) < rate
+    device = present.device
+    drop = torch.rand(present.shape, device=device, generator=generator) < rate
     kept = present & ~drop
     emptied = present.any(dim=1) & ~kept.any(dim=1)
-    score = torch.rand(present.shape, device=present.device) * present
+    score = torch.rand(present.shape, device=device, generator=generator) * present
     rescue = F.one_hot(score.argmax(dim=1), present.shape[1]).bool()
     return kept | (rescue & emptied.unsqueeze(1))
 
@@ -289,6 +299,11 @@ class ConcatFusion(nn.Module):
             Dropout(dropout),
             nn.Linear(hidden, n_classes),
         )
+
+    def reset_parameters(self, generator=None):
+        """Draw the initial weights, as ``__init__`` does, from ``generator``."""
+        linear_init_(self.head[0], generator)
+        linear_init_(self.head[-1], generator)
 
     def forward(self, embedded, present):
         return self.head(embedded.flatten(1))
@@ -308,6 +323,9 @@ class TransformerLayer(nn.Module):
     draws.
     """
 
+    #: Generator of the dropout masks (see :func:`drawing_from`).
+    generator = None
+
     def __init__(self, embed_dim, n_heads, hidden, dropout):
         super().__init__()
         self.n_heads = n_heads
@@ -318,10 +336,21 @@ class TransformerLayer(nn.Module):
         self.linear2 = nn.Linear(hidden, embed_dim)
         self.norm1 = nn.LayerNorm(embed_dim)
         self.norm2 = nn.LayerNorm(embed_dim)
+        self._init_attention()
+
+    def _init_attention(self, generator=None):
         # nn.MultiheadAttention's initialization.
-        nn.init.xavier_uniform_(self.qkv.weight)
+        nn.init.xavier_uniform_(self.qkv.weight, generator=generator)
         nn.init.zeros_(self.qkv.bias)
         nn.init.zeros_(self.out.bias)
+
+    def reset_parameters(self, generator=None):
+        """Draw the initial weights, as ``__init__`` does, from ``generator``."""
+        for linear in (self.qkv, self.out, self.linear1, self.linear2):
+            linear_init_(linear, generator)
+        self.norm1.reset_parameters()
+        self.norm2.reset_parameters()
+        self._init_attention(generator)
 
     def ordered_parameters(self):
         """The 12 weights in the order :func:`_layer_forward` takes them."""
@@ -336,17 +365,19 @@ class TransformerLayer(nn.Module):
         """``tokens`` (M, batch, embed) -> (M, batch, embed)."""
         m, batch, embed = tokens.shape
         p = self.dropout if self.training else 0.0
+        gen = self.generator
         rows = self.norm1(tokens).reshape(m * batch, embed)
         # Features by rows, (3 * embed, M * batch): the batch is the fast axis.
         qkv = torch.addmm(self.qkv.bias.unsqueeze(1), self.qkv.weight, rows.t())
-        attended = _token_attention(qkv, self.n_heads, m, p)  # (embed, M * batch)
+        # (embed, M * batch)
+        attended = _token_attention(qkv, self.n_heads, m, p, gen)
         attended = self.out(attended.t()).reshape(m, batch, embed)
-        tokens = tokens + dropout(attended, p, self.training)
-        h = dropout(F.relu(self.linear1(self.norm2(tokens))), p, self.training)
-        return tokens + dropout(self.linear2(h), p, self.training)
+        tokens = tokens + dropout(attended, p, self.training, gen)
+        h = dropout(F.relu(self.linear1(self.norm2(tokens))), p, self.training, gen)
+        return tokens + dropout(self.linear2(h), p, self.training, gen)
 
 
-def _token_attention(qkv, n_heads, m, p):
+def _token_attention(qkv, n_heads, m, p, generator=None):
     """Multi-head softmax attention among a handful of tokens.
 
     ``qkv`` (3 * embed, M * batch) holds the queries, keys and values of
@@ -364,7 +395,7 @@ def _token_attention(qkv, n_heads, m, p):
     scores = (q.unsqueeze(3) * k.unsqueeze(2)).sum(dim=1)  # (heads, Mi, Mj, batch)
     weights = torch.softmax(scores * head_dim**-0.5, dim=2)
     if p:
-        weights = dropout(weights, p)
+        weights = dropout(weights, p, generator=generator)
     out = (weights.unsqueeze(1) * v.unsqueeze(2)).sum(dim=3)  # (h, hd, Mi, batch)
     return out.reshape(width // 3, columns)
 
@@ -475,13 +506,13 @@ class _AttentionHead(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, tokens, type_embedding, norm_w, norm_b, cls_w, cls_b, *rest):
-        n_heads, p_layers, p_head, *params = rest
+        n_heads, p_layers, p_head, generator, *params = rest
         x = (tokens + type_embedding.unsqueeze(1)).contiguous()
         layers = [params[start : start + 12] for start in range(0, len(params), 12)]
         # The layers' masks, then the head's: the modules' order of draws.
         shapes = [_layer_masks(x, layer, n_heads) for layer in layers]
-        masks = _dropout_masks(sum(shapes, []), p_layers, x)
-        (head_mask,) = _dropout_masks([x.shape[1:]], p_head, x)
+        masks = _dropout_masks(sum(shapes, []), p_layers, x, generator)
+        (head_mask,) = _dropout_masks([x.shape[1:]], p_head, x, generator)
         saved = []
         for index, layer in enumerate(layers):
             x, kept = _layer_forward(
@@ -519,7 +550,7 @@ class _AttentionHead(torch.autograd.Function):
             )
             grads[:0] = layer_grads
         gtype = gx.sum(dim=1)
-        grads = (gx, gtype, gnorm_w, gnorm_b, gcls_w, gcls_b, None, None, None, *grads)
+        grads = (gx, gtype, gnorm_w, gnorm_b, gcls_w, gcls_b, *[None] * 4, *grads)
         return grads
 
 
@@ -537,6 +568,9 @@ class AttentionFusion(nn.Module):
     step on CPU, for no measured accuracy (20 seeds paired on two datasets).
     """
 
+    #: Generator of the dropout masks (see :func:`drawing_from`).
+    generator = None
+
     def __init__(
         self, n_modalities, embed_dim, hidden, n_classes, dropout, n_heads, n_layers
     ):
@@ -547,6 +581,17 @@ class AttentionFusion(nn.Module):
         self.layers = nn.ModuleList(copy.deepcopy(layer) for _ in range(n_layers))
         self.norm = nn.LayerNorm(embed_dim)
         self.classify = nn.Linear(embed_dim, n_classes)
+
+    def reset_parameters(self, generator=None):
+        """Draw the initial weights, as ``__init__`` does, from ``generator``."""
+        shape = self.type_embedding.shape
+        self.type_embedding.copy_(torch.randn(shape, generator=generator) * 0.02)
+        first = self.layers[0]
+        first.reset_parameters(generator)
+        for layer in self.layers[1:]:  # copies of one layer
+            layer.load_state_dict(first.state_dict())
+        self.norm.reset_parameters()
+        linear_init_(self.classify, generator)
 
     def forward(self, embedded, present, batch_first=True):
         """Logits from (batch, M, embed) embeddings, or (M, batch, embed)
@@ -566,6 +611,7 @@ class AttentionFusion(nn.Module):
                 layers[0].n_heads,
                 layers[0].dropout if self.training else 0.0,
                 self.dropout if self.training else 0.0,
+                self.generator,
                 *params,
             )
         return self.forward_modules(embedded)
@@ -579,7 +625,8 @@ class AttentionFusion(nn.Module):
         for layer in self.layers:
             tokens = layer(tokens)
         pooled = self.norm(tokens.mean(dim=0))
-        return self.classify(dropout(pooled, self.dropout, self.training))
+        pooled = dropout(pooled, self.dropout, self.training, self.generator)
+        return self.classify(pooled)
 
 
 class MoEFusion(nn.Module):
@@ -604,6 +651,12 @@ class MoEFusion(nn.Module):
         self.output = GroupedLinear([hidden] * n_experts, n_classes)
         self.dropout = Dropout(dropout)
 
+    def reset_parameters(self, generator=None):
+        """Draw the initial weights, as ``__init__`` does, from ``generator``."""
+        linear_init_(self.router, generator)
+        self.hidden.reset_parameters(generator)
+        self.output.reset_parameters(generator)
+
     def forward(self, embedded, present):
         z = embedded.flatten(1)
         logits = self.router(torch.cat([present.to(z.dtype), z], dim=1))
@@ -620,7 +673,12 @@ class MultimodalNet(nn.Module):
 
     ``forward(x, mask)`` takes the keys of the dict skorch passes in. Every
     setting is required: the defaults live in ``MultimodalNetClassifier``.
+    Random draws (modality dropout, dropout) use torch's default generator,
+    or the one given with :func:`drawing_from`.
     """
+
+    #: Generator of the modality dropout (see :func:`drawing_from`).
+    generator = None
 
     def __init__(
         self,
@@ -655,11 +713,42 @@ class MultimodalNet(nn.Module):
         else:
             raise ValueError(f"Unknown fusion {fusion!r}.")
 
+    def reset_parameters(self, generator=None):
+        """Draw the initial weights, as ``__init__`` does, from ``generator``.
+
+        The same draws in the same order: a net built on the ``meta`` device
+        and reset from ``torch.Generator().manual_seed(s)`` has the weights
+        of the net built after ``torch.manual_seed(s)``
+        (:func:`sklearn_skll._generators.build_module`).
+        """
+        self.encoders.reset_parameters(generator)
+        self.fusion.reset_parameters(generator)
+
     def forward(self, x, mask):
         present = mask.bool()
         if self.training and self.modality_dropout > 0:
-            present = drop_modalities(present, self.modality_dropout)
+            present = drop_modalities(present, self.modality_dropout, self.generator)
         if isinstance(self.fusion, AttentionFusion):
             tokens = self.encoders(x, present, batch_first=False)
             return self.fusion(tokens, present, batch_first=False)
         return self.fusion(self.encoders(x, present), present)
+
+
+@contextmanager
+def drawing_from(module, generator):
+    """Every random draw of ``module``'s forward passes from ``generator``.
+
+    Sets the ``generator`` of ``module`` and of its submodules that draw
+    (dropout, modality dropout) for the body of the ``with`` block, and
+    gives them back torch's default generator after it. ``generator`` must
+    be on the module's device.
+    """
+    drawing = [sub for sub in module.modules() if hasattr(sub, "generator")]
+    previous = [sub.generator for sub in drawing]
+    for sub in drawing:
+        sub.generator = generator
+    try:
+        yield module
+    finally:
+        for sub, before in zip(drawing, previous):
+            sub.generator = before

@@ -25,11 +25,12 @@ from .._base import (
 from .._callbacks import CallbacksParamsMixin, callbacks_for_fit
 from .._compat import Interval, StrOptions, _fit_context
 from .._device import resolve_device
+from .._generators import build_module, empty_module
 from .._persist import arrays_to_module, from_portable, module_to_arrays, to_portable
 from .._scaling import mean_and_scale
 from .._threads import with_torch_threads
 from ..exceptions import ModalityError
-from ._modules import MultimodalNet
+from ._modules import MultimodalNet, drawing_from
 from ._optim import FusedAdamW
 from ._skorch import EpochProgress, LeanEarlyStopping, LeanNeuralNetClassifier
 
@@ -171,8 +172,10 @@ class MultimodalNetClassifier(CallbacksParamsMixin, ClassifierMixin, BaseEstimat
         Where to train and predict. ``"auto"`` picks CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Decides the weight initialization, the validation split, the batch
-        order and every dropout draw. The global numpy and torch random
-        states are left untouched.
+        order and every dropout draw. The same seed gives the same net on
+        the CPU, also when other fits run beside it in threads of the same
+        process; the global numpy and torch random states are left
+        untouched (see Notes).
     verbose : int, default=0
         0 silent, 1 a progress bar over epochs, 2 skorch's epoch table.
     callbacks : list or None, default=None
@@ -310,6 +313,19 @@ class MultimodalNetClassifier(CallbacksParamsMixin, ClassifierMixin, BaseEstimat
 
     A model fitted on CUDA is pickled with its network on the CPU, so it
     unpickles and predicts on a machine without a GPU.
+
+    Randomness: every torch draw of a fit (the initial weights, each
+    epoch's batch order, the dropout and modality dropout masks) comes from
+    ``torch.Generator`` objects of the fit's own, seeded from
+    ``random_state`` (one on the CPU, and one on the GPU for the masks when
+    training there). torch's default generator, which every thread of a
+    process shares, is never seeded nor drawn from, so fits running at once
+    in threads of one process (joblib's threading backend, a Dask worker
+    with several threads, a ``ThreadPoolExecutor``) each give what they
+    give alone, bit for bit on the CPU, and the caller's torch random state
+    stays as it is, during the fit as after it. The generators give the
+    streams ``torch.manual_seed`` would give torch's default ones: the
+    values are those of a fit seeded that way.
 
     References
     ----------
@@ -702,34 +718,35 @@ class MultimodalNetClassifier(CallbacksParamsMixin, ClassifierMixin, BaseEstimat
             fit_params["sample_weight"] = weights[train_idx]
         n_classes = self.classes_.size
 
-        cuda_devices = [torch.device(device).index or 0] if device != "cpu" else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            if previous is None:
-                torch.manual_seed(seed)
-                module = self._module(n_classes)
-            else:
-                self._set_rng_state(cuda_devices, seed)
-                module = previous.module_
-            net = LeanNeuralNetClassifier(
-                module,
-                criterion=torch.nn.CrossEntropyLoss,
-                optimizer=FusedAdamW,
-                lr=self.lr,
-                optimizer__weight_decay=self.weight_decay,
-                max_epochs=max_epochs,
-                batch_size=self.batch_size,
-                iterator_valid__batch_size=max(self.batch_size, 1024),
-                train_split=train_split,
-                callbacks=callbacks,
-                classes=np.arange(n_classes),
-                device=device,
-                verbose=int(self.verbose >= 2),
-            ).initialize()
-            if previous is not None:
-                net.optimizer_ = self._continued_optimizer(previous)
-                net.history = previous.history
-            net.partial_fit(X_train, y_train, **fit_params)
-            self._rng_state = self._get_rng_state(cuda_devices)
+        # The fit's own generators (never torch's default one, which threads
+        # of the process share): the CPU one draws the initial weights and
+        # the batch order, the device's one the dropout masks.
+        generators = self._generators(device, seed, continued=previous is not None)
+        if previous is None:
+            module = build_module(lambda: self._module(n_classes), generators[0])
+        else:
+            module = previous.module_
+        net = LeanNeuralNetClassifier(
+            module,
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=FusedAdamW,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=max_epochs,
+            batch_size=self.batch_size,
+            iterator_valid__batch_size=max(self.batch_size, 1024),
+            train_split=train_split,
+            callbacks=callbacks,
+            classes=np.arange(n_classes),
+            device=device,
+            verbose=int(self.verbose >= 2),
+        ).initialize()
+        if previous is not None:
+            net.optimizer_ = self._continued_optimizer(previous)
+            net.history = previous.history
+        with drawing_from(net.module_, generators[-1]):
+            net.partial_fit(X_train, y_train, generator=generators[0], **fit_params)
+        self._rng_state = [gen.get_state().numpy().copy() for gen in generators]
         for _, callback in net.callbacks_:
             if isinstance(callback, EarlyStopping):
                 callback.best_model_weights_ = None  # a copy of the weights
@@ -749,22 +766,24 @@ class MultimodalNetClassifier(CallbacksParamsMixin, ClassifierMixin, BaseEstimat
             group.setdefault("initial_lr", group["lr"])
         return optimizer
 
-    @staticmethod
-    def _get_rng_state(cuda_devices):
-        """torch's random state (CPU, then each CUDA device) as uint8 arrays."""
-        states = [torch.get_rng_state()]
-        states += [torch.cuda.get_rng_state(index) for index in cuda_devices]
-        return [state.numpy().copy() for state in states]
+    def _generators(self, device, seed, *, continued=False):
+        """The training call's torch generators: ``[cpu]``, or ``[cpu, cuda]``.
 
-    def _set_rng_state(self, cuda_devices, seed):
-        """Resume torch's random stream where the last training call left it."""
-        if not hasattr(self, "_rng_state"):  # saved by an older version
-            torch.manual_seed(seed)
-            return
-        cpu, *cuda = self._rng_state
-        torch.set_rng_state(torch.from_numpy(cpu))
-        for index, state in zip(cuda_devices, cuda):
-            torch.cuda.set_rng_state(torch.from_numpy(state), index)
+        Seeded from ``seed`` (the streams ``torch.manual_seed(seed)`` would
+        give torch's default generators); a continued fit resumes them where
+        the last training call left them (``_rng_state``: their states as
+        uint8 arrays, CPU first).
+        """
+        generators = [torch.Generator()]
+        if device != "cpu":
+            index = torch.device(device).index or 0
+            generators.append(torch.Generator(torch.device("cuda", index)))
+        saved = getattr(self, "_rng_state", None) if continued else None
+        if saved is None:  # a new fit (or one saved by an older version)
+            return [gen.manual_seed(seed) for gen in generators]
+        for gen, state in zip(generators, saved):
+            gen.set_state(torch.from_numpy(state))
+        return generators
 
     # -------------------------------------------------------------- predict
     @with_torch_threads
@@ -834,18 +853,17 @@ class MultimodalNetClassifier(CallbacksParamsMixin, ClassifierMixin, BaseEstimat
     def _inference_net(self, state_dict):
         """A skorch net on the CPU with the given weights, ready to predict."""
         n_classes = self.classes_.size
-        with torch.random.fork_rng(devices=[]):
-            net = LeanNeuralNetClassifier(
-                self._module(n_classes),
-                criterion=torch.nn.CrossEntropyLoss,
-                optimizer=FusedAdamW,
-                lr=self.lr,
-                optimizer__weight_decay=self.weight_decay,
-                iterator_valid__batch_size=max(self.batch_size, 1024),
-                train_split=None,
-                classes=np.arange(n_classes),
-                device="cpu",
-            ).initialize()
+        net = LeanNeuralNetClassifier(
+            empty_module(lambda: self._module(n_classes)),
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=FusedAdamW,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            iterator_valid__batch_size=max(self.batch_size, 1024),
+            train_split=None,
+            classes=np.arange(n_classes),
+            device="cpu",
+        ).initialize()
         arrays_to_module(net.module_, state_dict)
         return net
 

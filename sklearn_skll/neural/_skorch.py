@@ -34,10 +34,12 @@ __all__ = ["EpochProgress", "LeanEarlyStopping", "LeanNeuralNetClassifier"]
 class LeanNeuralNetClassifier(NeuralNetClassifier):
     """skorch's classifier with the package's training loops (see the module).
 
-    ``fit_loop`` takes two keyword arguments of its own: ``sample_weight``
+    ``fit_loop`` takes three keyword arguments of its own: ``sample_weight``
     and ``valid_sample_weight``, tensors of weights of the training and
-    validation rows (None: unweighted). With weights, a batch's loss is the
-    weighted mean of its rows' losses. ``valid_acc`` is computed from the
+    validation rows (None: unweighted), and ``generator``, the CPU
+    ``torch.Generator`` that draws each epoch's batch order (None: torch's
+    default generator). With weights, a batch's loss is the weighted mean
+    of its rows' losses. ``valid_acc`` is computed from the
     logits of the validation pass instead of by a scoring callback (one
     forward pass less).
     """
@@ -67,6 +69,7 @@ class LeanNeuralNetClassifier(NeuralNetClassifier):
         *,
         sample_weight=None,
         valid_sample_weight=None,
+        generator=None,
         **fit_params,
     ):
         self.check_data(X, y)
@@ -78,7 +81,7 @@ class LeanNeuralNetClassifier(NeuralNetClassifier):
         hooked = self.batch_hooked()
         for _ in range(self.max_epochs if epochs is None else epochs):
             self.notify("on_epoch_begin", **on_epoch)
-            self._train_epoch(*train, hooked=hooked)
+            self._train_epoch(*train, hooked=hooked, generator=generator)
             if valid is not None:
                 self._valid_epoch(*valid, hooked=hooked)
             self.notify("on_epoch_end", **on_epoch)
@@ -98,12 +101,12 @@ class LeanNeuralNetClassifier(NeuralNetClassifier):
         losses = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
         return (losses * weights).sum() / weights.sum()
 
-    def _train_epoch(self, inputs, targets, weights, hooked=False):
+    def _train_epoch(self, inputs, targets, weights, hooked=False, generator=None):
         module, optimizer = self.module_, self.optimizer_
         module.train()
         n = targets.shape[0]
-        # Same draw from torch's default generator as a shuffled loader.
-        order = torch.randperm(n).to(targets.device)
+        # The draw of a shuffled loader, from the fit's generator.
+        order = torch.randperm(n, generator=generator).to(targets.device)
         inputs = {key: value.index_select(0, order) for key, value in inputs.items()}
         targets = targets.index_select(0, order)
         if weights is not None:

@@ -114,6 +114,7 @@ CORE = {
     "_persist",
     "_internals",
     "_callbacks",
+    "_generators",
     "_benchmark_defaults",
     "game",
 }

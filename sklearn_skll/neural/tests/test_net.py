@@ -15,10 +15,12 @@ from sklearn_skll.neural import MultimodalNetClassifier
 from sklearn_skll.neural._modules import (
     AttentionFusion,
     ModalityEncoders,
+    MultimodalNet,
     TransformerLayer,
     _dropout_masks,
     _EncodeModalities,
     _keep_mask,
+    drawing_from,
     drop_modalities,
     dropout,
 )
@@ -319,6 +321,33 @@ def test_same_seed_same_probabilities_bit_for_bit(fusion):
     np.testing.assert_array_equal(p1, p2)
     p3 = MultimodalNetClassifier(**{**params, "random_state": 4}).fit(X, y)
     assert not np.array_equal(p1, p3.predict_proba(X))
+
+
+@pytest.mark.parametrize("fusion", ["concat", "attention", "moe"])
+def test_drawing_from_a_generator_draws_what_the_seeded_default_one_would(fusion):
+    """Inside ``drawing_from`` the forward's dropout and modality dropout
+    draw from the given generator, the masks torch's default generator
+    seeded alike would give; after it, from torch's default generator."""
+    net = MultimodalNet(
+        [3, 2, 4], 3, fusion=fusion, encoder_hidden=8, embed_dim=8,
+        fusion_hidden=8, dropout=0.4, modality_dropout=0.4, n_heads=2,
+        n_layers=1, n_experts=3, top_k=2,
+    ).train()  # fmt: skip
+    x, mask = torch.randn(64, 9), torch.rand(64, 3) < 0.8
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(2)
+        expected = net(x, mask)
+        torch.manual_seed(9)
+        state = torch.get_rng_state()
+        gen = torch.Generator().manual_seed(2)
+        with drawing_from(net, gen):
+            got = net(x, mask)
+        assert torch.equal(torch.get_rng_state(), state)  # never drawn from
+        torch.manual_seed(2)
+        again = net(x, mask)  # torch's default generator again
+        other = net(x, mask)  # further draws: other masks
+    assert torch.equal(got, expected) and torch.equal(again, expected)
+    assert not torch.equal(other, expected)
 
 
 def test_fit_leaves_global_random_states_alone():

@@ -82,6 +82,32 @@ def test_without_the_random_stream_the_resume_would_differ(monkeypatch):
     assert part.history_[-1, "train_loss"] != whole.history_[-1, "train_loss"]
 
 
+def test_training_generators_on_cpu_and_cuda(monkeypatch):
+    """A CPU generator, and one on the training GPU for the masks (mocked:
+    served by CPU generators), seeded as torch.manual_seed seeds torch's;
+    a continued fit takes both back where the last call left them."""
+    devices = []
+
+    def generator(device="cpu"):
+        devices.append(torch.device(device))
+        return real()
+
+    real = torch.Generator
+    monkeypatch.setattr(torch, "Generator", generator)
+    clf = MultimodalNetClassifier(**PARAMS)
+    fresh = real().manual_seed(5).get_state()
+    cpu, cuda = clf._generators("cuda:1", 5)
+    assert devices == [torch.device("cpu"), torch.device("cuda", 1)]
+    assert torch.equal(cpu.get_state(), fresh) and torch.equal(cuda.get_state(), fresh)
+    torch.rand(3, generator=cpu), torch.rand(7, generator=cuda)
+    clf._rng_state = [gen.get_state().numpy().copy() for gen in (cpu, cuda)]
+    again = clf._generators("cuda:1", 5, continued=True)
+    for gen, state in zip(again, clf._rng_state):
+        assert np.array_equal(gen.get_state().numpy(), state)
+    assert not torch.equal(again[0].get_state(), again[1].get_state())
+    assert len(clf._generators("cpu", 5)) == 1
+
+
 def test_continued_fit_keeps_what_was_learned():
     X, y = make_data()
     clf = MultimodalNetClassifier(max_epochs=3, warm_start=True, **PARAMS).fit(X, y)
