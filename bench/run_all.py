@@ -40,6 +40,7 @@ MODULES = [
     "bench_explain",
     "bench_end_to_end",
     "bench_threads",
+    "bench_concurrent",
     "bench_contention",
     "bench_first_use",
     "bench_engines",
