@@ -246,3 +246,38 @@ def test_acquire_max_per_row_and_small_tables(clinic_csv, tmp_path, capsys):
     assert not chosen["row"].duplicated().any()
     assert main([*base, "--max-per-row", "0"]) == 2
     assert "--max-per-row" in capsys.readouterr().err
+
+
+def test_acquire_complete_rows_without_a_target(clinic_csv, tmp_path, capsys):
+    frame = pd.read_csv(clinic_csv)
+    frame.loc[[2, 7], "dx"] = None  # complete rows, empty target
+    path = tmp_path / "gaps.csv"
+    frame.to_csv(path, index=False)
+    base = _clinic(path, tmp_path / "e", "--index-col", "patient")
+    base += ["--partial-cells", "impute"]
+    assert main(base) == 0  # left out of training by default, and named
+    err = capsys.readouterr().err
+    assert "98 complete labelled rows train" in err
+    assert "2 complete rows with an empty target (patient P0003, P0008" in err
+    assert main([*base, "--missing-target", "error"]) == 2
+    err = capsys.readouterr().err
+    assert "patient P0003, P0008" in err and "--missing-target drop" in err
+
+
+def test_acquire_says_which_modality_keeps_rows_incomplete(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "a": rng.randn(30),
+            "b": rng.randn(30),
+            "rare": np.r_[rng.randn(1), np.full(29, np.nan)],
+            "y": rng.randint(0, 2, 30),
+        }
+    )
+    path = tmp_path / "rare.csv"
+    frame.to_csv(path, index=False)
+    args = ["acquire", "--table", str(path), "--modality", "ab=a,b"]
+    args += ["--modality", "rare=rare", "--target", "y", "--budget", "3"]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "1 such rows" in err and "rare 29" in err

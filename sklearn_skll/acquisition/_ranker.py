@@ -1,6 +1,7 @@
 """AcquisitionRanker: which rows should get which missing modality."""
 
 import itertools
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -129,7 +130,8 @@ class AcquisitionRanker(BaseEstimator):
     crossfit_ : list of (ndarray, classifier, imputer) or None
         With ``criterion="learned"`` at fit: per fold, the positions of its
         held-out complete rows (among the complete rows) and the classifier
-        and imputer fitted without them; None otherwise.
+        and imputer fitted without them (empty when they were too few); None
+        otherwise.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` has string column names.
@@ -175,7 +177,9 @@ class AcquisitionRanker(BaseEstimator):
       captured more, the rows are ranked by it, its score mapped to a gain
       by isotonic regression on the realized gains. Equal gains are ordered
       by uncertainty. Fewer than 100 examples (complete rows times blocks)
-      give one gain for all: the order of uncertainty.
+      give one gain for all: the order of uncertainty. Fewer than ``2 * cv``
+      complete training rows (or one class among them): a warning at
+      :meth:`fit`, and the gain of ``"uncertainty"``.
 
     ``gain_std`` is the spread of the per-draw terms over the draws (0 for
     uncertainty, NaN for random and learned). ``p_change`` (every
@@ -324,13 +328,18 @@ class AcquisitionRanker(BaseEstimator):
         codes = np.searchsorted(self.classes_, y[complete])
         counts = np.bincount(codes, minlength=len(self.classes_))
         if n_complete < 2 * self.cv or (counts > 0).sum() < 2:
-            raise ValueError(
+            warnings.warn(
                 'criterion="learned" learns from the complete training rows, '
                 f"by {self.cv}-fold cross-fitting: it needs at least "
-                f"{2 * self.cv} of them, of at least two classes. Got "
-                f"{n_complete} complete rows of {(counts > 0).sum()} "
-                "class(es) instead."
+                f"{2 * self.cv} of them, of at least two classes; rank() orders "
+                "the rows by uncertainty instead (gain: the entropy of the "
+                f"prediction). Got {n_complete} complete rows of "
+                f"{(counts > 0).sum()} class(es) instead.",
+                UserWarning,
+                stacklevel=3,
             )
+            self.crossfit_ = []
+            return
 
         def make_parts(X_fit, y_fit, seed):
             Xf = self._as_float(X_fit)
@@ -489,6 +498,11 @@ class AcquisitionRanker(BaseEstimator):
                     "criterion='learned'. Got a ranker fitted with another "
                     "criterion instead."
                 )
+            if not self.crossfit_:  # too few complete rows to learn from
+                p0, proba = parts.draw_proba(
+                    Xa, rows, blocks, rng, self.n_draws, self.n_jobs
+                )
+                return _entropy(p0), np.zeros(n), _p_change(p0, proba), np.zeros(n)
             costs = {s: sum(self.costs_[names[j]] for j in s) for _, s in cands}
             gain, tie, p0, proba = _learned.learned_gains(
                 parts,
@@ -574,7 +588,7 @@ class AcquisitionRanker(BaseEstimator):
         # A learned gain can be negative: such an acquisition is expected to
         # make the prediction worse, and is never bought.
         worth = ranking["gain"].to_numpy() > 0
-        if self.criterion != "learned":
+        if self.criterion != "learned" or not self.crossfit_:
             worth[:] = True
         for k, (row, cost) in enumerate(zip(ranking["row"], ranking["cost"])):
             parts = subsets[k]

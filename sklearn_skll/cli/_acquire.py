@@ -59,7 +59,15 @@ def add_parser(sub):
             "acquisition changes the row's prediction."
         ),
     )
-    add_table_options(p)
+    add_table_options(
+        p,
+        missing_target=(
+            "drop",
+            "complete rows whose target is empty cannot train: leave them out "
+            "(default; named in the report) or stop with an error (rows with a "
+            "missing modality need no target: they are ranked)",
+        ),
+    )
     g = p.add_argument_group("acquisition")
     g.add_argument(
         "--budget",
@@ -361,9 +369,14 @@ def run(args):
     train = complete & labelled
     classes = labels[train].nunique()
     if train.sum() < 2 or classes < 2:
+        lacking = ", ".join(
+            f"{name} {int(n)}" for name, n in (~observed[labelled]).sum().items() if n
+        )
         raise UsageError(
             f"acquire trains on the complete rows with a label: {int(train.sum())} "
-            f"such rows with {classes} class(es); it needs two classes"
+            f"such rows with {classes} class(es); it needs two classes. Labelled "
+            f"rows lacking each modality: {lacking or 'none'}; leaving out a "
+            "rarely observed modality (its --modality) makes more rows complete"
         )
     if not candidate.any():
         raise UsageError("no row of the table has a missing modality: nothing to rank")

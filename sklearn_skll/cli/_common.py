@@ -121,7 +121,9 @@ def format_costs(costs):
 # ------------------------------------------------- data: a bundled dataset or a table
 
 
-def add_table_options(parser, *, dataset=False, default_dataset=None):
+def add_table_options(
+    parser, *, dataset=False, default_dataset=None, missing_target=None
+):
     """Add the options that read a table of the user's to ``parser``.
 
     Every subcommand that reads a table takes these options, with the same
@@ -140,6 +142,10 @@ def add_table_options(parser, *, dataset=False, default_dataset=None):
     default_dataset : str, default=None
         With ``dataset=True``: the bundled dataset read when neither
         ``--dataset`` nor ``--table`` is given (neither is then required).
+    missing_target : (str, str) or None, default=None
+        ``(default, help)`` of ``--missing-target`` for a subcommand that
+        gives it its own meaning (``acquire`` ranks rows without a label);
+        None: ``error`` by default, the rows dropped with ``drop``.
 
     Returns
     -------
@@ -195,12 +201,16 @@ def add_table_options(parser, *, dataset=False, default_dataset=None):
         "their modality (default; a missing cell stays missing), or stop with an "
         "error",
     )
+    target_default, target_help = missing_target or (
+        "error",
+        "drop the rows whose target is empty (counted in the report), or stop "
+        "with an error (default)",
+    )
     g.add_argument(
         "--missing-target",
         choices=("drop", "error"),
-        default="error",
-        help=f"{with_table}drop the rows whose target is empty (counted in the "
-        "report), or stop with an error (default)",
+        default=target_default,
+        help=f"{with_table}{target_help}",
     )
     g.add_argument(
         "--partial-cells",

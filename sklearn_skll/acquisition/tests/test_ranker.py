@@ -359,8 +359,15 @@ def test_learned_learns_in_fit_and_needs_complete_rows(split):
         fitted.set_params(criterion="learned").rank(X_new)
     few = X[:12].copy()
     few[4:, 4:] = np.nan
-    with pytest.raises(ValueError, match="at least 10 of them.*Got 4 complete"):
-        _ranker(criterion="learned").fit(few, y[:12])
+    with pytest.warns(UserWarning, match="at least 10 of them.*Got 4 complete"):
+        small = _ranker(criterion="learned").fit(few, y[:12])
+    assert small.crossfit_ == []
+    uncertain = small.set_params(criterion="uncertainty").rank(X_new)
+    small.set_params(criterion="learned")
+    pd.testing.assert_frame_equal(
+        small.rank(X_new).drop(columns="p_change"),
+        uncertain.drop(columns="p_change"),
+    )
 
 
 def test_learned_cross_fits_one_pair_of_parts_per_fold(split):
