@@ -281,3 +281,15 @@ def test_acquire_says_which_modality_keeps_rows_incomplete(tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "1 such rows" in err and "rare 29" in err
+
+
+def test_acquire_numeric_classes_with_empty_cells_stay_whole(clinic_csv, tmp_path):
+    frame = pd.read_csv(clinic_csv)
+    frame["dx"] = frame["dx"].map({"CN": 0, "MCI": 1, "AD": 2})  # NaN stays NaN
+    path = tmp_path / "codes.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "f"
+    assert main(_clinic(path, out, "--partial-cells", "impute")) == 0
+    chosen = pd.read_csv(out / "chosen.csv")
+    assert chosen["prediction"].dtype.kind == "i"
+    assert set(chosen["prediction"]) <= {0, 1, 2}
