@@ -62,11 +62,86 @@ CHEAP = {
 }
 CACHE = Path(__file__).resolve().parent / "results" / "recommend"
 
+#: Generated tables of the ``power`` group (3000 rows, 2 classes): a cheap key
+#: (two informative modalities, cost 1 each) carries the signal; an expensive
+#: assay (cost 5) is a noisy copy of one key modality and an expensive imaging
+#: block (cost 10) is noise. SK-LL's key rows cost 2 against 17 for a complete
+#: row. In ``cheap_key`` the expensive blocks are 10 columns each (a model
+#: trained on mean-imputed blocks pays for them on small pilots); in
+#: ``cheap_key_wide`` the key is 80 columns (a steep learning curve) and the
+#: expensive blocks 2 columns each.
+GENERATED = {
+    "cheap_key": {
+        "n_samples": 3000,
+        "n_classes": 2,
+        "modalities": {
+            "clinical": {"n_features": 30, "role": "informative", "class_sep": 0.8},
+            "labs": {"n_features": 30, "role": "informative", "class_sep": 0.6},
+            "assay": {"n_features": 10, "role": "redundant", "copy_of": "clinical"},
+            "imaging": {"n_features": 10, "role": "noise"},
+        },
+        "costs": {"clinical": 1, "labs": 1, "assay": 5, "imaging": 10},
+    },
+    "cheap_key_wide": {
+        "n_samples": 3000,
+        "n_classes": 2,
+        "modalities": {
+            "clinical": {"n_features": 40, "role": "informative", "class_sep": 0.7},
+            "labs": {"n_features": 40, "role": "informative", "class_sep": 0.5},
+            "assay": {"n_features": 2, "role": "redundant", "copy_of": "clinical"},
+            "imaging": {"n_features": 2, "role": "noise"},
+        },
+        "costs": {"clinical": 1, "labs": 1, "assay": 5, "imaging": 10},
+    },
+}
+CHEAP.update({name: table["costs"] for name, table in GENERATED.items()})
+
+#: The experiment's groups: the bundled data (the regret table), and the
+#: generated tables where another strategy can truly beat uniform (power).
+GROUPS = {
+    "bundled": {
+        "datasets": list(DATASETS),
+        "available": [0.1, 0.3],
+        "budgets": [0.1, 0.3, 0.5],
+        "costs": ["none", "cheap"],
+    },
+    "power": {
+        "datasets": list(GENERATED),
+        "available": [30, 100, 300],
+        "budgets": [0.05, 0.2],
+        "costs": ["cheap"],
+    },
+}
+
 
 def _costs(dataset, tag, modalities):
     if tag == "none":
         return None
     return {m: float(CHEAP[dataset].get(m, 1.0)) for m in modalities}
+
+
+def _load(dataset):
+    """``(X, y, modalities)`` of a bundled dataset or a generated table."""
+    from sklearn_skll.datasets import load, make_multimodal_classification
+
+    if dataset in GENERATED:
+        table = GENERATED[dataset]
+        data = make_multimodal_classification(
+            table["n_samples"],
+            modalities=table["modalities"],
+            n_classes=table["n_classes"],
+            random_state=0,
+        )
+    else:
+        data = load(dataset)
+    return data.data, np.asarray(data.target), data.modalities
+
+
+def _n_available(available, n_train):
+    """Rows of the pilot: a count, or a fraction of the training part."""
+    if float(available).is_integer() and available >= 1:
+        return int(available)
+    return int(np.floor(available * n_train + 1e-9))
 
 
 def _pilot_order(y_train, seed):
@@ -78,17 +153,16 @@ def _pilot_order(y_train, seed):
     return stratified_order(y_train, np.random.RandomState(seeds["split"]))
 
 
-def run_cell(dataset, tag, available, seed, budgets):
+def run_cell(dataset, tag, available, seed, budgets, n_repeats=20):
     """Realized accuracies and recommendations of one (dataset, costs, a, seed)."""
     from sklearn.model_selection import train_test_split
 
     from sklearn_skll.budget import recommend, run_protocol
     from sklearn_skll.budget._protocol import TEST_RANDOM_STATE, TEST_SIZE
     from sklearn_skll.budget._recommend import recommend_parts
-    from sklearn_skll.datasets import load
 
-    data = load(dataset)
-    X, y, mods = data.data, np.asarray(data.target), data.modalities
+    X, y, mods = _load(dataset)
+    available = int(available) if available >= 1 else available
     costs = _costs(dataset, tag, mods)
     params = recommend_parts(mods)
     protocol_params = dict(params)
@@ -115,7 +189,7 @@ def run_cell(dataset, tag, available, seed, budgets):
         random_state=TEST_RANDOM_STATE,
     )
     X_train, y_train = X.iloc[train], y[train]
-    n_available = int(np.floor(available * len(train) + 1e-9))
+    n_available = _n_available(available, len(train))
     pilot = _pilot_order(y_train, seed)[:n_available]
     out = {
         "dataset": dataset,
@@ -125,6 +199,7 @@ def run_cell(dataset, tag, available, seed, budgets):
         "n_pilot": n_available,
         "n_train": len(train),
         "realized_time": realized_time,
+        "n_repeats": n_repeats,
         "budgets": {},
     }
     for budget in budgets:
@@ -139,6 +214,7 @@ def run_cell(dataset, tag, available, seed, budgets):
                 n_train=len(train),
                 costs=costs,
                 learning_curve=False,
+                n_repeats=n_repeats,
                 random_state=seed,
             )
         cell = runs[np.isclose(runs["budget"], budget)].set_index("strategy")
@@ -156,6 +232,8 @@ def run_cell(dataset, tag, available, seed, budgets):
             else rec.runs[["repeat", "strategy", "accuracy"]].to_dict(orient="list"),
             "n_valid": None if rec.geometry is None else rec.geometry["n_valid"],
             "n_rest": None if rec.geometry is None else rec.geometry["n_rest"],
+            "n_small": None if rec.geometry is None else rec.geometry["n_small"],
+            "real_rows": rec.estimates["rows_bought"].to_dict(),
             "time": time.perf_counter() - start,
         }
     return out
@@ -164,63 +242,56 @@ def run_cell(dataset, tag, available, seed, budgets):
 # ----------------------------------------------------------------- rules
 
 
+#: The rules other than the fixed strategies, as the tables name them.
+RULES = ("recommend", "Nadeau-Bengio", "naive", "argmax")
+
+
 def _choices(entry):
-    """The strategy each rule picks for one (cell, seed, budget) entry."""
+    """The strategy each rule picks for one (cell, seed, budget) entry.
+
+    ``recommend``: the package's rule and interval as they are now
+    (``decide`` on ``difference_interval``), applied to the cached repeats;
+    ``Nadeau-Bengio``: the same rule with Nadeau and Bengio's corrected
+    interval (the rule before the repeats' correlation was measured);
+    ``naive``: the plain Student-t interval over the repeats; ``argmax``:
+    the best estimated mean.
+    """
     from sklearn_skll._stats import mean_interval as _t_interval
     from sklearn_skll._stats import resampled_paired_interval
-    from sklearn_skll.budget._recommend import REFERENCE, decide
+    from sklearn_skll.budget._recommend import REFERENCE, decide, difference_interval
 
     picks = {"recommend": entry["choice"]}
     for s in STRATEGIES:
         picks[f"always {s}"] = s
     runs = entry["runs"]
     if runs is None:
-        for rule in ("naive", "argmax", "corrected 0.8", "corrected 0.5"):
+        for rule in RULES:
             picks[rule] = REFERENCE
         return picks
     runs = pd.DataFrame(runs).pivot(
         index="repeat", columns="strategy", values="accuracy"
     )
-    # The package's rule, applied to the cached repeats (so the table follows
-    # decide() as it is now, not as it was when the cell was cached).
-    rows = []
-    for s in runs.columns:
-        diff = runs[s] - runs[REFERENCE]
-        mean, low, _ = resampled_paired_interval(
-            diff, entry["n_valid"], entry["n_rest"]
-        )
-        rows.append(
-            {
-                "strategy": s,
-                "accuracy": runs[s].mean(),
-                "diff": mean,
-                "diff_ci_low": low,
-            }
-        )
-    picks["recommend"] = decide(pd.DataFrame(rows).set_index("strategy"))
-    means = runs.mean()
-    picks["argmax"] = str(means.idxmax())
-    naive = REFERENCE
-    best = -np.inf
-    for s in runs.columns:
-        if s == REFERENCE:
-            continue
-        mean, low, _ = _t_interval(runs[s] - runs[REFERENCE])
-        if low > 0 and mean > best:
-            naive, best = s, mean
-    picks["naive"] = naive
-    # The same rule with the corrected interval at lower confidence levels.
-    for level in (0.8, 0.5):
-        choice, best = REFERENCE, -np.inf
+    intervals = {
+        "recommend": difference_interval,
+        "Nadeau-Bengio": lambda d: resampled_paired_interval(
+            d, entry["n_valid"], entry["n_rest"]
+        ),
+        "naive": _t_interval,
+    }
+    for rule, interval in intervals.items():
+        rows = []
         for s in runs.columns:
-            if s == REFERENCE:
-                continue
-            mean, low, _ = resampled_paired_interval(
-                runs[s] - runs[REFERENCE], entry["n_valid"], entry["n_rest"], level
+            mean, low, _ = interval(runs[s] - runs[REFERENCE])
+            rows.append(
+                {
+                    "strategy": s,
+                    "accuracy": runs[s].mean(),
+                    "diff": mean,
+                    "diff_ci_low": low,
+                }
             )
-            if low > 0 and mean > best:
-                choice, best = s, mean
-        picks[f"corrected {level:g}"] = choice
+        picks[rule] = decide(pd.DataFrame(rows).set_index("strategy"))
+    picks["argmax"] = str(runs.mean().idxmax())
     return picks
 
 
@@ -256,20 +327,29 @@ def regret_table(entries):
     return frame, means
 
 
+def _complete_cells(entries, min_seeds):
+    """The entries of the cells with at least ``min_seeds`` seeds cached."""
+    seeds = {}
+    for e in entries:
+        key = (e["dataset"], e["costs"], e["available"])
+        seeds.setdefault(key, set()).add(e["seed"])
+    short = sorted(k for k, v in seeds.items() if len(v) < min_seeds)
+    for k in short:
+        print(
+            f"left out (fewer than {min_seeds} seeds cached): {k[0]} costs={k[1]} "
+            f"available={k[2]:g} ({len(seeds[k])} seeds)"
+        )
+    return [
+        e for e in entries if (e["dataset"], e["costs"], e["available"]) not in short
+    ]
+
+
 def report(entries):
     from sklearn_skll._stats import mean_interval as _t_interval
 
     frame, means = regret_table(entries)
     cell = ["dataset", "costs", "available", "budget"]
-    rules = [
-        "recommend",
-        "always uniform",
-        "always skll",
-        "naive",
-        "argmax",
-        "corrected 0.8",
-        "corrected 0.5",
-    ]
+    rules = ["recommend", "always uniform", "always skll", *RULES[1:]]
     per = frame.pivot_table(index=cell, columns="rule", values="regret", aggfunc="mean")
     seeds = frame[frame["rule"] == "recommend"].groupby(cell)["seed"].nunique()
     best = frame.groupby(cell)["best"].first()
@@ -321,12 +401,11 @@ def report(entries):
     print("Mean regret over cells (points), 95 % Student-t interval over cells:")
     print(pd.DataFrame(summary).to_string(index=False))
     print()
-    rec = per["recommend"] - per["always uniform"]
-    for name, mask in (("all", slice(None)), ("another best", best != "uniform")):
-        m, lo, hi = _t_interval(rec[mask])
-        print(
-            f"recommend - always uniform, {name} cells: {m:+.2f} [{lo:+.2f}, {hi:+.2f}]"
-        )
+    for other in ("always uniform", "Nadeau-Bengio"):
+        rec = per["recommend"] - per[other]
+        for name, mask in (("all", slice(None)), ("another best", best != "uniform")):
+            m, lo, hi = _t_interval(rec[mask])
+            print(f"recommend - {other}, {name} cells: {m:+.2f} [{lo:+.2f}, {hi:+.2f}]")
     counts = frame[frame["rule"] == "recommend"]["choice"].value_counts()
     print("recommend's choices:", counts.to_dict())
     print()
@@ -340,7 +419,7 @@ def signal(entries):
     difference over the repeats against the realized test-accuracy
     difference; their correlation, and the width of the pilot's intervals.
     """
-    from sklearn_skll._stats import resampled_paired_interval
+    from sklearn_skll.budget._recommend import difference_interval
 
     rows = []
     for e in entries:
@@ -353,9 +432,7 @@ def signal(entries):
             for s in runs.columns:
                 if s == "uniform":
                     continue
-                mean, low, high = resampled_paired_interval(
-                    runs[s] - runs["uniform"], b["n_valid"], b["n_rest"]
-                )
+                mean, low, high = difference_interval(runs[s] - runs["uniform"])
                 rows.append(
                     {
                         "dataset": e["dataset"],
@@ -389,30 +466,310 @@ def signal(entries):
     )
 
 
+def _estimates(b):
+    """Per strategy: the pilot's difference to uniform, its interval and the
+    smallest difference it finds 4 times in 5 (the package's, from the
+    cached repeats)."""
+    from sklearn_skll._stats import detectable_difference
+    from sklearn_skll.budget._recommend import DETECTION_POWER, difference_interval
+
+    if b["runs"] is None:
+        return {}
+    runs = pd.DataFrame(b["runs"]).pivot(
+        index="repeat", columns="strategy", values="accuracy"
+    )
+    out = {}
+    for s in runs.columns:
+        diff = runs[s] - runs["uniform"]
+        mean, low, high = difference_interval(diff)
+        out[s] = {
+            "diff": mean,
+            "diff_ci_low": low,
+            "diff_ci_high": high,
+            "detectable": detectable_difference(
+                low, high, len(diff), power=DETECTION_POWER
+            ),
+        }
+    return out
+
+
+def power_report(entries):
+    """Can ``recommend`` see a real win? Per cell of the generated tables.
+
+    Per cell: the best strategy in hindsight and its paired difference to
+    uniform over seeds (realized test accuracy); what the pilot estimated for
+    that difference (mean over seeds of the estimate and of its interval's
+    half-width); how often each rule picked the best strategy; the regret of
+    the rules. Power is the share of recommendations that pick a strategy
+    better than uniform beyond noise, over the cells where one exists; a
+    false switch is a pick other than uniform where uniform is best.
+    """
+    from sklearn_skll._stats import mean_interval as _t_interval
+
+    frame, _ = regret_table(entries)
+    cell = ["dataset", "costs", "available", "budget"]
+    rules = ["recommend", "always uniform", "always skll_no_generation"]
+    rules += ["always skll", *RULES[1:]]
+    estimates = {}
+    for e in entries:
+        for budget, b in e["budgets"].items():
+            key = (e["dataset"], e["costs"], e["available"], float(budget), e["seed"])
+            estimates[key] = _estimates(b)
+    rows, better_sets = [], {}
+    fixed = frame[frame["rule"] == "always uniform"]
+    for key, group in fixed.groupby(cell):
+        best = group["best"].iloc[0]
+        better = []
+        for s in STRATEGIES:
+            if s == "uniform":
+                continue
+            _, lo, _ = _t_interval(group[f"acc_{s}"] - group["acc_uniform"])
+            if lo > 0:
+                better.append(s)
+        better_sets[key] = better
+        row = dict(zip(cell, key))
+        row["seeds"] = group["seed"].nunique()
+        row["uniform %"] = round(100 * group["acc_uniform"].mean(), 1)
+        row["best"] = best
+        if best == "uniform":
+            others = [s for s in STRATEGIES if s != "uniform"]
+            top = max(others, key=lambda s: group[f"acc_{s}"].mean())
+        else:
+            top = best
+        m, lo, hi = _t_interval(group[f"acc_{top}"] - group["acc_uniform"])
+        row["realized: best other - uniform"] = (
+            f"{top} {100 * m:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+        )
+        est = [
+            estimates[(*key, seed)].get(top)
+            for seed in group["seed"]
+            if (*key, seed) in estimates
+        ]
+        est = [r for r in est if r is not None and np.isfinite(r["diff"])]
+        if est:
+            row["pilot's estimate"] = round(100 * np.mean([r["diff"] for r in est]), 1)
+            row["found 4 in 5 from"] = round(
+                100 * np.mean([r["detectable"] for r in est]), 1
+            )
+            row["half-width"] = round(
+                100
+                * np.mean([(r["diff_ci_high"] - r["diff_ci_low"]) / 2 for r in est]),
+                1,
+            )
+        at = (frame[cell] == pd.Series(dict(zip(cell, key)))).all(axis=1)
+        mine = (frame["rule"] == "recommend") & at
+        picks = frame.loc[mine, "choice"]
+        row["recommend's picks"] = ", ".join(
+            f"{k} {v}" for k, v in picks.value_counts().items()
+        )
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index(cell)
+    per = frame.pivot_table(index=cell, columns="rule", values="regret", aggfunc="mean")
+    for rule in ("recommend", "always uniform", "argmax"):
+        table[f"regret {rule.removeprefix('always ')}"] = per[rule].round(2)
+    with pd.option_context("display.width", 250, "display.max_rows", 500):
+        print(
+            "Power: per cell, the realized difference of the best strategy other "
+            "than uniform (10 seeds, paired, 95 % t), the pilot's estimate of it "
+            "(mean over seeds; half-width of its interval), recommend's picks and "
+            "regrets (points)."
+        )
+        print(table.drop(columns="costs", errors="ignore").to_string())
+    print()
+    summary = []
+    for rule in rules:
+        sub = frame[frame["rule"] == rule]
+        win, win_n, false, false_n = 0, 0, 0, 0
+        for key, group in sub.groupby(cell):
+            better = better_sets[key]
+            if better:
+                win += int(group["choice"].isin(better).sum())
+                win_n += len(group)
+            elif group["best"].iloc[0] == "uniform":
+                false += int((group["choice"] != "uniform").sum())
+                false_n += len(group)
+        regret = per[rule]
+        has_win = pd.Series({k: bool(v) for k, v in better_sets.items()})
+        summary.append(
+            {
+                "rule": rule,
+                "power": f"{win}/{win_n}",
+                "false switches": f"{false}/{false_n}",
+                "mean regret, all cells": round(regret.mean(), 2),
+                "cells with a win": round(
+                    regret[has_win.reindex(regret.index)].mean(), 2
+                ),
+                "other cells": round(regret[~has_win.reindex(regret.index)].mean(), 2),
+            }
+        )
+    print(
+        "Power: picks of a strategy better than uniform beyond noise, over the "
+        "recommendations in cells where one exists; false switches: picks "
+        "other than uniform where uniform is best; mean regret (points):"
+    )
+    print(pd.DataFrame(summary).to_string(index=False))
+    has_win = pd.Series({k: bool(v) for k, v in better_sets.items()})
+    rec = per["recommend"] - per["always uniform"]
+    for name, mask in (("all", rec.index), ("with a win", has_win[has_win].index)):
+        m, lo, hi = _t_interval(rec.loc[mask])
+        print(
+            f"recommend - always uniform, {name} cells: {m:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+        )
+
+
+def calibration(entries):
+    """Is the interval's width right? The estimate's spread between pilots.
+
+    Per cell, strategy and number of repeats ``J`` (>= 8 seeds, each a pilot
+    drawn anew): the variance of the pilot's mean difference between seeds
+    against the mean within-pilot variance ``s^2`` of the repeats' differences.
+    ``c = var_between / s^2 - 1 / J`` is the correlation term of
+    ``s^2 (1 / J + c)``; its mean over cells (bootstrap 95 % interval) gives
+    the repeats' correlation ``rho = c / (1 + c)``. Then the coverage of each
+    interval: how often it holds the mean estimate of the cell's other
+    pilots (leave one out, the deviation scaled by ``sqrt((n - 1) / n)`` for
+    that mean's own noise).
+    """
+    from scipy import stats
+
+    from sklearn_skll.budget._recommend import REPEAT_CORRELATION
+
+    rows = []
+    for e in entries:
+        for budget, b in e["budgets"].items():
+            if b["runs"] is None:
+                continue
+            runs = pd.DataFrame(b["runs"]).pivot(
+                index="repeat", columns="strategy", values="accuracy"
+            )
+            for s in runs.columns:
+                if s == "uniform":
+                    continue
+                d = (runs[s] - runs["uniform"]).to_numpy()
+                rows.append(
+                    {
+                        "dataset": e["dataset"],
+                        "costs": e["costs"],
+                        "available": e["available"],
+                        "budget": float(budget),
+                        "strategy": s,
+                        "J": d.size,
+                        "est": d.mean(),
+                        "sd": d.std(ddof=1),
+                        "nb": b["n_valid"] / b["n_rest"],
+                    }
+                )
+    df = pd.DataFrame(rows)
+    key = ["dataset", "costs", "available", "budget", "strategy", "J"]
+    group = df.groupby(key)["est"]
+    df["n"] = group.transform("size")
+    df = df[df["n"] >= 8].copy()
+    df["loo"] = (df.groupby(key)["est"].transform("sum") - df["est"]) / (df["n"] - 1)
+    cells = df.groupby(key).agg(
+        v=("est", "var"), s2=("sd", lambda x: np.mean(x**2)), J=("J", "first")
+    )
+    cells = cells[cells["s2"] > 0]
+    c = (cells["v"] / cells["s2"] - 1 / cells["J"]).to_numpy()
+    rng = np.random.default_rng(0)
+    boot = [rng.choice(c, c.size).mean() for _ in range(2000)]
+    print(
+        f"Repeats' correlation term c over {c.size} cells x strategies: mean "
+        f"{c.mean():.4f} [{np.percentile(boot, 2.5):.4f}, "
+        f"{np.percentile(boot, 97.5):.4f}], median {np.median(c):.4f}; "
+        f"rho = c / (1 + c) = {c.mean() / (1 + c.mean()):.3f}"
+    )
+    t = stats.t.ppf(0.975, df["J"] - 1)
+    dev = np.abs(df["est"] - df["loo"]) * np.sqrt((df["n"] - 1) / df["n"])
+    widths = {"Nadeau-Bengio": df["nb"]}
+    for rho in (0.0, 0.01, 0.02, REPEAT_CORRELATION, 0.05):
+        widths[f"rho {rho:g}"] = rho / (1 - rho) + 0 * df["nb"]
+    out = []
+    for name, term in widths.items():
+        covered = dev <= t * df["sd"] * np.sqrt(1 / df["J"] + term)
+        out.append(
+            {
+                "interval": name,
+                "all": round(covered.mean(), 3),
+                **covered.groupby(df["dataset"]).mean().round(3).to_dict(),
+                **{
+                    f"J={j}": v
+                    for j, v in covered.groupby(df["J"]).mean().round(3).items()
+                },
+            }
+        )
+    print(
+        "Coverage of the 95 % interval (share of pilots whose interval holds "
+        f"the other pilots' mean estimate; {len(df)} pilots x strategies); "
+        f"recommend uses rho {REPEAT_CORRELATION:g}:"
+    )
+    with pd.option_context("display.width", 250):
+        print(pd.DataFrame(out).to_string(index=False))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--available", nargs="+", type=float, default=[0.1, 0.3])
-    parser.add_argument("--budgets", nargs="+", type=float, default=[0.1, 0.3, 0.5])
     parser.add_argument(
-        "--costs", nargs="+", default=["none", "cheap"], choices=["none", "cheap"]
+        "--group",
+        choices=sorted(GROUPS),
+        default="bundled",
+        help="bundled: the bundled datasets (the regret table); power: generated "
+        "tables with a cheap informative key, where another strategy can truly "
+        "beat uniform (default: bundled)",
     )
+    parser.add_argument("--datasets", nargs="+", default=None)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=20,
+        help="recommend's n_repeats (default 20, its default)",
+    )
+    parser.add_argument(
+        "--available",
+        nargs="+",
+        type=float,
+        default=None,
+        help="pilot sizes: fractions of the training part, or row counts (>= 1)",
+    )
+    parser.add_argument("--budgets", nargs="+", type=float, default=None)
+    parser.add_argument("--costs", nargs="+", default=None, choices=["none", "cheap"])
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="3 seeds, alzheimers and breast_cancer, 10 %% "
-        "available, budgets 0.1 and 0.5 (a smoke run)",
+        help="a smoke run: 3 seeds; bundled: alzheimers and breast_cancer, 10 %% "
+        "available, budgets 0.1 and 0.5; power: pilots of 30 and 300 rows, "
+        "budget 0.2",
     )
     parser.add_argument(
         "--report",
         action="store_true",
         help="print the tables from the cache, compute nothing",
     )
+    parser.add_argument(
+        "--calibration",
+        action="store_true",
+        help="from every cached entry (both groups, any --repeats): the "
+        "repeats' correlation and the coverage of the intervals; computes nothing",
+    )
     args = parser.parse_args(argv)
+    if args.calibration:
+        entries = [json.loads(p.read_text()) for p in sorted(CACHE.glob("*.json"))]
+        calibration(entries)
+        return
+    group = dict(GROUPS[args.group])
     if args.quick:
-        args.seeds, args.available, args.budgets = 3, [0.1], [0.1, 0.5]
-        args.datasets = ["alzheimers", "breast_cancer"]
+        args.seeds = 3
+        if args.group == "bundled":
+            group.update(
+                available=[0.1],
+                budgets=[0.1, 0.5],
+                datasets=["alzheimers", "breast_cancer"],
+            )
+        else:
+            group.update(available=[30, 300], budgets=[0.2])
+    for name in ("datasets", "available", "budgets", "costs"):
+        if getattr(args, name) is None:
+            setattr(args, name, group[name])
     CACHE.mkdir(parents=True, exist_ok=True)
     entries = []
     budgets_tag = "-".join(f"{b:g}" for b in args.budgets)
@@ -420,8 +777,10 @@ def main(argv=None):
         for tag in args.costs:
             for available in args.available:
                 for seed in range(args.seeds):
+                    repeats = "" if args.repeats == 20 else f"-r{args.repeats}"
                     path = CACHE / (
-                        f"{dataset}-{tag}-a{available:g}-b{budgets_tag}-s{seed}.json"
+                        f"{dataset}-{tag}-a{available:g}-b{budgets_tag}{repeats}"
+                        f"-s{seed}.json"
                     )
                     if path.exists():
                         entries.append(json.loads(path.read_text()))
@@ -429,7 +788,9 @@ def main(argv=None):
                     if args.report:
                         continue
                     start = time.perf_counter()
-                    entry = run_cell(dataset, tag, available, seed, args.budgets)
+                    entry = run_cell(
+                        dataset, tag, available, seed, args.budgets, args.repeats
+                    )
                     path.write_text(json.dumps(entry))
                     entries.append(entry)
                     print(
@@ -437,7 +798,12 @@ def main(argv=None):
                         f"seed={seed}: {time.perf_counter() - start:.0f} s",
                         flush=True,
                     )
-    if entries:
+    entries = _complete_cells(entries, args.seeds)
+    if not entries:
+        return
+    if args.group == "power":
+        power_report(entries)
+    else:
         report(entries)
 
 

@@ -11,8 +11,10 @@ none of them computes an interval of its own.
 - :func:`mean_interval`: mean and Student-t interval of values (over seeds);
 - :func:`paired_interval`: the same for paired differences, by name;
 - :func:`resampled_paired_interval`: paired differences over repeated
-  random splits of one data set, widened for their overlap (Nadeau and
-  Bengio's correction);
+  random splits of one data set, widened for their correlation (measured,
+  or Nadeau and Bengio's heuristic);
+- :func:`detectable_difference`: the smallest true difference an interval
+  of a given width finds 4 times in 5;
 - :func:`verdict`: "better", "worse" or "no difference" from an interval;
 - :func:`format_interval`: ``"+1.2 [-0.3, +2.7]"``, the way reports print it;
 - :func:`paired_differences`: one row per cell and strategy, paired by seed
@@ -26,6 +28,7 @@ from scipy import stats
 
 __all__ = [
     "VERDICTS",
+    "detectable_difference",
     "fit_log_curve",
     "format_interval",
     "mean_interval",
@@ -90,24 +93,31 @@ def paired_interval(diffs, confidence=0.95):
     return mean_interval(diffs, confidence)
 
 
-def resampled_paired_interval(diffs, n_test, n_train, confidence=0.95):
+def resampled_paired_interval(
+    diffs, n_test=None, n_train=None, confidence=0.95, *, correlation=None
+):
     """Paired differences over repeated random splits of one data set.
 
     The splits share rows, so their differences are correlated and the plain
-    interval of :func:`paired_interval` is too narrow. Nadeau and Bengio's
-    corrected resampled t-interval replaces the variance of the mean,
-    ``s^2 / J``, by ``s^2 (1 / J + n_test / n_train)`` over ``J`` splits
-    of ``n_test`` scored and ``n_train`` training rows: the plain
-    half-width times ``sqrt(1 + J n_test / n_train)``.
+    interval of :func:`paired_interval` can be too narrow. With a correlation
+    ``rho`` between two splits' differences, the variance of their mean over
+    ``J`` splits is ``s^2 (1 / J + rho / (1 - rho))`` instead of ``s^2 / J``:
+    the plain half-width times ``sqrt(1 + J rho / (1 - rho))``. Nadeau and
+    Bengio's corrected resampled t-interval takes ``rho = n_test / (n_test +
+    n_train)`` (so ``rho / (1 - rho) = n_test / n_train``), a heuristic that
+    can be far too wide; a measured ``correlation`` replaces it.
 
     Parameters
     ----------
     diffs : array-like of float
         One paired difference per split.
-    n_test, n_train : int
+    n_test, n_train : int, default=None
         Rows scored and rows trained on (or held apart from the scored
-        rows) in each split.
+        rows) in each split; needed without ``correlation``.
     confidence : float, default=0.95
+    correlation : float in [0, 1), default=None
+        The correlation of two splits' differences, where it has been
+        measured; None: Nadeau and Bengio's ``n_test / (n_test + n_train)``.
 
     Returns
     -------
@@ -126,13 +136,67 @@ def resampled_paired_interval(diffs, n_test, n_train, confidence=0.95):
     >>> wide = resampled_paired_interval(d, n_test=30, n_train=70)
     >>> round((wide[2] - wide[1]) / (plain[2] - plain[1]), 3)  # sqrt(1 + 4 * 3 / 7)
     1.648
+    >>> rho = resampled_paired_interval(d, correlation=0.5)
+    >>> float(round((rho[2] - rho[1]) / (plain[2] - plain[1]), 3))  # sqrt(1 + 4)
+    2.236
     """
+    if correlation is None:
+        if n_test is None or n_train is None:
+            raise ValueError(
+                "`n_test` and `n_train` are needed without `correlation`. Got "
+                f"n_test={n_test!r}, n_train={n_train!r} instead."
+            )
+        term = n_test / n_train
+    elif 0 <= correlation < 1:
+        term = correlation / (1 - correlation)
+    else:
+        raise ValueError(
+            f"`correlation` must be in [0, 1). Got {correlation!r} instead."
+        )
     mean, low, high = paired_interval(diffs, confidence)
     if not np.isfinite(low):
         return mean, low, high
     n = int(np.isfinite(np.asarray(diffs, dtype=float)).sum())
-    half = (high - low) / 2 * np.sqrt(1 + n * n_test / n_train)
+    half = (high - low) / 2 * np.sqrt(1 + n * term)
     return mean, mean - half, mean + half
+
+
+def detectable_difference(low, high, n, confidence=0.95, power=0.8):
+    """The smallest true difference an interval of this width finds ``power``
+    of the time.
+
+    A difference is found when its interval lies above 0. With the interval
+    ``[low, high]`` of a mean over ``n`` values (Student t, ``n - 1`` degrees
+    of freedom) the standard error is ``se = half / t_confidence``; a true
+    difference ``d`` gives an interval above 0 with probability ``power``
+    when ``d = half + t_power * se``. A difference smaller than ``half`` is
+    found less than half the time.
+
+    Parameters
+    ----------
+    low, high : float
+        An interval at level ``confidence``.
+    n : int
+        The values its mean is taken over.
+    confidence : float, default=0.95
+    power : float, default=0.8
+
+    Returns
+    -------
+    difference : float
+        NaN when the interval is undefined.
+
+    Examples
+    --------
+    >>> from sklearn_skll._stats import detectable_difference
+    >>> float(round(detectable_difference(-0.02, 0.02, n=20), 4))  # se 0.0096
+    0.0282
+    """
+    if not (np.isfinite(low) and np.isfinite(high)) or n < 2:
+        return np.nan
+    half = (high - low) / 2
+    se = half / stats.t.ppf(0.5 + confidence / 2, n - 1)
+    return float(half + stats.t.ppf(power, n - 1) * se)
 
 
 def verdict(low, high):

@@ -108,3 +108,33 @@ def test_resampled_interval_widens_the_plain_one_by_the_overlap():
     assert_allclose((hi - lo) / (high - low), np.sqrt(1 + 20 * 30 / 70))
     one = _stats.resampled_paired_interval([0.1], n_test=3, n_train=7)
     assert one[0] == 0.1 and np.isnan(one[1]) and np.isnan(one[2])
+
+
+def test_a_measured_correlation_replaces_the_overlap_heuristic():
+    diffs = np.random.RandomState(1).normal(0.01, 0.02, size=20)
+    mean, low, high = _stats.paired_interval(diffs)
+    m, lo, hi = _stats.resampled_paired_interval(diffs, correlation=0.03)
+    assert m == mean
+    # Variance s^2 (1/J + rho / (1 - rho)).
+    assert_allclose((hi - lo) / (high - low), np.sqrt(1 + 20 * 0.03 / 0.97))
+    assert _stats.resampled_paired_interval(diffs, correlation=0.0)[1] == low
+    with pytest.raises(ValueError, match="correlation"):
+        _stats.resampled_paired_interval(diffs, correlation=1.0)
+    with pytest.raises(ValueError, match="n_test"):
+        _stats.resampled_paired_interval(diffs)
+
+
+def test_the_detectable_difference_is_found_as_often_as_it_says():
+    # Simulated means of 20 values: a true difference equal to the detectable
+    # one gives an interval above 0 about 80 % of the time.
+    rng = np.random.RandomState(0)
+    sd, n = 0.05, 20
+    half = stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+    target = _stats.detectable_difference(-half, half, n)
+    assert half < target < 2 * half
+    found = [
+        _stats.mean_interval(rng.normal(target, sd, size=n))[1] > 0
+        for _ in range(2000)
+    ]
+    assert 0.7 < np.mean(found) < 0.9
+    assert np.isnan(_stats.detectable_difference(np.nan, np.nan, n))

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn_skll._stats import resampled_paired_interval
 from sklearn_skll.budget import Recommendation, make_plan, recommend
 from sklearn_skll.datasets import make_multimodal_classification
 from sklearn_skll.exceptions import BudgetError, ModalityError
@@ -161,3 +162,53 @@ def test_a_budget_beyond_the_population_buys_it_all_and_says_so(pilot):
     )
     assert rec.estimates["rows_bought"].max() == 30
     assert any("unspent" in n for n in rec.notes)
+
+
+def test_a_cheap_informative_key_on_a_large_pilot_is_recommended():
+    # Two cheap modalities (cost 1 each) carry the signal in 300 columns; the
+    # expensive ones (cost 5 and 10) are a noisy copy of one and noise. The
+    # key's rows cost 2 against 17 for a complete row, so the budget buys 8.5
+    # times as many, and on 300 pilot rows the gain is large enough to see.
+    spec = {
+        "clinical": {"n_features": 150, "role": "informative", "class_sep": 1.0},
+        "labs": {"n_features": 150, "role": "informative", "class_sep": 1.0},
+        "assay": {"n_features": 2, "role": "redundant", "copy_of": "clinical"},
+        "imaging": {"n_features": 2, "role": "noise"},
+    }
+    data = make_multimodal_classification(300, modalities=spec, random_state=0)
+    rec = recommend(
+        data.data,
+        data.target,
+        modalities=data.modalities,
+        budget=0.1,
+        n_train=3000,
+        costs={"clinical": 1, "labs": 1, "assay": 5, "imaging": 10},
+        learning_curve=False,
+        random_state=0,
+    )
+    assert rec.candidate_key == ("clinical", "labs")
+    assert rec.strategy in ("skll", "skll_no_generation")
+    assert rec.key == ("clinical", "labs")
+    chosen = rec.estimates.loc[rec.strategy]
+    assert chosen["diff_ci_low"] > 0 and chosen["verdict"] == "better"
+    assert rec.verdict.startswith(f"Buy {chosen['rows_bought']:.0f} rows carrying only")
+    # The interval it decides on is narrower than Nadeau and Bengio's, which
+    # would have kept complete rows here; what it could detect is reported.
+    runs = rec.runs.pivot(index="repeat", columns="strategy", values="accuracy")
+    diff = runs[rec.strategy] - runs["uniform"]
+    g = rec.geometry
+    _, nb_low, _ = resampled_paired_interval(diff, g["n_valid"], g["n_rest"])
+    assert nb_low < 0 < chosen["diff_ci_low"]
+    assert 0 < chosen["detectable"] < 0.1
+
+
+def test_the_detectable_difference_is_reported_when_uniform_is_kept(rec):
+    est = rec.estimates.drop(index="uniform")
+    low, high = est["diff_ci_low"], est["diff_ci_high"]
+    # Found 4 times in 5: more than the half-width, less than the full width.
+    assert (
+        (est["detectable"] > (high - low) / 2) & (est["detectable"] < high - low)
+    ).all()
+    if rec.strategy == "uniform":
+        assert "4 times in 5 only from about" in rec.verdict
+    assert "found 4 in 5 from (points)" in rec.estimates_frame().columns
