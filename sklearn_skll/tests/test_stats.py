@@ -133,8 +133,7 @@ def test_the_detectable_difference_is_found_as_often_as_it_says():
     target = _stats.detectable_difference(-half, half, n)
     assert half < target < 2 * half
     found = [
-        _stats.mean_interval(rng.normal(target, sd, size=n))[1] > 0
-        for _ in range(2000)
+        _stats.mean_interval(rng.normal(target, sd, size=n))[1] > 0 for _ in range(2000)
     ]
     assert 0.7 < np.mean(found) < 0.9
     assert np.isnan(_stats.detectable_difference(np.nan, np.nan, n))
