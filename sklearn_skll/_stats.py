@@ -63,7 +63,7 @@ def mean_interval(values, confidence=0.95):
     Examples
     --------
     >>> from sklearn_skll._stats import mean_interval
-    >>> [round(v, 3) for v in mean_interval([0.02, 0.03, 0.01])]
+    >>> [round(float(v), 3) for v in mean_interval([0.02, 0.03, 0.01])]
     [0.02, -0.005, 0.045]
     """
     if not 0 < confidence < 1:
@@ -134,7 +134,8 @@ def resampled_paired_interval(
     >>> d = [0.02, 0.03, 0.01, 0.04]
     >>> plain = paired_interval(d)
     >>> wide = resampled_paired_interval(d, n_test=30, n_train=70)
-    >>> round((wide[2] - wide[1]) / (plain[2] - plain[1]), 3)  # sqrt(1 + 4 * 3 / 7)
+    >>> ratio = (wide[2] - wide[1]) / (plain[2] - plain[1])
+    >>> round(float(ratio), 3)  # sqrt(1 + 4 * 3 / 7)
     1.648
     >>> rho = resampled_paired_interval(d, correlation=0.5)
     >>> float(round((rho[2] - rho[1]) / (plain[2] - plain[1]), 3))  # sqrt(1 + 4)
