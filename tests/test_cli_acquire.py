@@ -293,3 +293,36 @@ def test_acquire_numeric_classes_with_empty_cells_stay_whole(clinic_csv, tmp_pat
     chosen = pd.read_csv(out / "chosen.csv")
     assert chosen["prediction"].dtype.kind == "i"
     assert set(chosen["prediction"]) <= {0, 1, 2}
+
+
+def test_acquire_says_why_budget_is_left(cohort_csv, tmp_path, capsys):
+    out = tmp_path / "left"
+    base = _args(cohort_csv, out, "--criterion", "uncertainty")
+    assert main([*base, "--budget", "1000"]) == 0
+    printed = capsys.readouterr().out
+    n_pairs = len(pd.read_csv(out / "ranking.csv"))
+    assert f"{1000 - n_pairs:g} cost units left: every candidate pair is chosen" in (
+        printed
+    )
+    assert main([*base, "--budget", "3"]) == 0
+    assert "cost units left" not in capsys.readouterr().out
+
+
+def test_unspent_line_names_each_reason():
+    ranking = pd.DataFrame(
+        {
+            "patient": ["a", "a", "b", "c", "d"],
+            "modality": ["pet", "mri", "pet", "pet", "mri"],
+            "gain": [0.3, 0.2, 0.1, -0.05, 0.2],
+            "cost": [1.0, 1.0, 1.0, 1.0, 9.0],
+        }
+    )
+    chosen = ranking.iloc[[0, 2]]
+    line = _acquire._unspent_line(ranking, chosen, 5.0, "patient", "learned", 1)
+    assert line.startswith("3 cost units left: of the 3 pairs not chosen, 1 are")
+    assert "learned gain <= 0" in line
+    assert "1 cost more than is left (the cheapest 9)" in line
+    assert "1 belong to rows that already get 1" in line
+    assert _acquire._unspent_line(ranking, chosen, 2.0, "patient", "learned", 1) is None
+    line = _acquire._unspent_line(ranking, chosen, 5.0, "patient", "uncertainty", None)
+    assert "gain <= 0" not in line and "none fits" not in line

@@ -283,6 +283,42 @@ def _wilson(p_change, n_draws):
     return low, high
 
 
+def _unspent_line(ranking, chosen, budget, id_col, criterion, per_row):
+    """Why part of the budget is left, in one line (None when it is spent)."""
+    left = budget - float(chosen["cost"].sum())
+    if left <= 1e-9 * max(budget, 1.0):
+        return None
+    taken = set(zip(chosen[id_col], chosen["modality"]))
+    pairs = zip(ranking[id_col], ranking["modality"])
+    rest = ranking[[pair not in taken for pair in pairs]]
+    if rest.empty:
+        return f"{left:g} cost units left: every candidate pair is chosen."
+    reasons = []
+    helpful = rest
+    if criterion == "learned":
+        helpful = rest[rest["gain"] > 0]
+        if len(rest) > len(helpful):
+            reasons.append(
+                f"{len(rest) - len(helpful)} are expected not to raise the "
+                "probability of the right class (learned gain <= 0)"
+            )
+    costly = helpful[helpful["cost"] > left + 1e-12]
+    if len(costly):
+        reasons.append(
+            f"{len(costly)} cost more than is left (the cheapest "
+            f"{costly['cost'].min():g})"
+        )
+    capped = len(helpful) - len(costly)
+    if capped and per_row is not None:
+        reasons.append(
+            f"{capped} belong to rows that already get {per_row} modality(ies) "
+            "(--max-per-row)"
+        )
+    return f"{left:g} cost units left: of the {len(rest)} pairs not chosen, " + (
+        "; ".join(reasons) + "." if reasons else "none fits."
+    )
+
+
 def _plot(chosen, ranking, budget, path):
     import matplotlib
     import numpy as np
@@ -479,6 +515,9 @@ def run(args):
         print(render_table(shown))
         if len(chosen) > top:
             print(f"... {len(chosen) - top} more in {args.out / 'chosen.csv'}")
+    left_line = _unspent_line(ranking, chosen, budget, id_col, criterion, per_row)
+    if left_line:
+        print(left_line)
     twice = chosen[id_col].duplicated().sum()
     if twice and per_row is None:
         print(
