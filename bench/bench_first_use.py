@@ -11,8 +11,9 @@
   their own fused AdamW and do not pay it: the line after the table says
   whether the fits imported it;
 - ``examples/budget/plot_grid_search_budget.py`` (target < 60 s);
-- the README's main command ``sklearn-skll benchmark`` (targets: < 90 s idle,
-  < 4 minutes next to one busy process, started and stopped here).
+- ``sklearn-skll benchmark``, the README's check on the rows a budget would
+  buy (targets: < 90 s idle, < 4 minutes next to one busy process, started
+  and stopped here).
 
 The ratio column is the wall time / the target: at most 1 meets it. For the
 runs in a child process the child's CPU seconds are shown too: on a busy
