@@ -11,10 +11,12 @@ its public names.
 
 from ._costs import check_costs
 from ._keys import (
+    COOPERATION_MIN_SHARE,
     KEY_MIN_SHARE,
     KEY_RULES,
     PLANNING_CONSTRAINTS,
     KeyChoice,
+    beats_constant,
     choose_key,
     key_notes,
     rank_keys,
@@ -24,6 +26,7 @@ from ._plan import STRATEGIES, AcquisitionPlan, StrategyPlan, make_plan
 from ._recommend import RECOMMEND_STRATEGIES, decide
 
 __all__ = [
+    "COOPERATION_MIN_SHARE",
     "KEY_MIN_SHARE",
     "KEY_RULES",
     "PLANNING_CONSTRAINTS",
@@ -32,6 +35,7 @@ __all__ = [
     "AcquisitionPlan",
     "KeyChoice",
     "StrategyPlan",
+    "beats_constant",
     "check_costs",
     "choose_key",
     "decide",

@@ -6,7 +6,9 @@ bootstrap (or the repeated simulation), the probability that it is the best
 candidate:
 
 - ``"paper"``: the highest cooperation C(S) (Eq. 4) among the subsets of
-  size |M| - 1 (the reference of the SK-LL paper).
+  size |M| - 1 (the reference of the SK-LL paper) that beat the constant
+  predictor (:func:`beats_constant`): Eq. 4 divides by f_u(S), so a subset
+  whose utility is indistinguishable from 0 can get any C(S).
 - ``"gain_per_cost"``: the highest expected gain per unit cost,
   ``f_u(S) / cost(S)``, among the proper subsets of two modalities or more
   (one with two modalities) that keep at least :data:`KEY_MIN_SHARE` of the
@@ -74,6 +76,12 @@ PLANNING_CONSTRAINTS = {
 #: generated from weak ones).
 KEY_MIN_SHARE = 0.5
 
+#: Without bootstrap replicates, a subset beats the constant predictor when
+#: its utility keeps at least this share of the full set's (with them: when
+#: the 95 % interval of its utility lies above 0). ``selection="cooperation"``
+#: and the ``"paper"`` key rule rank by C(S) only such subsets.
+COOPERATION_MIN_SHARE = 0.5
+
 #: Probability of being best below which the top choices "cannot be told apart".
 CLEAR_CHOICE = 0.8
 
@@ -86,6 +94,29 @@ _CRITERIA = {
     "gain_per_cost": "utility_per_cost",
     "simulate": "simulated_score",
 }
+
+
+def beats_constant(utility, *, ci_low=None, full=None, tol=1e-12):
+    """Which subsets' utility is a real gain over the constant predictor.
+
+    The utility f_u(S) is already the gain over the constant predictor on
+    the same rows. With the lower ends of its bootstrap 95 % intervals
+    (``ci_low``) a subset beats the constant predictor when its interval
+    lies above 0; without them, when f_u(S) keeps at least
+    :data:`COOPERATION_MIN_SHARE` of the full set's utility ``full`` (and
+    is above ``tol``).
+
+    Returns
+    -------
+    beats : ndarray of bool, one per subset
+    """
+    if ci_low is not None:
+        return np.asarray(ci_low, dtype=float) > 0
+    utility = np.asarray(utility, dtype=float)
+    floor = tol
+    if full is not None and np.isfinite(full):
+        floor = max(COOPERATION_MIN_SHARE * float(full), tol)
+    return utility >= floor
 
 
 def _p_best(values, tiebreak):
@@ -134,7 +165,11 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
         Best first; columns ``subset``, ``modalities``, ``size``, ``cost``,
         ``criterion`` (its name), ``value``, ``utility``, ``share_of_full``
         (f_u(S) / f_u(M)), ``p_best`` (NaN without replicates) and
-        ``eligible`` (False for subsets a guard left out).
+        ``eligible`` (False for subsets a guard left out: with
+        ``"gain_per_cost"``, those keeping less than :data:`KEY_MIN_SHARE`
+        of the full utility; with ``"paper"``, those that do not beat the
+        constant predictor, whose C(S) means nothing; where no subset
+        passes, every one is eligible and ``"paper"`` ranks by utility).
 
     Examples
     --------
@@ -174,6 +209,20 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
         else np.asarray(replicates, float)
     )
 
+    beats = np.ones(len(df), dtype=bool)
+    if rule == "paper":
+        if "beats_baseline" in df.columns:
+            beats = df["beats_baseline"].to_numpy(dtype=bool)
+        else:
+            if "utility_ci_low" in df.columns:
+                ci_low = df["utility_ci_low"].to_numpy(dtype=float)
+            elif boot is not None:
+                ci_low = np.percentile(boot, 2.5, axis=1)
+            else:
+                ci_low = None
+            if ci_low is not None and not np.isfinite(ci_low).any():
+                ci_low = None
+            beats = beats_constant(f, ci_low=ci_low, full=full, tol=tol)
     if rule == "paper":
         sizes = [max(m - 1, 1)]
     else:
@@ -211,6 +260,7 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
                     "value": value,
                     "utility": f[i],
                     "share_of_full": share,
+                    "_beats": bool(beats[i]),
                 }
             )
     out = pd.DataFrame(rows)
@@ -220,6 +270,15 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
             f"table. Got subsets {list(df['subset'])} instead."
         )
     eligible = np.ones(len(out), dtype=bool)
+    by_utility = False
+    if rule == "paper":
+        eligible = out["_beats"].to_numpy(dtype=bool) & np.isfinite(
+            out["value"].to_numpy(dtype=float)
+        )
+        if not eligible.any():  # none beats the constant predictor
+            eligible = np.ones(len(out), dtype=bool)
+            by_utility = True
+    out = out.drop(columns="_beats")
     if rule == "gain_per_cost":
         keeps = out["share_of_full"].to_numpy() >= KEY_MIN_SHARE
         eligible = keeps & np.isfinite(out["value"].to_numpy())
@@ -232,15 +291,15 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
         out["p_best"] = _p_best(v, np.vstack(ties))
     else:
         out["p_best"] = np.nan
-    order = sorted(
-        range(len(out)),
-        key=lambda k: (
-            not out["eligible"].iloc[k],
-            -np.nan_to_num(out["value"].iloc[k], nan=-np.inf),
-            -out["utility"].iloc[k],
-            k,
-        ),
-    )
+
+    def rank(k):
+        value = -np.nan_to_num(out["value"].iloc[k], nan=-np.inf)
+        utility = -out["utility"].iloc[k]
+        if by_utility:  # C(S) means nothing where no utility is a gain
+            return (not out["eligible"].iloc[k], utility, value, k)
+        return (not out["eligible"].iloc[k], value, utility, k)
+
+    order = sorted(range(len(out)), key=rank)
     return out.iloc[order].reset_index(drop=True)
 
 
@@ -521,6 +580,16 @@ def key_notes(rule, candidates, shapley=None):
             f"the key keeps {100 * share:.0f} % of the full utility "
             f"(f_u = {top['utility']:.3f})"
         )
+    if rule == "paper" and "eligible" in candidates:
+        left = candidates[~candidates["eligible"].to_numpy(dtype=bool)]
+        higher = left[left["value"].to_numpy(dtype=float) > top["value"]]
+        if len(higher):
+            notes.append(
+                f"{higher['subset'].iloc[0]} has a higher C(S) "
+                f"({higher['value'].iloc[0]:.2f}) but does no better than the "
+                "constant predictor (its utility interval holds 0): C(S) "
+                "divides by that utility, so it is left out"
+            )
     if shapley is not None and len(shapley) and np.isfinite(shapley).any():
         best = shapley.idxmax()
         if best not in top["modalities"]:

@@ -54,7 +54,13 @@ from ..game import (
     scaled_shapley_values,
     shapley_values,
 )
-from ..planning import PLANNING_CONSTRAINTS, check_costs, choose_key, make_plan
+from ..planning import (
+    PLANNING_CONSTRAINTS,
+    beats_constant,
+    check_costs,
+    choose_key,
+    make_plan,
+)
 from ..planning._keys import _p_best
 from ._foldwise import FoldwiseRetrainEngine
 from ._utility import (
@@ -85,11 +91,6 @@ AUTO_PERMUTATIONS = 200
 #: (Eq. 4 divides by f_u(S), which would blow noise up), and a greedy step
 #: needs a gain above it.
 COOPERATION_RTOL = 0.01
-
-#: Without bootstrap replicates, ``selection="cooperation"`` ranks by C(S)
-#: only the subsets that keep at least this share of the full set's utility
-#: (with them: the subsets whose utility interval lies above 0).
-COOPERATION_MIN_SHARE = 0.5
 
 #: Up to this many rows, ``estimator=None`` is a regularised linear model
 #: retrained per subset; above it, the small masked net.
@@ -266,8 +267,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         pairs of three modalities, among the subsets that beat the constant
         predictor (``beats_baseline``: the bootstrap 95 % interval of f_u(S)
         above 0; without bootstrap, f_u(S) at least half of the full set's,
-        :data:`COOPERATION_MIN_SHARE`). Eq. 4 divides by f_u(S), so a subset
-        of noise can reach any C(S); where no subset of that size beats the
+        ``planning.COOPERATION_MIN_SHARE``). Eq. 4 divides by f_u(S), so a
+        subset of noise can reach any C(S); where no subset of that size beats the
         constant predictor, the highest utility is selected. ``"utility"``:
         highest f_u(S) of that size. ``"greedy"``: the modalities Algorithm
         1 selects.
@@ -292,7 +293,8 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
     key : {"paper", "gain_per_cost", "simulate"}, default="gain_per_cost"
         Rule for ``key_subset_``, the modalities new rows should carry (what
         :meth:`plan` buys): ``"paper"`` the highest C(S) among subsets of
-        M - 1 modalities; ``"gain_per_cost"`` the highest utility per unit
+        M - 1 modalities that beat the constant predictor (as
+        ``selection="cooperation"``); ``"gain_per_cost"`` the highest utility per unit
         cost among proper subsets of two modalities or more that keep at
         least half of the full utility; ``"simulate"`` a repeated nested
         simulation of the budget inside the rows at hand (see
@@ -988,13 +990,15 @@ class ModalitySelector(TransformerMixin, BaseEstimator):
         With bootstrap replicates: the 95 % interval of f_u(S) lies above 0
         (the utility is already paired with the constant predictor's score
         on the same rows). Without them: f_u(S) keeps at least
-        :data:`COOPERATION_MIN_SHARE` of the full set's utility.
+        ``planning.COOPERATION_MIN_SHARE`` of the full set's utility.
         """
-        if self.n_bootstrap_:
-            return (df["utility_ci_low"] > 0).to_numpy()
         full = df.loc[df["size"] == len(names), "utility"]
-        floor = COOPERATION_MIN_SHARE * float(full.iloc[0]) if len(full) else tol
-        return (df["utility"] >= max(floor, tol)).to_numpy()
+        return beats_constant(
+            df["utility"],
+            ci_low=df["utility_ci_low"] if self.n_bootstrap_ else None,
+            full=float(full.iloc[0]) if len(full) else None,
+            tol=tol,
+        )
 
     def _rank(self, df):
         """``rank`` within each size by the selection criterion (1 is best).

@@ -5,12 +5,14 @@ utility is about 0 can get any C(S)."""
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from sklearn_skll import ModalitySelector
 from sklearn_skll.exceptions import CooperationWarning
+from sklearn_skll.planning import choose_key, rank_keys
 
 MODS = {"a": [0, 1], "b": [2, 3], "noise": [4, 5]}
 
@@ -65,3 +67,61 @@ def test_a_size_where_nothing_beats_the_constant_predictor_ranks_by_utility(
     assert not singles["beats_baseline"].any()
     best = singles.loc[singles["rank"] == 1, "utility"].iloc[0]
     assert best == singles["utility"].max()
+
+
+def test_the_paper_key_rule_skips_subsets_that_do_not_beat_the_constant(
+    xor_selector,
+):
+    table = xor_selector.utilities_
+    names = list(MODS)
+    replicates = xor_selector.utility_replicates_
+    raw = table[table["size"] == 2].set_index("subset")["cooperation"]
+    assert raw.fillna(-np.inf).idxmax() != "a+b"  # raw C(S) picks noise
+    # from the selector's own beats_baseline, and worked out again from the
+    # interval (or the share of the full utility) when the table lacks it
+    for utilities in (table, table.drop(columns="beats_baseline")):
+        choice = choose_key("paper", utilities, names, replicates=replicates)
+        assert choice.subset == ("a", "b")
+        ranked = choice.candidates.set_index("subset")
+        assert not ranked.loc[raw.fillna(-np.inf).idxmax(), "eligible"]
+        assert any(
+            "does no better than the constant predictor" in n for n in choice.notes
+        )
+    no_ci = table.drop(columns=["beats_baseline", "utility_ci_low"], errors="ignore")
+    assert rank_keys("paper", no_ci, names)["subset"].iloc[0] == "a+b"
+
+
+def test_the_paper_key_ranks_by_utility_where_no_subset_beats_the_constant():
+    table = pd.DataFrame(
+        {
+            "subset": ["a", "b", "c", "a+b", "a+c", "b+c", "a+b+c"],
+            "modalities": [
+                ("a",),
+                ("b",),
+                ("c",),
+                ("a", "b"),
+                ("a", "c"),
+                ("b", "c"),
+                ("a", "b", "c"),
+            ],
+            "utility": [-0.02, -0.01, -0.03, 0.001, 0.004, -0.001, 0.01],
+        }
+    )
+    ranked = rank_keys("paper", table, ["a", "b", "c"])
+    assert ranked["eligible"].all()
+    assert list(ranked["subset"]) == ["a+c", "a+b", "b+c"]
+
+
+def test_a_fitted_selector_with_the_paper_key_keeps_the_signal_pair():
+    X, y = _xor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", CooperationWarning)
+        selector = ModalitySelector(
+            MLPClassifier((16,), max_iter=300, random_state=0),
+            modalities=MODS,
+            cv=3,
+            key="paper",
+            random_state=1,
+        ).fit(X, y)
+    assert tuple(selector.key_subset_) == ("a", "b")
