@@ -282,7 +282,11 @@ def recommend(
         ``classifier``, ``key``, ``n_draws``, ...), as in
         :func:`run_protocol`; they replace those of :func:`recommend_parts`
         (a mean-imputing logistic regression, the class-conditional Gaussian
-        imputer, the default selector).
+        imputer, the default selector). The key is chosen on the whole pilot
+        as :class:`BudgetedMultimodalClassifier` chooses it: its ``key``
+        (default ``"gain_per_cost"``), ``budget`` and ``costs`` are handed to
+        the selector, and a given selector whose own setting conflicts is a
+        ``ValueError``.
     n_repeats : int, default=20
         Splits of the pilot. The intervals narrow with more repeats: their
         width goes as ``sqrt(1 / n_repeats + 0.031)`` (the repeats'
@@ -584,22 +588,24 @@ def _complete_rows_imputer():
 
 
 def _choose_key(X, y, modalities_, parts, params, budget, costs, seed):
-    """The key the budgeted classifier would choose on these rows (or None)."""
-    selector = clone(parts["selector"])
-    own = selector.get_params(deep=False)
-    update = {}
-    if own.get("modalities", False) is None:
-        update["modalities"] = modalities_
-    for name, value in (
-        ("key", params.get("key", "gain_per_cost")),
-        ("budget", budget),
-        ("costs", costs),
-    ):
-        if name in own:
-            update[name] = value
-    if own.get("random_state", False) is None:
-        update["random_state"] = seed
-    selector.set_params(**update)
+    """The key the budgeted classifier would choose on these rows (or None).
+
+    The selector is made and told its key rule, budget and costs by the
+    budgeted classifier's own rules (unset modalities and seeds filled, one
+    device, a conflicting setting on a given selector an error), so the key
+    is the one a real fit chooses.
+    """
+    given = {n: params[n] for n in ("key", "selector", "device") if n in params}
+    budgeted = BudgetedMultimodalClassifier(
+        modalities=modalities_, budget=budget, costs=costs, **given
+    )
+    selector = budgeted._make_part(
+        params.get("selector"),
+        lambda: clone(parts["selector"]),
+        seed,
+        role="selector",
+    )
+    selector.set_params(**budgeted._selector_settings(selector))
     classes, counts = np.unique(y, return_counts=True)
     keep = ~np.isin(y, classes[counts < 2])
     if np.unique(y[keep]).size < 2:

@@ -1,7 +1,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
+from sklearn_skll import ModalitySelector
 from sklearn_skll._stats import resampled_paired_interval
 from sklearn_skll.budget import Recommendation, make_plan, recommend
 from sklearn_skll.datasets import make_multimodal_classification
@@ -212,3 +214,36 @@ def test_the_detectable_difference_is_reported_when_uniform_is_kept(rec):
     if rec.strategy == "uniform":
         assert "4 times in 5 only from about" in rec.verdict
     assert "found 4 in 5 from (points)" in rec.estimates_frame().columns
+
+
+def test_the_key_is_chosen_as_the_budgeted_classifier_chooses_it(pilot):
+    X, y, mods = pilot
+    paper = ModalitySelector(key="paper")
+    # a selector whose key rule conflicts with the one recommend simulates is
+    # the budgeted classifier's error, not silently replaced
+    with pytest.raises(ValueError, match="key='paper'.*conflicts"):
+        recommend(
+            X,
+            y,
+            modalities=mods,
+            budget=0.3,
+            n_train=600,
+            n_repeats=3,
+            estimator_params={"selector": paper},
+        )
+    rec = recommend(
+        X,
+        y,
+        modalities=mods,
+        budget=0.3,
+        n_train=600,
+        n_repeats=3,
+        estimator_params={"selector": paper, "key": "paper"},
+        random_state=0,
+    )
+    fitted = (
+        clone(paper)
+        .set_params(modalities=mods, random_state=rec.selector.random_state)
+        .fit(X, y)
+    )
+    assert rec.candidate_key == tuple(fitted.key_subset_)
