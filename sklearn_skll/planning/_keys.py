@@ -26,7 +26,6 @@ so it does not measure generation either; every plan says so in its notes.
 """
 
 from collections import namedtuple
-from itertools import combinations
 from numbers import Integral
 
 import numpy as np
@@ -138,6 +137,23 @@ def _p_best(values, tiebreak):
     return wins / v.shape[1]
 
 
+def _scored_subsets(index, names, sizes):
+    """The table's subsets of the given sizes as ``(size, subset)``, in the
+    order of ``itertools.combinations(names, size)`` for each size in turn.
+
+    Read from the table rather than enumerated: past a dozen modalities a
+    sampled search scores a few thousand of the millions of subsets.
+    """
+    position = {name: k for k, name in enumerate(names)}
+    sizes = set(sizes)
+    found = []
+    for key in index:
+        if len(key) in sizes and all(name in position for name in key):
+            found.append((len(key), tuple(sorted(position[name] for name in key))))
+    found.sort()
+    return [(size, tuple(names[k] for k in at)) for size, at in found]
+
+
 def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12):
     """Rank the candidate key subsets of a utility table by a key rule.
 
@@ -228,41 +244,38 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
     else:
         sizes = range(min(2, max(m - 1, 1)), max(m - 1, 1) + 1)
     rows, values, ties = [], [], []
-    for size in sizes:
-        for subset in combinations(names, size):
-            i = index.get(frozenset(subset))
-            if i is None:
+    for size, subset in _scored_subsets(index, names, sizes):
+        i = index[frozenset(subset)]
+        cost = float(sum(costs[n] for n in subset))
+        solo_idx = [index.get(frozenset([n])) for n in subset]
+        if rule == "paper":
+            if any(j is None for j in solo_idx):
                 continue
-            cost = float(sum(costs[n] for n in subset))
-            solo_idx = [index.get(frozenset([n])) for n in subset]
-            if rule == "paper":
-                if any(j is None for j in solo_idx):
-                    continue
-                solo = f[solo_idx].sum()
-                value = float(_cooperation(np.array(f[i]), solo, tol))
-                if boot is not None:
-                    solo_boot = boot[solo_idx].sum(axis=0)
-                    values.append(_cooperation(boot[i], solo_boot, tol))
-            else:
-                value = f[i] / cost if f[i] > tol else np.nan
-                if boot is not None:
-                    values.append(np.where(boot[i] > tol, boot[i] / cost, np.nan))
+            solo = f[solo_idx].sum()
+            value = float(_cooperation(np.array(f[i]), solo, tol))
             if boot is not None:
-                ties.append(boot[i])
-            share = f[i] / full if np.isfinite(full) and full > tol else np.nan
-            rows.append(
-                {
-                    "subset": df["subset"].iloc[i],
-                    "modalities": tuple(df["modalities"].iloc[i]),
-                    "size": size,
-                    "cost": cost,
-                    "criterion": _CRITERIA[rule],
-                    "value": value,
-                    "utility": f[i],
-                    "share_of_full": share,
-                    "_beats": bool(beats[i]),
-                }
-            )
+                solo_boot = boot[solo_idx].sum(axis=0)
+                values.append(_cooperation(boot[i], solo_boot, tol))
+        else:
+            value = f[i] / cost if f[i] > tol else np.nan
+            if boot is not None:
+                values.append(np.where(boot[i] > tol, boot[i] / cost, np.nan))
+        if boot is not None:
+            ties.append(boot[i])
+        share = f[i] / full if np.isfinite(full) and full > tol else np.nan
+        rows.append(
+            {
+                "subset": df["subset"].iloc[i],
+                "modalities": tuple(df["modalities"].iloc[i]),
+                "size": size,
+                "cost": cost,
+                "criterion": _CRITERIA[rule],
+                "value": value,
+                "utility": f[i],
+                "share_of_full": share,
+                "_beats": bool(beats[i]),
+            }
+        )
     out = pd.DataFrame(rows)
     if out.empty:
         raise BudgetError(
