@@ -65,6 +65,7 @@ def test_acquire_ranks_the_incomplete_rows_and_spends_the_budget(
     assert code == 0
     printed = capsys.readouterr()
     assert "acquisitions chosen" in printed.out
+    assert "Checked out of fold on the complete rows" in printed.out
     assert "60 complete labelled rows train; 30 rows" in printed.err
     ranking = pd.read_csv(out / "ranking.csv")
     chosen = pd.read_csv(out / "chosen.csv")
@@ -320,7 +321,7 @@ def test_unspent_line_names_each_reason():
     chosen = ranking.iloc[[0, 2]]
     line = _acquire._unspent_line(ranking, chosen, 5.0, "patient", "learned", 1)
     assert line.startswith("3 cost units left: of the 3 pairs not chosen, 1 are")
-    assert "learned gain <= 0" in line
+    assert "expected gain <= 0" in line
     assert "1 cost more than is left (the cheapest 9)" in line
     assert "1 belong to rows that already get 1" in line
     assert _acquire._unspent_line(ranking, chosen, 2.0, "patient", "learned", 1) is None

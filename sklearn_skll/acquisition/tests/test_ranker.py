@@ -7,7 +7,7 @@ from sklearn.impute import IterativeImputer, SimpleImputer
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_skll import FlowImputer, MultimodalNetClassifier
-from sklearn_skll.acquisition import CRITERIA, AcquisitionRanker
+from sklearn_skll.acquisition import CHECK_ATTR, CRITERIA, AcquisitionRanker, _learned
 from sklearn_skll.acquisition._ranker import _entropy
 from sklearn_skll.exceptions import BudgetError, ModalityError
 from sklearn_skll.impute import ClassConditionalGaussianImputer
@@ -350,6 +350,41 @@ def test_learned_finds_the_subgroup_where_the_block_pays():
     assert gain[flagged].mean() > gain[~flagged].mean() + 0.05
     assert flagged[: flagged.sum()].mean() > 0.8
     assert ranking["gain_std"].isna().all()
+    # The out-of-fold check on the complete rows says so, with its interval.
+    check = ranking.attrs[CHECK_ATTR]
+    assert check["used"] == "learned"
+    assert check["shares"]["learned"] > check["shares"]["uncertainty"]
+    assert 0 < check["diff_low"] <= check["diff"] <= check["diff_high"]
+    assert check["shares"]["random"] < check["shares"]["learned"] <= 1
+
+
+def test_the_out_of_fold_check_scores_orders_against_the_best_possible():
+    rng = np.random.RandomState(0)
+    n = 400
+    gain = rng.exponential(size=n) * (rng.uniform(size=n) < 0.3)
+    cost = rng.choice([1.0, 2.0], size=n)
+    groups = np.repeat(np.arange(n // 2), 2)
+    orders = {
+        "learned": gain.copy(),  # a score is read per unit cost: the best order
+        "uncertainty": rng.uniform(size=n),  # unrelated to the gain
+        "expected_change": gain + rng.normal(scale=2.0, size=n),
+    }
+    check = _learned.out_of_fold_check(orders, gain, cost, groups, "learned")
+    assert check["shares"]["learned"] == pytest.approx(1.0)
+    assert check["shares"]["uncertainty"] < 0.5
+    assert check["shares"]["random"] < 0.5
+    assert check["diff_low"] > 0 and check["n_rows"] == n // 2
+    again = _learned.out_of_fold_check(orders, gain, cost, groups, "learned")
+    assert again == check  # its own seed: the same check every time
+    orders["learned"], orders["uncertainty"] = orders["uncertainty"], orders["learned"]
+    swapped = _learned.out_of_fold_check(orders, gain, cost, groups, "uncertainty")
+    assert swapped["diff_high"] < 0
+
+
+def test_only_learned_rankings_carry_the_check(split):
+    X, y, X_new = split
+    ranking = _ranker(criterion="uncertainty").fit(X, y).rank(X_new)
+    assert CHECK_ATTR not in ranking.attrs
 
 
 def test_learned_learns_in_fit_and_needs_complete_rows(split):
