@@ -6,10 +6,12 @@ Usage::
     python bench/bench_scale.py --quick          # 2,000 x 4 and 8,000 x 8
     python bench/bench_scale.py --shapes 1000000x4 --no-budgeted
     python bench/bench_scale.py --baseline /path/to/older/checkout
+    python bench/bench_scale.py --shapes 100000x10 --width 32 --seed 1
 
-Data: ``make_multimodal_classification``, 16 features per modality, the
-first three modalities informative and the others noise, 3 classes, written
-once per shape to a ``.npy`` file that every measured process loads (so data
+Data: ``make_multimodal_classification``, 16 features per modality
+(``--width``), the first three modalities informative and the others noise,
+3 classes (``--seed`` draws the data and seeds the fits), written once per
+shape to a ``.npy`` file that every measured process loads (so data
 generation is no part of the peak). Shapes (rows x modalities): 2,000 x 4,
 8,000 x 8, 32,000 x 8, 100,000 x 10.
 
@@ -64,13 +66,13 @@ TARGETS = {
 }
 
 
-def make_data(n_rows, n_modalities, seed=0):
+def make_data(n_rows, n_modalities, seed=0, width=WIDTH):
     """The bench's synthetic table: (X, y, modalities as column positions)."""
     from sklearn_skll.datasets import make_multimodal_classification
 
     spec = {
         f"m{j}": {
-            "n_features": WIDTH,
+            "n_features": width,
             "role": "informative" if j < INFORMATIVE else "noise",
         }
         for j in range(n_modalities)
@@ -93,7 +95,7 @@ def _child(job):
 
     warnings.simplefilter("ignore")
     X, y = np.load(job["X"]), np.load(job["y"])
-    width = WIDTH
+    width, seed = job.get("width", WIDTH), job.get("seed", 0)
     mods = {f"m{j}": list(range(width * j, width * (j + 1))) for j in range(job["m"])}
 
     import torch  # noqa: F401  (imported before the clock, as a user has it)
@@ -110,17 +112,17 @@ def _child(job):
     start = time.perf_counter()
     info = {}
     if kind == "net":
-        net = MultimodalNetClassifier(modalities=mods, **SMALL_NET, random_state=0)
+        net = MultimodalNetClassifier(modalities=mods, **SMALL_NET, random_state=seed)
         net.fit(X, y)
         info["epochs"] = int(net.n_iter_)
     elif kind == "selector":
-        sel = ModalitySelector(modalities=mods, random_state=0).fit(X, y)
+        sel = ModalitySelector(modalities=mods, random_state=seed).fit(X, y)
         info["subsets"] = len(sel.utilities_)
         info["key"] = "+".join(sel.key_subset_)
     elif kind == "budgeted":
         from sklearn_skll.budget import BudgetedMultimodalClassifier
 
-        clf = BudgetedMultimodalClassifier(modalities=mods, random_state=0)
+        clf = BudgetedMultimodalClassifier(modalities=mods, random_state=seed)
         clf.fit(X, y)
         info["key"] = "+".join(clf.selector_.key_subset_)
     else:
@@ -166,16 +168,18 @@ def _measure(job, package_root):
     return result, usage.ru_maxrss / 1024 if peak is None else peak
 
 
-def _shape_rows(n_rows, m, tmp, baseline, budgeted):
+def _shape_rows(n_rows, m, tmp, baseline, budgeted, width=WIDTH, seed=0):
     import numpy as np
 
-    X, y, _ = make_data(n_rows, m)
+    X, y, _ = make_data(n_rows, m, seed=seed, width=width)
     paths = {"X": f"{tmp}/X_{n_rows}_{m}.npy", "y": f"{tmp}/y_{n_rows}_{m}.npy"}
     np.save(paths["X"], X)
     np.save(paths["y"], y)
     del X, y
-    job = dict(paths, m=m)
+    job = dict(paths, m=m, width=width, seed=seed)
     case = f"{n_rows:,} x {m}"
+    if (width, seed) != (WIDTH, 0):
+        case += f" (width {width}, seed {seed})"
     runs = [("one fit", "net", ROOT), ("selector", "selector", ROOT)]
     if baseline is not None:
         runs.append(("selector (baseline)", "selector", baseline))
@@ -270,12 +274,24 @@ def agreement_rows(n_rows=8_000, m=10, orders=(50, 100, 200, 400, 800), draws=20
     return rows
 
 
-def run(quick=False, baseline=None, budgeted=True, shapes=None, agreement=False):
+def run(
+    quick=False,
+    baseline=None,
+    budgeted=True,
+    shapes=None,
+    agreement=False,
+    width=WIDTH,
+    seed=0,
+):
     shapes = shapes or (QUICK_SHAPES if quick else SHAPES)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n_rows, m in shapes:
-            rows.extend(_shape_rows(n_rows, m, tmp, baseline, budgeted and not quick))
+            rows.extend(
+                _shape_rows(
+                    n_rows, m, tmp, baseline, budgeted and not quick, width, seed
+                )
+            )
     if agreement:
         rows.extend(agreement_rows())
     return rows
@@ -313,6 +329,12 @@ def main(argv=None):
     parser.add_argument(
         "--agreement", action="store_true", help="sampled vs exact Shapley values"
     )
+    parser.add_argument(
+        "--width", type=int, default=WIDTH, help="features per modality"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the data and of the fits"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write rows")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -328,6 +350,8 @@ def main(argv=None):
         budgeted=not args.no_budgeted,
         shapes=shapes,
         agreement=args.agreement,
+        width=args.width,
+        seed=args.seed,
     )
     print("\n(times on a shared machine: compare the ratios, measured side by side)")
     _print(rows)

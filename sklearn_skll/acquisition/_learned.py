@@ -294,7 +294,7 @@ SHARES = (0.05, 0.1, 0.2, 0.4)
 
 
 def out_of_fold_check(orders, gain, cost, groups, used, n_boot=200, seed=0):
-    """How much realized gain each order captured out of fold, in words' reach.
+    """How much realized gain each order captured out of fold.
 
     ``orders`` maps a name to one score per example (higher first: the
     regressor's out-of-fold predictions for ``"learned"``); ``gain`` is the
@@ -325,12 +325,14 @@ def out_of_fold_check(orders, gain, cost, groups, used, n_boot=200, seed=0):
         / scale
     )
     rows, inverse = np.unique(groups, return_inverse=True)
-    members = np.argsort(inverse, kind="stable")
-    starts = np.searchsorted(inverse[members], np.arange(rows.size + 1))
+    examples = np.arange(gain.size)
     diffs = []
     for _ in range(n_boot):
-        pick = local.randint(rows.size, size=rows.size)
-        at = np.concatenate([members[starts[r] : starts[r + 1]] for r in pick])
+        # each complete row drawn k times brings its examples k times
+        drawn = np.bincount(
+            local.randint(rows.size, size=rows.size), minlength=rows.size
+        )
+        at = np.repeat(examples, drawn[inverse])
         g, c = gain[at], cost[at]
         top = _captured(g, g, c)
         if top <= 0:
