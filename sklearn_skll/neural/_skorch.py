@@ -105,23 +105,22 @@ class LeanNeuralNetClassifier(NeuralNetClassifier):
         module, optimizer = self.module_, self.optimizer_
         module.train()
         n = targets.shape[0]
-        # The draw of a shuffled loader, from the fit's generator.
+        # The draw of a shuffled loader, from the fit's generator; each batch
+        # gathers its rows (no shuffled copy of the whole training set).
         order = torch.randperm(n, generator=generator).to(targets.device)
-        inputs = {key: value.index_select(0, order) for key, value in inputs.items()}
-        targets = targets.index_select(0, order)
-        if weights is not None:
-            weights = weights.index_select(0, order)
         losses, sizes = [], []
         for start in range(0, n, self.batch_size):
             stop = min(start + self.batch_size, n)
-            part = {key: value[start:stop] for key, value in inputs.items()}
-            part_weights = None if weights is None else weights[start:stop]
+            rows = order[start:stop]
+            part = {key: value.index_select(0, rows) for key, value in inputs.items()}
+            part_targets = targets.index_select(0, rows)
+            part_weights = None if weights is None else weights.index_select(0, rows)
             if hooked:
-                batch = (part, targets[start:stop])
+                batch = (part, part_targets)
                 self.notify("on_batch_begin", batch=batch, training=True)
                 module.train()
             logits = module(**part)
-            loss = self._loss(logits, targets[start:stop], part_weights)
+            loss = self._loss(logits, part_targets, part_weights)
             optimizer.zero_grad()
             loss.backward()
             if hooked:

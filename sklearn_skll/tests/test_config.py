@@ -122,7 +122,9 @@ def test_net_fit_and_predict_run_on_one_thread(caller_threads, data, monkeypatch
     assert torch.get_num_threads() == caller_threads
     with config_context(n_threads=2):
         clf.predict_proba(X)
-    assert seen == [1, 1, 2]
+    # fit: the inputs of the training and validation rows, then training;
+    # predict on one thread; predict_proba under n_threads=2 on two
+    assert seen == [1, 1, 1, 1, 2]
     assert torch.get_num_threads() == caller_threads
 
 

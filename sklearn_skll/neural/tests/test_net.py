@@ -76,6 +76,28 @@ def test_standardization_uses_observed_values_only():
     np.testing.assert_allclose(clf.scale_, np.nanstd(X[:, used], axis=0))
 
 
+def test_inputs_by_blocks_of_rows_equal_one_pass(monkeypatch):
+    """The standardized inputs are built by blocks of rows (no float64 copy
+    of X): any block size gives the same numbers, for all rows or some."""
+    X, y = make_data(90)
+    X[:30, 5:] = np.nan
+    clf = MultimodalNetClassifier(modalities=MODALITIES, max_epochs=2, random_state=0)
+    clf.fit(X, y)
+    present = ~np.isnan(X[:, [0, 3, 5]])
+    whole = clf._net_inputs(X, present)
+    used = np.concatenate(list(clf.modalities_.values()))
+    by_hand = (np.nan_to_num(X[:, used]) - clf.mean_) / clf.scale_
+    by_hand[np.isnan(X[:, used])] = 0.0
+    np.testing.assert_array_equal(whole["x"].numpy(), by_hand.astype(np.float32))
+    rows = np.array([5, 70, 2, 44])
+    monkeypatch.setattr(MultimodalNetClassifier, "_BLOCK_VALUES", 7)  # 1 row each
+    some = clf._net_inputs(X, present, rows)
+    np.testing.assert_array_equal(some["x"].numpy(), whole["x"].numpy()[rows])
+    np.testing.assert_array_equal(some["mask"].numpy(), present[rows])
+    blocked = clone(clf).fit(X, y)  # training by blocks: the same net
+    np.testing.assert_array_equal(blocked.predict_proba(X), clf.predict_proba(X))
+
+
 def test_missing_embedding_is_used_for_absent_modality():
     """A missing modality's values never reach the net: changing them is moot."""
     X, y = make_data(60)
