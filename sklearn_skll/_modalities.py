@@ -693,8 +693,8 @@ def _rows(rows, limit=10):
     return f"[{shown}{more}]"
 
 
-def hide_modalities(X, modalities_, hidden):
-    """Return a copy of ``X`` with modality blocks set to NaN.
+def hide_modalities(X, modalities_, hidden, *, copy=True):
+    """Return ``X`` with modality blocks set to NaN (a copy by default).
 
     Parameters
     ----------
@@ -702,12 +702,18 @@ def hide_modalities(X, modalities_, hidden):
     modalities_ : dict of str -> ndarray of int
     hidden : array-like of bool, shape (n_modalities,) or (n_samples, n_modalities)
         True where a modality must be hidden (in all rows for a 1-D mask).
+    copy : bool, default=True
+        False hides the blocks in ``X`` itself when it is a float64 array
+        (a copy of the caller's rows it may change).
 
     Returns
     -------
     X_hidden : ndarray of float64
     """
-    X_hidden = np.array(X, dtype=np.float64, copy=True)
+    if copy:
+        X_hidden = np.array(X, dtype=np.float64, copy=True)
+    else:
+        X_hidden = np.asarray(X, dtype=np.float64)
     hidden = np.asarray(hidden, dtype=bool)
     if hidden.ndim == 1:
         hidden = np.broadcast_to(hidden, (X_hidden.shape[0], hidden.shape[0]))

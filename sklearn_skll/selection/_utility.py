@@ -465,7 +465,7 @@ class RetrainEngine(_Engine):
         return out
 
 
-def _augment_hidden(X, modalities_, observed, rng, p_mask=0.5):
+def _augment_hidden(X, modalities_, observed, rng, p_mask=0.5, copy=True):
     """Hide random modality blocks in a random half of the rows.
 
     Each picked row keeps a uniformly drawn non-empty proper subset of the
@@ -481,15 +481,17 @@ def _augment_hidden(X, modalities_, observed, rng, p_mask=0.5):
     keep = ((keep_mask[:, None] >> np.arange(m)) & 1).astype(bool)
     keep &= observed
     hide = pick[:, None] & ~keep & keep.any(axis=1)[:, None]
-    return hide_modalities(X, modalities_, hide)
+    return hide_modalities(X, modalities_, hide, copy=copy)
 
 
 @single_threaded_job
 def _fit_masked_fold(estimator, X, y, modalities_, observed, train, seed, augment):
     rng = check_random_state(seed)
-    X_train = X[train]
+    X_train = X[train]  # a copy of the fold's rows: hidden in place
     if augment:
-        X_train = _augment_hidden(X_train, modalities_, observed[train], rng)
+        X_train = _augment_hidden(
+            X_train, modalities_, observed[train], rng, copy=False
+        )
     return clone(estimator).fit(X_train, y[train])
 
 

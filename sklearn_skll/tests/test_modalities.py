@@ -415,3 +415,17 @@ def test_only_recorded_drops_leave_a_modality_out(data, draw):
     first = next(m for m in spec if m in dropped)
     with pytest.raises(ModalityError, match=f"Modality `{first}`"):
         resolve_modalities(spec, frame[kept].copy())
+
+
+def test_hide_modalities_copies_unless_told_not_to():
+    X = np.arange(12, dtype=np.float64).reshape(3, 4)
+    mods = {"a": np.array([0, 1]), "b": np.array([2, 3])}
+    hidden = np.array([[False, True], [False, False], [True, False]])
+    out = hide_modalities(X, mods, hidden)
+    assert out is not X and not np.isnan(X).any()
+    same = hide_modalities(X, mods, hidden, copy=False)
+    assert same is X
+    np.testing.assert_array_equal(np.isnan(X), np.isnan(out))
+    assert np.isnan(X[0, 2:]).all() and np.isnan(X[2, :2]).all()
+    ints = np.arange(12).reshape(3, 4)  # not float64: a float copy either way
+    assert hide_modalities(ints, mods, hidden, copy=False) is not ints
