@@ -111,3 +111,38 @@ def test_errors():
         imp.transform(Xp)
     with pytest.raises(ValueError, match="unseen"):
         imp.sample(X, y + 5)
+
+
+@pytest.mark.parametrize("shrinkage", ["auto", 0.3])
+def test_the_fit_by_blocks_of_columns_is_the_plain_computation(monkeypatch, shrinkage):
+    """The fit standardizes one copy in place and takes the moments by blocks
+    of columns: the same numbers as the textbook computation, any block."""
+    from sklearn.covariance import LedoitWolf, ShrunkCovariance
+
+    from sklearn_skll.impute import _gaussian
+
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(300, 7)) * rng.uniform(0.5, 3, 7) + rng.normal(size=7)
+    y = rng.randint(0, 3, 300)
+    X[:, :2] += y[:, None]
+    X[:60, 2:5] = np.nan
+    mods = {"a": [0, 1], "b": [2, 3, 4], "c": [5, 6]}
+    imp = ClassConditionalGaussianImputer(modalities=mods, shrinkage=shrinkage)
+    imp.fit(X, y)
+    monkeypatch.setattr(_gaussian, "_BLOCK_VALUES", 600)  # 2 columns a block
+    blocked = clone(imp).fit(X, y)
+    np.testing.assert_array_equal(blocked.covariance_, imp.covariance_)
+    np.testing.assert_array_equal(blocked.mean_, imp.mean_)
+    # the textbook computation, with scikit-learn's estimators
+    mean, std = np.nanmean(X, axis=0), np.nanstd(X, axis=0)
+    Z = (X - mean) / std
+    complete = ~np.isnan(X).any(axis=1)
+    means = np.array([np.nanmean(Z[y == c], axis=0) for c in range(3)])
+    resid = Z[complete] - means[y[complete]]
+    est = (
+        LedoitWolf(assume_centered=True)
+        if shrinkage == "auto"
+        else ShrunkCovariance(shrinkage=shrinkage, assume_centered=True)
+    ).fit(resid)
+    np.testing.assert_allclose(imp.covariance_, est.covariance_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(imp.mean_, mean, rtol=1e-13)
