@@ -137,6 +137,23 @@ def _p_best(values, tiebreak):
     return wins / v.shape[1]
 
 
+def _table_beats(df, utility, boot, full, tol):
+    """:func:`beats_constant` for a utility table: its own ``beats_baseline``
+    column where it has one, else from its interval's lower ends (the
+    column, or the replicates' 2.5 % percentile), else from the share of the
+    full utility."""
+    if "beats_baseline" in df.columns:
+        return df["beats_baseline"].to_numpy(dtype=bool)
+    ci_low = None
+    if "utility_ci_low" in df.columns:
+        ci_low = df["utility_ci_low"].to_numpy(dtype=float)
+    elif boot is not None:
+        ci_low = np.percentile(boot, 2.5, axis=1)
+    if ci_low is not None and not np.isfinite(ci_low).any():
+        ci_low = None
+    return beats_constant(utility, ci_low=ci_low, full=full, tol=tol)
+
+
 def _scored_subsets(index, names, sizes):
     """The table's subsets of the given sizes as ``(size, subset)``, in the
     order of ``itertools.combinations(names, size)`` for each size in turn.
@@ -225,24 +242,12 @@ def rank_keys(rule, utilities, names, *, costs=None, replicates=None, tol=1e-12)
         else np.asarray(replicates, float)
     )
 
-    beats = np.ones(len(df), dtype=bool)
-    if rule == "paper":
-        if "beats_baseline" in df.columns:
-            beats = df["beats_baseline"].to_numpy(dtype=bool)
-        else:
-            if "utility_ci_low" in df.columns:
-                ci_low = df["utility_ci_low"].to_numpy(dtype=float)
-            elif boot is not None:
-                ci_low = np.percentile(boot, 2.5, axis=1)
-            else:
-                ci_low = None
-            if ci_low is not None and not np.isfinite(ci_low).any():
-                ci_low = None
-            beats = beats_constant(f, ci_low=ci_low, full=full, tol=tol)
     if rule == "paper":
         sizes = [max(m - 1, 1)]
+        beats = _table_beats(df, f, boot, full, tol)
     else:
         sizes = range(min(2, max(m - 1, 1)), max(m - 1, 1) + 1)
+        beats = np.ones(len(df), dtype=bool)
     rows, values, ties = [], [], []
     for size, subset in _scored_subsets(index, names, sizes):
         i = index[frozenset(subset)]
